@@ -1,0 +1,47 @@
+/**
+ * The `tsunagi` command line. Commands arrive issue by issue (connect, up/down/status over the
+ * helper, …); each one is listed in USAGE only once it exists.
+ */
+import pkg from '../../package.json' with { type: 'json' };
+
+export const VERSION: string = pkg.version;
+
+export const USAGE = `tsunagi ${VERSION} — IKEv2/IPsec VPN client
+
+Usage:
+  tsunagi <command> [options]
+
+Options:
+  -h, --help       show this help
+  -V, --version    print the version
+
+Commands are added as the helper gains them; none is available in this build yet.
+`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Runs the CLI and returns the process exit code (0 ok, 2 usage error). */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.out(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-V' || first === '--version') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  io.err(
+    `tsunagi: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'${rest.length ? ` (with ${rest.length} more argument(s))` : ''}\n` +
+      `Run 'tsunagi --help' for the usage.\n`,
+  );
+  return 2;
+}
