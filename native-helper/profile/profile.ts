@@ -1,0 +1,201 @@
+/**
+ * The versioned connection profile (JSON). The file format is the contract between users, the
+ * app (which stores profiles with keychain references instead of secrets) and the helper.
+ *
+ *   { "version": 1, "name": "Office", "server": "vpn.example.com",
+ *     "remoteId": "vpn.example.com", "localId": "alice@example.com",
+ *     "auth": { "method": "psk", "secret": "…" },
+ *     "ca": ["office-ca.pem"],
+ *     "ike": "aes256gcm16-prfsha256-x25519,aes256-sha256-modp2048",
+ *     "esp": "aes256gcm16,chacha20poly1305",
+ *     "routes": "all", "dns": true, "mobike": true, "dpdDelay": 30, "fragmentation": true }
+ *
+ * `auth` may also be { "method": "cert", "certificate": "alice.pem", "privateKey": "alice.key" }
+ * or { "method": "eap-mschapv2", "username": "…", "password": "…" }; any secret may instead be
+ * { "keychain": "<account>" }, resolved by the app before connecting. `routes` is "all" or a
+ * list of CIDRs. Paths are relative to the profile file.
+ *
+ * Validation errors name the field and what is wrong: `ProfileError.issues`.
+ */
+import * as v from 'valibot';
+
+export const PROFILE_VERSION = 1;
+
+const nonEmpty = (what: string) =>
+  v.pipe(v.string(`${what} must be a string`), v.trim(), v.nonEmpty(`${what} must not be empty`));
+
+const KeychainRef = v.strictObject(
+  { keychain: nonEmpty('the keychain account') },
+  'a keychain reference is { "keychain": "<account>" } and nothing else',
+);
+const Secret = v.union(
+  [nonEmpty('the secret'), KeychainRef],
+  'must be a string or { "keychain": "<account>" }',
+);
+
+const PskAuth = v.strictObject({
+  method: v.literal('psk'),
+  secret: Secret,
+});
+const CertAuth = v.strictObject({
+  method: v.literal('cert'),
+  certificate: nonEmpty('the certificate path'),
+  privateKey: nonEmpty('the private key path'),
+  passphrase: v.optional(Secret),
+});
+const EapAuth = v.strictObject({
+  method: v.literal('eap-mschapv2'),
+  username: nonEmpty('the username'),
+  password: Secret,
+});
+const Auth = v.variant('method', [PskAuth, CertAuth, EapAuth], (issue) =>
+  issue.received === 'undefined' || !issue.input
+    ? 'is required: { "method": "psk" | "cert" | "eap-mschapv2", … }'
+    : `method must be "psk", "cert" or "eap-mschapv2" (got ${issue.received})`,
+);
+
+const CIDR4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const CIDR6 = /^[0-9a-fA-F:.]+\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+const Cidr = v.pipe(
+  v.string(),
+  v.check(
+    (s) => CIDR4.test(s) || (s.includes(':') && CIDR6.test(s)),
+    (issue) => `"${String(issue.input)}" is not a CIDR like 10.0.0.0/8 or fd00::/8`,
+  ),
+);
+const Routes = v.union(
+  [v.literal('all'), v.pipe(v.array(Cidr), v.minLength(1, 'must list at least one CIDR'))],
+  'must be "all" or a list of CIDRs like ["10.0.0.0/8"]',
+);
+
+const ProfileSchema = v.strictObject(
+  {
+    version: v.literal(
+      PROFILE_VERSION,
+      `must be ${PROFILE_VERSION} (the only version this Tsunagi reads)`,
+    ),
+    name: nonEmpty('the name'),
+    server: v.pipe(
+      nonEmpty('the server'),
+      v.check(
+        (s) => !/\s/.test(s) && !s.includes('/'),
+        'must be a host name or an IP address, without a scheme or path',
+      ),
+    ),
+    port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 500),
+    remoteId: v.optional(nonEmpty('the remote identity')),
+    localId: v.optional(nonEmpty('the local identity')),
+    auth: Auth,
+    ca: v.optional(v.array(nonEmpty('a CA path')), []),
+    ike: v.optional(nonEmpty('the IKE proposal list')),
+    esp: v.optional(nonEmpty('the ESP proposal list')),
+    routes: v.optional(Routes, 'all'),
+    dns: v.optional(v.boolean('must be true or false'), true),
+    mobike: v.optional(v.boolean('must be true or false'), true),
+    dpdDelay: v.optional(
+      v.pipe(
+        v.number('must be a number of seconds'),
+        v.integer('must be whole seconds'),
+        v.minValue(0),
+        v.maxValue(3600),
+      ),
+      30,
+    ),
+    fragmentation: v.optional(v.boolean('must be true or false'), true),
+    keyingTries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+    ikeLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 14_400),
+    childLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 3_600),
+  },
+  (issue) => `unknown field "${String(issue.key ?? issue.input)}"`,
+);
+
+export type Profile = v.InferOutput<typeof ProfileSchema>;
+export type ProfileAuth = Profile['auth'];
+export type SecretValue = string | { keychain: string };
+
+export interface ProfileIssue {
+  /** Dotted path of the field, e.g. "auth.secret" or "routes[1]"; "" for the whole profile. */
+  field: string;
+  message: string;
+}
+
+export class ProfileError extends Error {
+  override readonly name = 'ProfileError';
+  constructor(
+    readonly issues: ProfileIssue[],
+    source = 'the profile',
+  ) {
+    super(
+      `${source} is invalid:\n${issues.map((i) => `  - ${i.field || '(profile)'}: ${i.message}`).join('\n')}`,
+    );
+  }
+}
+
+function issuePath(issue: v.BaseIssue<unknown>): string {
+  let out = '';
+  for (const item of issue.path ?? []) {
+    const key = (item as { key?: unknown }).key;
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (key !== undefined) out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** Validates an already-parsed JSON value. Throws ProfileError naming every bad field. */
+export function parseProfile(input: unknown, source?: string): Profile {
+  const result = v.safeParse(ProfileSchema, input, { abortPipeEarly: true });
+  if (result.success) return result.output;
+  const issues = result.issues.map((i) => ({ field: issuePath(i), message: i.message }));
+  // the variant's own message covers a bad auth method; drop duplicates of the same field
+  const seen = new Set<string>();
+  throw new ProfileError(
+    issues.filter((i) => {
+      const k = `${i.field}\u0000${i.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    }),
+    source,
+  );
+}
+
+/** Parses profile JSON text; a syntax error is reported as a ProfileError too. */
+export function parseProfileJson(text: string, source?: string): Profile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ProfileError(
+      [{ field: '', message: `not valid JSON (${(e as Error).message})` }],
+      source,
+    );
+  }
+  return parseProfile(value, source);
+}
+
+/** The profile's secrets that are keychain references (the app resolves these before connect). */
+export function keychainReferences(p: Profile): string[] {
+  const refs: string[] = [];
+  const add = (s: SecretValue | undefined) => {
+    if (s && typeof s === 'object') refs.push(s.keychain);
+  };
+  if (p.auth.method === 'psk') add(p.auth.secret);
+  if (p.auth.method === 'eap-mschapv2') add(p.auth.password);
+  if (p.auth.method === 'cert') add(p.auth.passphrase);
+  return refs;
+}
+
+/** A copy safe to export or log: every secret replaced by a marker. */
+export function redactProfile(p: Profile): Profile {
+  const hide = (s: SecretValue): SecretValue => (typeof s === 'string' ? '<redacted>' : s);
+  const auth: ProfileAuth =
+    p.auth.method === 'psk'
+      ? { ...p.auth, secret: hide(p.auth.secret) }
+      : p.auth.method === 'eap-mschapv2'
+        ? { ...p.auth, password: hide(p.auth.password) }
+        : {
+            ...p.auth,
+            ...(p.auth.passphrase !== undefined ? { passphrase: hide(p.auth.passphrase) } : {}),
+          };
+  return { ...p, auth };
+}

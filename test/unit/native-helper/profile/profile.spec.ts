@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ProfileError,
+  keychainReferences,
+  parseProfile,
+  parseProfileJson,
+  redactProfile,
+} from '../../../../native-helper/profile/profile.js';
+
+const office = {
+  version: 1,
+  name: 'Office',
+  server: 'vpn.example.com',
+  remoteId: 'vpn.example.com',
+  localId: 'alice@example.com',
+  auth: { method: 'psk', secret: 's3cret-psk' },
+  ca: ['office-ca.pem'],
+  ike: 'aes256gcm16-prfsha256-x25519,aes256-sha256-modp2048',
+  esp: 'aes256gcm16,chacha20poly1305',
+  routes: 'all',
+  dns: true,
+  mobike: true,
+  dpdDelay: 30,
+  fragmentation: true,
+};
+
+function issuesOf(input: unknown): { field: string; message: string }[] {
+  try {
+    parseProfile(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProfileError);
+    return (e as ProfileError).issues;
+  }
+  throw new Error('expected the profile to be rejected');
+}
+
+describe('profile format v1', () => {
+  it('accepts the documented example and fills defaults', () => {
+    const p = parseProfile(office);
+    expect(p.server).toBe('vpn.example.com');
+    expect(p.auth).toEqual({ method: 'psk', secret: 's3cret-psk' });
+    expect(p.port).toBe(500);
+    expect(p.keyingTries).toBe(0);
+    const minimal = parseProfile({
+      version: 1,
+      name: 'M',
+      server: '198.51.100.10',
+      auth: office.auth,
+    });
+    expect(minimal).toMatchObject({
+      routes: 'all',
+      dns: true,
+      mobike: true,
+      dpdDelay: 30,
+      fragmentation: true,
+      ca: [],
+    });
+  });
+
+  it('accepts certificate and EAP-MSCHAPv2 auth, split routes and keychain references', () => {
+    const cert = parseProfile({
+      ...office,
+      auth: {
+        method: 'cert',
+        certificate: 'alice.pem',
+        privateKey: 'alice.key',
+        passphrase: { keychain: 'office-key' },
+      },
+      routes: ['10.0.0.0/8', '192.168.10.0/24', 'fd00::/8'],
+    });
+    expect(cert.routes).toEqual(['10.0.0.0/8', '192.168.10.0/24', 'fd00::/8']);
+    expect(keychainReferences(cert)).toEqual(['office-key']);
+    const eap = parseProfile({
+      ...office,
+      auth: { method: 'eap-mschapv2', username: 'eve', password: { keychain: 'eve@office' } },
+    });
+    expect(keychainReferences(eap)).toEqual(['eve@office']);
+  });
+
+  it('names the field and what is wrong', () => {
+    expect(issuesOf({ ...office, version: 2 })).toEqual([
+      { field: 'version', message: 'must be 1 (the only version this Tsunagi reads)' },
+    ]);
+    expect(issuesOf({ ...office, server: '' })).toEqual([
+      { field: 'server', message: 'the server must not be empty' },
+    ]);
+    expect(issuesOf({ ...office, server: 'https://vpn.example.com/' })[0]).toEqual({
+      field: 'server',
+      message: 'must be a host name or an IP address, without a scheme or path',
+    });
+    expect(issuesOf({ ...office, routes: ['10.0.0.0/8', '10.0.0.0/33'] })).toEqual([
+      { field: 'routes[1]', message: '"10.0.0.0/33" is not a CIDR like 10.0.0.0/8 or fd00::/8' },
+    ]);
+    expect(issuesOf({ ...office, auth: { method: 'psk' } })[0]!.field).toBe('auth.secret');
+    expect(issuesOf({ ...office, auth: { method: 'kerberos' } })[0]).toEqual({
+      field: 'auth.method',
+      message: 'method must be "psk", "cert" or "eap-mschapv2" (got "kerberos")',
+    });
+    expect(issuesOf({ ...office, dpdDelay: 'soon' })).toEqual([
+      { field: 'dpdDelay', message: 'must be a number of seconds' },
+    ]);
+    expect(issuesOf({ ...office, colour: 'blue' })).toEqual([
+      { field: 'colour', message: 'unknown field "colour"' },
+    ]);
+  });
+
+  it('reports invalid JSON as a profile error and lists every issue in the message', () => {
+    expect(() => parseProfileJson('{ "version": 1, ', 'office.json')).toThrow(
+      /office.json is invalid:\n {2}- \(profile\): not valid JSON/,
+    );
+    try {
+      parseProfile({ version: 1, name: '', server: '', auth: office.auth });
+    } catch (e) {
+      expect((e as Error).message).toContain('- name: the name must not be empty');
+      expect((e as Error).message).toContain('- server: the server must not be empty');
+    }
+  });
+
+  it('redacts secrets for export and logs but keeps keychain references', () => {
+    const p = parseProfile(office);
+    expect(redactProfile(p).auth).toEqual({ method: 'psk', secret: '<redacted>' });
+    expect(JSON.stringify(redactProfile(p))).not.toContain('s3cret-psk');
+    const ref = parseProfile({ ...office, auth: { method: 'psk', secret: { keychain: 'k' } } });
+    expect(redactProfile(ref).auth).toEqual({ method: 'psk', secret: { keychain: 'k' } });
+  });
+});
