@@ -106,7 +106,7 @@ const ProfileSchema = v.strictObject(
     ikeLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 14_400),
     childLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 3_600),
   },
-  (issue) => `unknown field "${String(issue.key ?? issue.input)}"`,
+  (issue) => `unknown field "${String((issue as { key?: unknown }).key ?? issue.input)}"`,
 );
 
 export type Profile = v.InferOutput<typeof ProfileSchema>;
