@@ -1,0 +1,1205 @@
+/**
+ * One IKEv2 SA from the initiator's side, sans-I/O: `handle(input, now) → IkeOutput[]`.
+ *
+ *   IKE_SA_INIT  HDR, SAi1, KEi, Ni, N(NAT_D_S), N(NAT_D_D), N(FRAG_SUP)  -->
+ *                <--  HDR, SAr1, KEr, Nr, N(NAT_D_S), N(NAT_D_D), [CERTREQ], [N(FRAG_SUP)]
+ *                (or N(COOKIE) / N(INVALID_KE_PAYLOAD): restart, bounded, only to offered groups)
+ *   IKE_AUTH     HDR, SK{IDi, N(INITIAL_CONTACT), [IDr], AUTH, CP(CFG_REQUEST), SAi2, TSi, TSr,
+ *                        [N(MOBIKE_SUPPORTED)]}  -->          (from port 4500 with the non-ESP marker)
+ *                <--  HDR, SK{IDr, AUTH, CP(CFG_REPLY), SAr2, TSi, TSr, [N(MOBIKE_SUPPORTED)]}
+ *
+ * After that it keeps the SA alive (DPD, NAT keepalives) and answers the responder's requests:
+ * liveness checks, deletes and Child SA rekeys. Randomness and the clock come from outside; the
+ * runtime performs the outputs. Only messages whose ICV verified may change state; a datagram that
+ * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event.
+ */
+import {
+  NATT_KEEPALIVE_INTERVAL_MS,
+  NATT_PORT,
+  NONCE_LENGTH,
+  MAX_IKE_INIT_RETRIES,
+} from '../constants.js';
+import { concat, constantTimeEqual, hash, zeroise } from './crypto/hash.js';
+import type { KeyExchange } from './crypto/ke.js';
+import { createKeyExchange, isSupportedKeGroup } from './crypto/ke.js';
+import type { IkeSaKeys } from './crypto/keymat.js';
+import { deriveChildSaKeys, deriveIkeSaKeys, skeyseed } from './crypto/keymat.js';
+import { prf } from './crypto/prf.js';
+import type { SkCipher } from './crypto/sk-cipher.js';
+import { createSkCipher } from './crypto/sk-ciphers.js';
+import type { IkeError } from './ike-error.js';
+import type {
+  ChildSaKeys,
+  Endpoint,
+  IkeCloseReason,
+  IkeInput,
+  IkeOutput,
+  IkeTimelineEvent,
+  IkeTimer,
+  TunnelConfig,
+} from './ike-events.js';
+import type { IkeSessionConfig } from './ike-session-config.js';
+import { ExchangeType } from './message/exchange-type.js';
+import type { IkeMessage } from './message/message.js';
+import {
+  decodeMessage,
+  encodeFragments,
+  encodeMessage,
+  FragmentReassembler,
+} from './message/message.js';
+import { NotifyErrorType, NotifyStatusType } from './message/notify-types.js';
+import type { Payload } from './message/payload.js';
+import { payloadsOf } from './message/payload.js';
+import { PayloadType } from './message/payload-type.js';
+import type { Proposal as SaProposal } from './message/sa-payload.js';
+import type { IdPayload } from './message/id-payload.js';
+import type { TrafficSelector, TsPayload } from './message/ts-payload.js';
+import { CfgType, CpAttributeType } from './message/cp-payload.js';
+import { retransmitDelay } from './retransmit.js';
+import type { NegotiatedAlgorithms } from './sa-negotiation.js';
+import {
+  PROTO_ESP,
+  PROTO_IKE,
+  buildSaProposals,
+  checkSelectedProposal,
+  describeProposal,
+  offeredGroups,
+} from './sa-negotiation.js';
+import {
+  bytesToIp,
+  ipToBytes,
+  narrowedWithin,
+  rangeToSelector,
+  selectorToRange,
+  ANY_IPV4,
+} from './traffic-selectors.js';
+
+const KEY_PAD = new TextEncoder().encode('Key Pad for IKEv2');
+const NON_ESP_MARKER_LENGTH = 4;
+
+type Phase = 'idle' | 'ike-sa-init' | 'ike-auth' | 'established' | 'deleting' | 'closed';
+
+interface InFlight {
+  exchange: number;
+  messageId: number;
+  datagrams: Uint8Array[];
+  attempt: number;
+  /** When the first send happened, for diagnostics. */
+  firstSentAt: number;
+  /** Stage name for peer-unreachable diagnostics. */
+  stage: string;
+  onResponse: (msg: IkeMessage, raw: Uint8Array, now: number) => void;
+}
+
+interface ChildSaState {
+  keys: ChildSaKeys;
+}
+
+/** The I flag and SPI roles of the current IKE SA (a responder-initiated IKE rekey flips them). */
+interface IkeSaState {
+  spiI: Uint8Array;
+  spiR: Uint8Array;
+  algorithms: NegotiatedAlgorithms;
+  keys: IkeSaKeys;
+  /** Protects what we send / opens what we receive. */
+  out: SkCipher;
+  in: SkCipher;
+  nextRequestId: number;
+  /** The next request ID we expect from the peer. */
+  peerNextId: number;
+  lastPeerResponse?: { messageId: number; datagrams: Uint8Array[] };
+}
+
+export class IkeSession {
+  private phase: Phase = 'idle';
+  private readonly out: IkeOutput[] = [];
+  private inFlight: InFlight | undefined;
+  private readonly queue: ((now: number) => void)[] = [];
+
+  // IKE_SA_INIT state
+  private readonly spiI: Uint8Array;
+  private readonly nonceI: Uint8Array;
+  private ke: KeyExchange | undefined;
+  private keGroup: number;
+  private cookie: Uint8Array | undefined;
+  private initRetries = 0;
+  private sentSaProposals: SaProposal[] = [];
+  private initRequestBytes: Uint8Array | undefined;
+  private peerFragmentation = false;
+  private natLocal = false;
+  private natRemote = false;
+
+  // IKE_AUTH state
+  private childSpiIn: Uint8Array;
+  private sentChildProposals: SaProposal[] = [];
+  private readonly sentTsi: TrafficSelector[] = [rangeToSelector(ANY_IPV4)];
+  private readonly sentTsr: TrafficSelector[];
+  private idiBody: Uint8Array | undefined;
+
+  private ike: IkeSaState | undefined;
+  private children: ChildSaState[] = [];
+  private local: Endpoint;
+  private remote: Endpoint;
+  private floated = false;
+  private peerMobike = false;
+  private tunnelConfig: TunnelConfig | undefined;
+  private lastInbound = 0;
+  private reassembler: FragmentReassembler | undefined;
+
+  constructor(private readonly config: IkeSessionConfig) {
+    const r = config.random;
+    this.spiI = nonZero(r, 8);
+    this.nonceI = r.bytes(NONCE_LENGTH);
+    this.childSpiIn = nonZero(r, 4);
+    this.sentTsr = config.remoteTs.map(rangeToSelector);
+    const first = config.ikeProposals[0]?.ke[0];
+    if (first === undefined) throw new Error('no key exchange group configured');
+    this.keGroup = first;
+    this.local = config.local;
+    this.remote = config.server;
+  }
+
+  get state(): Phase {
+    return this.phase;
+  }
+
+  /** Feeds one input; returns what the runtime must do, in order. */
+  handle(input: IkeInput, now: number): IkeOutput[] {
+    if (this.phase === 'closed') return [];
+    switch (input.type) {
+      case 'start':
+        if (this.phase === 'idle') this.startIkeSaInit(now);
+        break;
+      case 'datagram':
+        this.onDatagram(input.bytes, input.from, now);
+        break;
+      case 'timer':
+        this.onTimer(input.timer, now);
+        break;
+      case 'probe':
+        if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now);
+        break;
+      case 'roam':
+        // MOBIKE arrives with the resilience work; for now a moved path is probed for liveness.
+        this.local = { ...input.local, port: this.floated ? NATT_PORT : input.local.port };
+        if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now);
+        break;
+      case 'close':
+        this.startDelete(now);
+        break;
+    }
+    return this.out.splice(0);
+  }
+
+  /** Inbound ESP traffic proves liveness too (called by the runtime, at most every few seconds). */
+  noteInboundTraffic(now: number): void {
+    this.lastInbound = Math.max(this.lastInbound, now);
+  }
+
+  // ── IKE_SA_INIT ──────────────────────────────────────────────────────────────────────────
+
+  private startIkeSaInit(now: number): void {
+    this.phase = 'ike-sa-init';
+    this.ke = this.createKe(this.keGroup);
+    if (!this.ke) return;
+    const payloads: Payload[] = [];
+    if (this.cookie) payloads.push(notify(NotifyStatusType.COOKIE, this.cookie));
+    this.sentSaProposals = buildSaProposals(
+      this.config.ikeProposals,
+      PROTO_IKE,
+      new Uint8Array(0),
+      { withKe: true },
+    );
+    payloads.push(
+      { type: PayloadType.SA, proposals: this.sentSaProposals },
+      { type: PayloadType.KE, group: this.keGroup, data: this.ke.publicValue },
+      { type: PayloadType.NONCE, nonce: this.nonceI },
+      // Forced UDP encapsulation (our ESP lives in userspace): hash a random source address so
+      // the responder sees a NAT and uses ESP-in-UDP, as strongSwan's `encap = yes` does.
+      notify(
+        NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+        natdHash(this.spiI, ZERO_SPI, randomIpv4(this.config), this.local.port),
+      ),
+      notify(
+        NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+        natdHash(this.spiI, ZERO_SPI, this.remote.address, this.remote.port),
+      ),
+    );
+    if (this.config.fragmentation)
+      payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    const msg: IkeMessage = {
+      spiI: this.spiI,
+      spiR: ZERO_SPI,
+      exchangeType: ExchangeType.IKE_SA_INIT,
+      initiator: true,
+      response: false,
+      higherVersion: false,
+      messageId: 0,
+      payloads,
+      encrypted: false,
+    };
+    const bytes = encodeMessage(msg);
+    this.initRequestBytes = bytes;
+    this.event({ kind: 'ike-sa-init-sent', to: this.remote, attempt: this.initRetries });
+    this.sendRequest(now, {
+      exchange: ExchangeType.IKE_SA_INIT,
+      messageId: 0,
+      datagrams: [bytes],
+      stage: 'IKE_SA_INIT',
+      onResponse: (m, raw, t) => this.onIkeSaInitResponse(m, raw, t),
+    });
+  }
+
+  private createKe(group: number): KeyExchange | undefined {
+    try {
+      return createKeyExchange(group, { random: this.config.random, modp: this.config.modp });
+    } catch (e) {
+      this.fail({ code: 'config-invalid', field: 'ike', detail: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  private onIkeSaInitResponse(msg: IkeMessage, raw: Uint8Array, now: number): void {
+    const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+    const cookie = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE);
+    if (cookie) {
+      if (cookie.data.length < 1 || cookie.data.length > 64)
+        return this.dropped('COOKIE of invalid length');
+      if (this.cookie && constantTimeEqual(this.cookie, cookie.data))
+        return this.dropped('repeated identical COOKIE');
+      if (!this.bumpInitRetries('COOKIE')) return;
+      this.cookie = cookie.data;
+      this.event({ kind: 'cookie-requested' });
+      this.clearInFlight();
+      return this.startIkeSaInit(now);
+    }
+    const invalidKe = notifies.find((n) => n.notifyType === NotifyErrorType.INVALID_KE_PAYLOAD);
+    if (invalidKe) {
+      const group =
+        invalidKe.data.length === 2 ? (invalidKe.data[0]! << 8) | invalidKe.data[1]! : -1;
+      // Downgrade protection: only groups we offered ourselves (SAi1 is covered by AUTH).
+      if (!offeredGroups(this.config.ikeProposals).includes(group) || group === this.keGroup)
+        return this.fail({
+          code: 'invalid-ke',
+          detail: `the gateway asked for group ${group}, which we did not offer`,
+        });
+      if (!this.bumpInitRetries('INVALID_KE_PAYLOAD')) return;
+      this.event({ kind: 'invalid-ke', group });
+      this.keGroup = group;
+      this.cookie = undefined; // RFC 7296 §2.6: restart without the old cookie
+      this.clearInFlight();
+      return this.startIkeSaInit(now);
+    }
+    const error = notifies.find((n) => n.notifyType < 16384);
+    if (error) {
+      // Unauthenticated; still the clearest diagnosis we will get (an attacker could as well drop us).
+      if (error.notifyType === NotifyErrorType.NO_PROPOSAL_CHOSEN)
+        return this.fail({
+          code: 'no-proposal-chosen',
+          stage: 'ike',
+          offered: this.config.ikeProposalText,
+        });
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: `the gateway answered IKE_SA_INIT with error notify ${error.notifyType}`,
+      });
+    }
+    if (msg.spiR.every((b) => b === 0))
+      return this.dropped('IKE_SA_INIT response with a zero responder SPI');
+
+    const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
+    const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
+    const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
+    if (!sa || !ker || !nr)
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: 'IKE_SA_INIT response without SA, KE or Nonce',
+      });
+    const sel = checkSelectedProposal(this.sentSaProposals, sa.proposals, 0);
+    if (!sel.ok)
+      return this.fail({
+        code: 'no-proposal-chosen',
+        stage: 'ike',
+        offered: this.config.ikeProposalText,
+        peer: [sel.reason],
+      });
+    const alg = sel.algorithms;
+    if (alg.ke !== this.keGroup || ker.group !== this.keGroup || alg.prf === undefined)
+      return this.fail({
+        code: 'invalid-ke',
+        detail: `the gateway chose group ${alg.ke} but sent KE for ${ker.group}`,
+      });
+    const shared = this.ke!.computeSharedSecret(ker.data);
+    if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
+
+    // Keys (RFC 7296 §2.14)
+    const seed = skeyseed(alg.prf, this.nonceI, nr.nonce, shared.sharedSecret);
+    const keys = deriveIkeSaKeys(
+      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, prf: alg.prf, integ: alg.integ },
+      seed,
+      { nonceI: this.nonceI, nonceR: nr.nonce, spiI: this.spiI, spiR: msg.spiR },
+    );
+    zeroise(seed, shared.sharedSecret);
+    const random = this.config.random;
+    this.ike = {
+      spiI: this.spiI,
+      spiR: msg.spiR,
+      algorithms: alg,
+      keys,
+      out: createSkCipher(alg.encr, alg.encrKeyBits, alg.integ, keys.skEi, keys.skAi, random),
+      in: createSkCipher(alg.encr, alg.encrKeyBits, alg.integ, keys.skEr, keys.skAr, random),
+      nextRequestId: 1,
+      peerNextId: 0,
+    };
+    this.reassembler = new FragmentReassembler(this.ike.in);
+    this.nonceR = nr.nonce;
+    this.initResponseBytes = raw;
+    this.peerFragmentation = notifies.some(
+      (n) => n.notifyType === NotifyStatusType.FRAGMENTATION_SUPPORTED,
+    );
+
+    // NAT detection (RFC 7296 §2.23): their source hash vs where it came from; their destination
+    // hash vs our address. We always float to 4500: our ESP is UDP-encapsulated in any case.
+    const srcHashes = notifies.filter(
+      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+    );
+    const dstHashes = notifies.filter(
+      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+    );
+    if (srcHashes.length && dstHashes.length) {
+      const expectRemote = natdHash(this.spiI, msg.spiR, this.remote.address, this.remote.port);
+      const expectLocal = natdHash(this.spiI, msg.spiR, this.local.address, this.local.port);
+      this.natRemote = !srcHashes.some((n) => constantTimeEqual(n.data, expectRemote));
+      this.natLocal = !dstHashes.some((n) => constantTimeEqual(n.data, expectLocal));
+    }
+    this.event({
+      kind: 'nat-detected',
+      local: this.natLocal,
+      remote: this.natRemote,
+      forced: true,
+    });
+    this.clearInFlight();
+    this.floatToNatt();
+    this.startIkeAuth(now);
+  }
+
+  private nonceR: Uint8Array | undefined;
+  private initResponseBytes: Uint8Array | undefined;
+
+  private bumpInitRetries(why: string): boolean {
+    this.initRetries++;
+    if (this.initRetries > MAX_IKE_INIT_RETRIES) {
+      this.fail({
+        code: 'too-many-retries',
+        detail: `IKE_SA_INIT restarted ${MAX_IKE_INIT_RETRIES} times (last: ${why})`,
+      });
+      return false;
+    }
+    return true;
+  }
+
+  private floatToNatt(): void {
+    if (this.floated) return;
+    this.floated = true;
+    this.local = { ...this.local, port: NATT_PORT };
+    this.remote = { ...this.remote, port: NATT_PORT };
+    this.event({ kind: 'floated-to-natt' });
+  }
+
+  // ── IKE_AUTH ─────────────────────────────────────────────────────────────────────────────
+
+  private startIkeAuth(now: number): void {
+    this.phase = 'ike-auth';
+    const ike = this.ike!;
+    const cfg = this.config;
+    const idi: Payload = {
+      type: PayloadType.IDI,
+      idType: cfg.localId.idType,
+      data: cfg.localId.data,
+    };
+    this.idiBody = idBody(cfg.localId.idType, cfg.localId.data);
+    const octets = concat(
+      this.initRequestBytes!,
+      this.nonceR!,
+      prf(ike.algorithms.prf!, ike.keys.skPi, this.idiBody),
+    );
+    const authData = pskAuth(ike.algorithms.prf!, cfg.auth.secret, octets);
+
+    this.sentChildProposals = buildSaProposals(cfg.espProposals, PROTO_ESP, this.childSpiIn, {
+      withKe: false,
+    });
+    const payloads: Payload[] = [idi, notify(NotifyStatusType.INITIAL_CONTACT, new Uint8Array(0))];
+    if (cfg.remoteId)
+      payloads.push({
+        type: PayloadType.IDR,
+        idType: cfg.remoteId.idType,
+        data: cfg.remoteId.data,
+      });
+    payloads.push({ type: PayloadType.AUTH, method: 2, data: authData });
+    if (cfg.requestVirtualIp)
+      payloads.push({
+        type: PayloadType.CP,
+        cfgType: CfgType.REQUEST,
+        attributes: [
+          { attributeType: CpAttributeType.INTERNAL_IP4_ADDRESS, value: new Uint8Array(0) },
+          { attributeType: CpAttributeType.INTERNAL_IP4_DNS, value: new Uint8Array(0) },
+        ],
+      });
+    payloads.push(
+      { type: PayloadType.SA, proposals: this.sentChildProposals },
+      { type: PayloadType.TSI, selectors: this.sentTsi },
+      { type: PayloadType.TSR, selectors: this.sentTsr },
+    );
+    if (cfg.mobike) payloads.push(notify(NotifyStatusType.MOBIKE_SUPPORTED, new Uint8Array(0)));
+    this.sendProtected(now, ExchangeType.IKE_AUTH, payloads, 'IKE_AUTH', (m, _raw, t) =>
+      this.onIkeAuthResponse(m, t),
+    );
+  }
+
+  private onIkeAuthResponse(msg: IkeMessage, now: number): void {
+    const ike = this.ike!;
+    const cfg = this.config;
+    const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+    if (notifies.some((n) => n.notifyType === NotifyErrorType.AUTHENTICATION_FAILED))
+      return this.fail({
+        code: 'authentication-failed',
+        by: 'peer',
+        detail: 'AUTHENTICATION_FAILED',
+      });
+    const idr = findId(msg.payloads, PayloadType.IDR);
+    const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
+    if (!idr || !auth) {
+      const err = notifies.find((n) => n.notifyType < 16384);
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: err
+          ? `IKE_AUTH answered with error notify ${err.notifyType}`
+          : 'IKE_AUTH response without IDr or AUTH',
+      });
+    }
+    // 1. The responder's identity (before anything it says is trusted).
+    if (
+      cfg.remoteId &&
+      (idr.idType !== cfg.remoteId.idType || !constantTimeEqual(idr.data, cfg.remoteId.data))
+    )
+      return this.fail({
+        code: 'identity-mismatch',
+        expected: cfg.remoteId.text,
+        received: formatId(idr.idType, idr.data),
+        where: 'IDr',
+      });
+    // 2. Its AUTH (PSK: method 2).
+    if (auth.method !== 2)
+      return this.fail({
+        code: 'authentication-failed',
+        by: 'us',
+        detail: `the gateway used AUTH method ${auth.method}, we expect a pre-shared key`,
+      });
+    const octets = concat(
+      this.initResponseBytes!,
+      this.nonceI,
+      prf(ike.algorithms.prf!, ike.keys.skPr, idBody(idr.idType, idr.data)),
+    );
+    const expected = pskAuth(ike.algorithms.prf!, cfg.auth.secret, octets);
+    if (!constantTimeEqual(expected, auth.data)) {
+      this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
+      return this.fail({
+        code: 'authentication-failed',
+        by: 'us',
+        detail: 'its AUTH payload does not match the pre-shared key',
+      });
+    }
+    this.event({ kind: 'authenticated', peer: formatId(idr.idType, idr.data), method: 'psk' });
+    this.peerMobike = notifies.some((n) => n.notifyType === NotifyStatusType.MOBIKE_SUPPORTED);
+    this.lastInbound = now;
+
+    // 3. Only now: CP, SA, TS.
+    const childError = notifies.find((n) =>
+      [
+        NotifyErrorType.NO_PROPOSAL_CHOSEN,
+        NotifyErrorType.TS_UNACCEPTABLE,
+        NotifyErrorType.INTERNAL_ADDRESS_FAILURE,
+        NotifyErrorType.FAILED_CP_REQUIRED,
+        NotifyErrorType.SINGLE_PAIR_REQUIRED,
+      ].includes(n.notifyType as never),
+    );
+    if (childError) {
+      this.phase = 'established'; // the IKE SA exists; delete it politely, then report
+      const error: IkeError =
+        childError.notifyType === NotifyErrorType.NO_PROPOSAL_CHOSEN
+          ? { code: 'no-proposal-chosen', stage: 'esp', offered: cfg.espProposalText }
+          : childError.notifyType === NotifyErrorType.TS_UNACCEPTABLE
+            ? { code: 'ts-unacceptable', detail: 'the gateway answered TS_UNACCEPTABLE' }
+            : { code: 'internal-address-failure' };
+      return this.startDelete(now, error);
+    }
+    const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
+    const tsi = findTs(msg.payloads, PayloadType.TSI);
+    const tsr = findTs(msg.payloads, PayloadType.TSR);
+    if (!sa || !tsi || !tsr)
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: 'IKE_AUTH response without SA, TSi or TSr',
+      });
+    const sel = checkSelectedProposal(this.sentChildProposals, sa.proposals, 4);
+    if (!sel.ok)
+      return this.fail({
+        code: 'no-proposal-chosen',
+        stage: 'esp',
+        offered: cfg.espProposalText,
+        peer: [sel.reason],
+      });
+    if (
+      !narrowedWithin(tsi.selectors, this.sentTsi) ||
+      !narrowedWithin(tsr.selectors, this.sentTsr)
+    )
+      return this.fail({
+        code: 'ts-unacceptable',
+        detail: 'the gateway returned traffic selectors wider than we asked for',
+      });
+
+    const [cp] = payloadsOf(msg.payloads, PayloadType.CP);
+    const dns: string[] = [];
+    const subnets: string[] = [];
+    let vip4: string | undefined;
+    if (cp && cp.cfgType === CfgType.REPLY) {
+      for (const a of cp.attributes) {
+        if (a.attributeType === CpAttributeType.INTERNAL_IP4_ADDRESS && a.value.length === 4)
+          vip4 ??= bytesToIp(a.value);
+        if (a.attributeType === CpAttributeType.INTERNAL_IP4_DNS && a.value.length === 4)
+          dns.push(bytesToIp(a.value));
+        if (a.attributeType === CpAttributeType.INTERNAL_IP6_DNS && a.value.length === 16)
+          dns.push(bytesToIp(a.value));
+        if (a.attributeType === CpAttributeType.INTERNAL_IP4_SUBNET && a.value.length === 8)
+          subnets.push(`${bytesToIp(a.value.subarray(0, 4))}/${maskBits(a.value.subarray(4))}`);
+      }
+    }
+    if (cfg.requestVirtualIp && !vip4)
+      return this.startDelete(now, { code: 'internal-address-failure' });
+
+    const child = this.installChild(
+      sel.algorithms,
+      sel.proposal.spi,
+      this.nonceI,
+      this.nonceR!,
+      tsi.selectors,
+      tsr.selectors,
+      undefined,
+    );
+    this.phase = 'established';
+    this.clearInFlight();
+    const ikeName = describeProposal(ike.algorithms, 'ike');
+    this.tunnelConfig = {
+      ...(vip4 !== undefined ? { virtualIp4: vip4 } : {}),
+      dns,
+      subnets,
+      tsLocal: child.keys.tsLocal,
+      tsRemote: child.keys.tsRemote,
+      ike: ikeName,
+      esp: child.keys.proposal,
+      natDetected: { local: this.natLocal, remote: this.natRemote },
+      peerSupportsMobike: this.peerMobike,
+      server: this.remote,
+      local: this.local,
+    };
+    this.event({
+      kind: 'established',
+      ike: ikeName,
+      esp: child.keys.proposal,
+      ...(vip4 ? { virtualIp4: vip4 } : {}),
+    });
+    this.out.push({ type: 'established', config: this.tunnelConfig });
+    this.armKeepalive(now);
+    this.armDpd(now);
+    this.runQueue(now);
+  }
+
+  private installChild(
+    alg: NegotiatedAlgorithms,
+    peerSpi: Uint8Array,
+    nonceI: Uint8Array,
+    nonceR: Uint8Array,
+    tsi: readonly TrafficSelector[],
+    tsr: readonly TrafficSelector[],
+    sharedSecret: Uint8Array | undefined,
+    /** True when the peer started the exchange that created this Child SA (keys swap roles). */
+    peerInitiated = false,
+    spiIn: Uint8Array = this.childSpiIn,
+  ): ChildSaState {
+    const ike = this.ike!;
+    const km = deriveChildSaKeys(
+      ike.algorithms.prf!,
+      ike.keys.skD,
+      { nonceI, nonceR, sharedSecret },
+      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, integ: alg.integ },
+    );
+    // KEYMAT "_i" is initiator → responder of the exchange that created the SA.
+    const [encrOut, integOut, encrIn, integIn] = peerInitiated
+      ? [km.encrR, km.integR, km.encrI, km.integI]
+      : [km.encrI, km.integI, km.encrR, km.integR];
+    const [tsLocal, tsRemote] = peerInitiated ? [tsr, tsi] : [tsi, tsr];
+    const keys: ChildSaKeys = {
+      spiIn: u32(spiIn),
+      spiOut: u32(peerSpi),
+      encr: alg.encr,
+      encrKeyBits: alg.encrKeyBits ?? 256,
+      integ: alg.integ ?? 0,
+      encrKeyIn: encrIn,
+      integKeyIn: integIn,
+      encrKeyOut: encrOut,
+      integKeyOut: integOut,
+      tsLocal: tsLocal.map(selectorToRange),
+      tsRemote: tsRemote.map(selectorToRange),
+      local: this.local,
+      remote: this.remote,
+      proposal: describeProposal(alg, 'esp'),
+    };
+    const child = { keys };
+    this.children.push(child);
+    this.out.push({ type: 'install-child-sa', sa: keys });
+    return child;
+  }
+
+  // ── Requests we send after IKE_AUTH ─────────────────────────────────────────────────────
+
+  private enqueue(action: (now: number) => void, now: number): void {
+    this.queue.push(action);
+    this.runQueue(now);
+  }
+
+  private runQueue(now: number): void {
+    while (
+      !this.inFlight &&
+      this.queue.length &&
+      (this.phase === 'established' || this.phase === 'deleting')
+    ) {
+      this.queue.shift()!(now);
+    }
+  }
+
+  private sendDpd(now: number): void {
+    if (this.phase !== 'established') return;
+    this.event({ kind: 'dpd-sent' });
+    this.sendProtected(now, ExchangeType.INFORMATIONAL, [], 'a liveness check', (_m, _r, t) => {
+      this.lastInbound = t;
+      this.armDpd(t);
+    });
+  }
+
+  private startDelete(now: number, error?: IkeError): void {
+    if (
+      this.phase === 'idle' ||
+      this.phase === 'ike-sa-init' ||
+      this.phase === 'ike-auth' ||
+      !this.ike
+    ) {
+      // Nothing authenticated to delete: just stop.
+      return this.close(error ? { kind: 'failed', error } : { kind: 'deleted-by-us' });
+    }
+    if (this.phase === 'deleting') return;
+    this.phase = 'deleting';
+    this.clearInFlight();
+    this.queue.length = 0;
+    this.pendingCloseReason = error ? { kind: 'failed', error } : { kind: 'deleted-by-us' };
+    const del: Payload = { type: PayloadType.DELETE, protocolId: PROTO_IKE, spis: [] };
+    // A delete is not worth the full retransmission budget: two tries, then we are gone anyway.
+    this.sendProtected(
+      now,
+      ExchangeType.INFORMATIONAL,
+      [del],
+      'the delete',
+      () => this.close(this.pendingCloseReason!),
+      1,
+    );
+  }
+
+  private pendingCloseReason: IkeCloseReason | undefined;
+
+  private sendInformationalNotify(type: number): void {
+    const ike = this.ike;
+    if (!ike) return;
+    const msg = this.protectedMessage(ExchangeType.INFORMATIONAL, ike.nextRequestId++, false, [
+      notify(type, new Uint8Array(0)),
+    ]);
+    for (const d of this.encode(msg)) this.sendDatagram(d);
+  }
+
+  // ── Inbound ──────────────────────────────────────────────────────────────────────────────
+
+  private onDatagram(bytes: Uint8Array, from: Endpoint, now: number): void {
+    let msg: IkeMessage;
+    if (bytes.length > 16 && bytes[16] === PayloadType.SKF) {
+      // RFC 7383: each fragment is authenticated before it is kept; only a whole message counts.
+      if (!this.reassembler) return this.dropped('a fragment before the IKE SA has keys');
+      const r = this.reassembler.push(bytes);
+      if (r.status === 'incomplete') return;
+      if (r.status === 'dropped') return this.dropped(`fragment ${r.reason}`);
+      if (r.status === 'error') return this.dropped(`bad fragment (${r.error.message})`);
+      msg = r.message;
+    } else {
+      const result = decodeMessage(bytes, this.ike?.in);
+      if (!result.ok) return this.dropped(`undecodable message (${result.error.message})`);
+      msg = result.message;
+    }
+    // Only messages for this IKE SA.
+    if (!bytesEq(msg.spiI, this.spiI) && !(this.ike && bytesEq(msg.spiI, this.ike.spiI)))
+      return this.dropped('message for another IKE SA');
+    if (msg.response) return this.onResponse(msg, bytes, now);
+    if (!this.ike || (this.phase !== 'established' && this.phase !== 'deleting'))
+      return this.dropped('request before the IKE SA is established');
+    if (!msg.encrypted) return this.dropped('unencrypted request on an established IKE SA');
+    void from; // the responder may not move us without MOBIKE (RFC 7296 §2.23)
+    this.onPeerRequest(msg, now);
+  }
+
+  private onResponse(msg: IkeMessage, raw: Uint8Array, now: number): void {
+    const f = this.inFlight;
+    if (!f || msg.messageId !== f.messageId || msg.exchangeType !== f.exchange || msg.initiator)
+      return this.dropped('response to no outstanding request');
+    if (f.exchange !== ExchangeType.IKE_SA_INIT && !msg.encrypted)
+      return this.dropped('unencrypted response');
+    if (f.exchange !== ExchangeType.IKE_SA_INIT) this.lastInbound = now;
+    this.inFlight = undefined;
+    this.out.push({ type: 'cancel-timer', timer: 'retransmit' });
+    f.onResponse(msg, raw, now);
+    this.runQueue(now);
+  }
+
+  private onPeerRequest(msg: IkeMessage, now: number): void {
+    const ike = this.ike!;
+    this.lastInbound = now;
+    if (ike.lastPeerResponse && msg.messageId === ike.lastPeerResponse.messageId) {
+      for (const d of ike.lastPeerResponse.datagrams) this.sendDatagram(d);
+      return;
+    }
+    if (msg.messageId !== ike.peerNextId)
+      return this.dropped(
+        `peer request with message ID ${msg.messageId}, expected ${ike.peerNextId}`,
+      );
+    ike.peerNextId++;
+    let after: (() => void) | undefined;
+    let response: Payload[] = [];
+    switch (msg.exchangeType) {
+      case ExchangeType.INFORMATIONAL: {
+        const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
+        if (deletes.some((d) => d.protocolId === PROTO_IKE)) {
+          this.event({ kind: 'peer-delete', what: 'ike' });
+          after = () => this.close({ kind: 'deleted-by-peer' });
+          break;
+        }
+        const ours: Uint8Array[] = [];
+        for (const d of deletes.filter((x) => x.protocolId === PROTO_ESP)) {
+          for (const spi of d.spis) {
+            const child = this.children.find((c) => c.keys.spiOut === u32(spi));
+            if (!child) continue;
+            ours.push(be32(child.keys.spiIn));
+            this.removeChild(child);
+            this.event({ kind: 'peer-delete', what: 'child' });
+          }
+        }
+        if (ours.length)
+          response = [{ type: PayloadType.DELETE, protocolId: PROTO_ESP, spis: ours }];
+        if (this.phase === 'established' && this.children.length === 0 && ours.length)
+          after = () =>
+            this.startDelete(now, {
+              code: 'peer-deleted',
+              detail: 'the gateway deleted the tunnel (Child SA)',
+            });
+        break;
+      }
+      case ExchangeType.CREATE_CHILD_SA:
+        response = this.answerCreateChildSa(msg);
+        break;
+      default:
+        return this.dropped(`request of exchange type ${msg.exchangeType}`);
+    }
+    const reply = this.protectedMessage(msg.exchangeType, msg.messageId, true, response);
+    const datagrams = this.encode(reply);
+    ike.lastPeerResponse = { messageId: msg.messageId, datagrams };
+    for (const d of datagrams) this.sendDatagram(d);
+    this.armDpd(now);
+    after?.();
+  }
+
+  /** The responder rekeys a Child SA (strongSwan does so on its own lifetimes and after MOBIKE). */
+  private answerCreateChildSa(msg: IkeMessage): Payload[] {
+    const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+    const rekey = notifies.find((n) => n.notifyType === NotifyStatusType.REKEY_SA);
+    const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
+    const [ni] = payloadsOf(msg.payloads, PayloadType.NONCE);
+    const [kei] = payloadsOf(msg.payloads, PayloadType.KE);
+    const tsi = findTs(msg.payloads, PayloadType.TSI);
+    const tsr = findTs(msg.payloads, PayloadType.TSR);
+    if (!rekey || rekey.protocolId !== PROTO_ESP || !sa || !ni || !tsi || !tsr)
+      // IKE SA rekeys by the responder and new Child SAs are not supported yet: say so.
+      return [notify(NotifyErrorType.NO_ADDITIONAL_SAS, new Uint8Array(0))];
+    const old = this.children.find(
+      (c) => c.keys.spiOut === u32(rekey.spi) || c.keys.spiIn === u32(rekey.spi),
+    );
+    if (!old)
+      return [notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), PROTO_ESP, rekey.spi)];
+    // Pick the first of their proposals that our configuration allows.
+    const mine = buildSaProposals(this.config.espProposals, PROTO_ESP, new Uint8Array(4), {
+      withKe: true,
+    });
+    for (const theirs of sa.proposals) {
+      if (theirs.protocolId !== PROTO_ESP || theirs.spi.length !== 4) continue;
+      const chosen = chooseFrom(theirs, mine);
+      if (!chosen) continue;
+      const { proposal, algorithms } = chosen;
+      let ke: KeyExchange | undefined;
+      let shared: Uint8Array | undefined;
+      if (algorithms.ke !== undefined && algorithms.ke !== 0) {
+        if (!kei || kei.group !== algorithms.ke || !isSupportedKeGroup(kei.group)) {
+          return [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(algorithms.ke))];
+        }
+        ke = this.createKe(kei.group);
+        if (!ke) return [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))];
+        const r = ke.computeSharedSecret(kei.data);
+        if (!r.ok) return [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))];
+        shared = r.sharedSecret;
+      }
+      const spiIn = nonZero(this.config.random, 4);
+      const nonceR = this.config.random.bytes(NONCE_LENGTH);
+      this.installChild(
+        algorithms,
+        theirs.spi,
+        ni.nonce,
+        nonceR,
+        tsi.selectors,
+        tsr.selectors,
+        shared,
+        true,
+        spiIn,
+      );
+      if (shared) zeroise(shared);
+      this.event({ kind: 'child-rekeyed', initiator: 'peer', spiIn: u32(spiIn) });
+      // The old SA stays until the peer deletes it (it sends the DELETE right after).
+      const reply: Payload[] = [
+        { type: PayloadType.SA, proposals: [{ ...proposal, number: theirs.number, spi: spiIn }] },
+        { type: PayloadType.NONCE, nonce: nonceR },
+      ];
+      if (ke) reply.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
+      reply.push(
+        { type: PayloadType.TSI, selectors: tsi.selectors },
+        { type: PayloadType.TSR, selectors: tsr.selectors },
+      );
+      return reply;
+    }
+    return [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))];
+  }
+
+  private removeChild(child: ChildSaState): void {
+    this.children = this.children.filter((c) => c !== child);
+    this.out.push({ type: 'remove-child-sa', spiIn: child.keys.spiIn, spiOut: child.keys.spiOut });
+  }
+
+  // ── Timers ───────────────────────────────────────────────────────────────────────────────
+
+  private onTimer(timer: IkeTimer, now: number): void {
+    switch (timer) {
+      case 'retransmit':
+        return this.retransmit(now);
+      case 'dpd':
+        if (this.phase !== 'established' || this.config.dpdDelayMs <= 0) return;
+        if (now - this.lastInbound >= this.config.dpdDelayMs)
+          this.enqueue((t) => this.sendDpd(t), now);
+        else this.armDpd(now);
+        return;
+      case 'natt-keepalive':
+        if (this.phase !== 'established') return;
+        this.out.push({ type: 'send-keepalive', from: this.local, to: this.remote });
+        this.armKeepalive(now);
+        return;
+      case 'half-open':
+      case 'rekey-ike':
+      case 'rekey-child':
+      case 'expire-ike':
+      case 'expire-child':
+      case 'delete-rekeyed':
+        return;
+    }
+  }
+
+  private armDpd(now: number): void {
+    if (this.config.dpdDelayMs <= 0 || this.phase !== 'established') return;
+    this.out.push({
+      type: 'arm-timer',
+      timer: 'dpd',
+      at: Math.max(now, this.lastInbound) + this.config.dpdDelayMs,
+    });
+  }
+
+  private armKeepalive(now: number): void {
+    this.out.push({
+      type: 'arm-timer',
+      timer: 'natt-keepalive',
+      at: now + NATT_KEEPALIVE_INTERVAL_MS,
+    });
+  }
+
+  private retransmit(now: number): void {
+    const f = this.inFlight;
+    if (!f) return;
+    f.attempt++;
+    const wait = retransmitDelay(f.attempt, this.maxTriesFor(f));
+    if (f.attempt > this.maxTriesFor(f).tries || wait === undefined) {
+      this.inFlight = undefined;
+      if (this.phase === 'deleting')
+        return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
+      return this.fail({
+        code: 'peer-unreachable',
+        server: this.config.serverName,
+        afterMs: now - f.firstSentAt,
+        stage: f.stage,
+        fragmentationHint:
+          f.exchange === ExchangeType.IKE_AUTH &&
+          (!this.config.fragmentation || !this.peerFragmentation),
+      });
+    }
+    this.event({ kind: 'retransmit', exchange: f.stage, attempt: f.attempt });
+    for (const d of f.datagrams) this.sendDatagram(d);
+    this.out.push({ type: 'arm-timer', timer: 'retransmit', at: now + wait });
+  }
+
+  private deleteTries = 0;
+  private maxTriesFor(f: InFlight): { timeoutMs: number; base: number; tries: number } {
+    return f.stage === 'the delete'
+      ? { ...this.config.retransmit, tries: this.deleteTries }
+      : this.config.retransmit;
+  }
+
+  // ── Sending ──────────────────────────────────────────────────────────────────────────────
+
+  private sendProtected(
+    now: number,
+    exchange: number,
+    payloads: Payload[],
+    stage: string,
+    onResponse: InFlight['onResponse'],
+    tries?: number,
+  ): void {
+    const ike = this.ike!;
+    const messageId = ike.nextRequestId++;
+    const msg = this.protectedMessage(exchange, messageId, false, payloads);
+    if (tries !== undefined) this.deleteTries = tries;
+    this.sendRequest(now, { exchange, messageId, datagrams: this.encode(msg), stage, onResponse });
+  }
+
+  private protectedMessage(
+    exchange: number,
+    messageId: number,
+    response: boolean,
+    payloads: Payload[],
+  ): IkeMessage {
+    const ike = this.ike!;
+    return {
+      spiI: ike.spiI,
+      spiR: ike.spiR,
+      exchangeType: exchange,
+      initiator: true,
+      response,
+      higherVersion: false,
+      messageId,
+      payloads,
+      encrypted: true,
+    };
+  }
+
+  /** Encrypts, fragmenting when the peer supports it and the message is too large (RFC 7383). */
+  private encode(msg: IkeMessage): Uint8Array[] {
+    const cipher = this.ike!.out;
+    const whole = encodeMessage(msg, cipher);
+    const limit =
+      this.config.fragmentSize - ipUdpOverhead(this.remote.address) - NON_ESP_MARKER_LENGTH;
+    if (this.config.fragmentation && this.peerFragmentation && whole.length > limit)
+      return encodeFragments(msg, cipher, limit);
+    return [whole];
+  }
+
+  private sendRequest(now: number, f: Omit<InFlight, 'attempt' | 'firstSentAt'>): void {
+    this.inFlight = { ...f, attempt: 0, firstSentAt: now };
+    for (const d of f.datagrams) this.sendDatagram(d);
+    this.out.push({
+      type: 'arm-timer',
+      timer: 'retransmit',
+      at: now + (retransmitDelay(0, this.config.retransmit) ?? 0),
+    });
+  }
+
+  private sendDatagram(bytes: Uint8Array): void {
+    this.out.push({
+      type: 'send',
+      bytes,
+      from: this.local,
+      to: this.remote,
+      nonEspMarker: this.floated,
+    });
+  }
+
+  private clearInFlight(): void {
+    if (!this.inFlight) return;
+    this.inFlight = undefined;
+    this.out.push({ type: 'cancel-timer', timer: 'retransmit' });
+  }
+
+  // ── Ending ───────────────────────────────────────────────────────────────────────────────
+
+  private fail(error: IkeError): void {
+    if (
+      this.ike &&
+      (this.phase === 'established' || this.phase === 'ike-auth') &&
+      error.code !== 'peer-unreachable'
+    ) {
+      // Authenticated or not, tell the peer we are gone when we can.
+      if (this.phase === 'established') return this.startDelete(0, error);
+    }
+    this.close({ kind: 'failed', error });
+  }
+
+  private close(reason: IkeCloseReason): void {
+    if (this.phase === 'closed') return;
+    for (const c of this.children)
+      this.out.push({ type: 'remove-child-sa', spiIn: c.keys.spiIn, spiOut: c.keys.spiOut });
+    this.children = [];
+    this.phase = 'closed';
+    this.inFlight = undefined;
+    for (const t of ['retransmit', 'dpd', 'natt-keepalive'] as const)
+      this.out.push({ type: 'cancel-timer', timer: t });
+    this.out.push({ type: 'closed', reason });
+  }
+
+  private event(event: IkeTimelineEvent): void {
+    this.out.push({ type: 'event', event });
+  }
+
+  private dropped(reason: string): void {
+    this.event({ kind: 'dropped', reason });
+  }
+}
+
+function findId(payloads: readonly Payload[], type: IdPayload['type']): IdPayload | undefined {
+  return payloads.find((p): p is IdPayload => p.type === type);
+}
+
+function findTs(payloads: readonly Payload[], type: TsPayload['type']): TsPayload | undefined {
+  return payloads.find((p): p is TsPayload => p.type === type);
+}
+
+// ── Helpers ──────────────────────────────────────────────────────────────────────────────
+
+const ZERO_SPI = new Uint8Array(8);
+
+function notify(
+  type: number,
+  data: Uint8Array,
+  protocolId = 0,
+  spi: Uint8Array = new Uint8Array(0),
+): Payload {
+  return { type: PayloadType.NOTIFY, protocolId, spi, notifyType: type, data };
+}
+
+function nonZero(random: IkeSessionConfig['random'], n: number): Uint8Array {
+  for (;;) {
+    const b = random.bytes(n);
+    if (b.some((x) => x !== 0)) return b;
+  }
+}
+
+function randomIpv4(config: IkeSessionConfig): string {
+  return bytesToIp(config.random.bytes(4));
+}
+
+/** RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP | port). */
+function natdHash(spiI: Uint8Array, spiR: Uint8Array, ip: string, port: number): Uint8Array {
+  const addr = ipToBytes(ip);
+  if (!addr) throw new Error(`not an IP address: ${ip}`);
+  return hash('sha1', concat(spiI, spiR, addr, be16(port)));
+}
+
+/** AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>) (RFC 7296 §2.15). */
+function pskAuth(prfAlg: number, secret: Uint8Array, octets: Uint8Array): Uint8Array {
+  const k = prf(prfAlg, secret, KEY_PAD);
+  try {
+    return prf(prfAlg, k, octets);
+  } finally {
+    zeroise(k);
+  }
+}
+
+/** The ID payload body as signed: ID Type | RESERVED(3) | data. */
+function idBody(idType: number, data: Uint8Array): Uint8Array {
+  return concat(Uint8Array.from([idType, 0, 0, 0]), data);
+}
+
+function formatId(idType: number, data: Uint8Array): string {
+  if ((idType === 1 && data.length === 4) || (idType === 5 && data.length === 16))
+    return bytesToIp(data);
+  if (idType === 2 || idType === 3) return new TextDecoder().decode(data);
+  return `ID type ${idType} (${data.length} bytes)`;
+}
+
+function u32(b: Uint8Array): number {
+  return ((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
+}
+
+function be32(n: number): Uint8Array {
+  return Uint8Array.from([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+}
+
+function be16(n: number): Uint8Array {
+  return Uint8Array.from([(n >> 8) & 0xff, n & 0xff]);
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function maskBits(mask: Uint8Array): number {
+  let bits = 0;
+  for (const byte of mask) bits += [...byte.toString(2)].filter((c) => c === '1').length;
+  return bits;
+}
+
+function ipUdpOverhead(address: string): number {
+  return (address.includes(':') ? 40 : 20) + 8;
+}
+
+/** As responder of a CREATE_CHILD_SA: one transform per type from their proposal that we allow. */
+function chooseFrom(
+  theirs: SaProposal,
+  mine: readonly SaProposal[],
+): { proposal: SaProposal; algorithms: NegotiatedAlgorithms } | undefined {
+  for (const m of mine) {
+    const picked: SaProposal['transforms'] = [];
+    const types = new Set(theirs.transforms.map((t) => t.transformType));
+    let ok = true;
+    for (const type of types) {
+      const t = theirs.transforms.find(
+        (x) =>
+          x.transformType === type &&
+          m.transforms.some(
+            (y) =>
+              y.transformType === x.transformType &&
+              y.transformId === x.transformId &&
+              JSON.stringify(y.attributes) === JSON.stringify(x.attributes),
+          ),
+      );
+      // A KE of NONE (0) they offer is acceptable even if we did not list PFS.
+      const none =
+        type === 4
+          ? theirs.transforms.find((x) => x.transformType === 4 && x.transformId === 0)
+          : undefined;
+      const pick = t ?? none;
+      if (!pick) {
+        ok = false;
+        break;
+      }
+      picked.push(pick);
+    }
+    if (!ok) continue;
+    const sel = checkSelectedProposal([theirs], [{ ...theirs, transforms: picked }], 4);
+    if (sel.ok) return { proposal: { ...theirs, transforms: picked }, algorithms: sel.algorithms };
+  }
+  return undefined;
+}
