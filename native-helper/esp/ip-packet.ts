@@ -54,10 +54,12 @@ export function ipPacketLength(
   }
   if (version === 6) {
     if (available < IPV6_HEADER) return undefined;
-    // Payload Length 0 means a jumbogram (RFC 2675), which cannot cross an ESP tunnel.
     const payload = (packet[offset + 4]! << 8) | packet[offset + 5]!;
+    // Payload Length 0 with a Hop-by-Hop header may be a jumbogram (RFC 2675), which cannot cross
+    // an ESP tunnel; otherwise it is simply a packet without payload.
+    if (payload === 0 && packet[offset + 6] === 0) return undefined;
     const total = IPV6_HEADER + payload;
-    if (payload === 0 || total > available) return undefined;
+    if (total > available) return undefined;
     return total;
   }
   return undefined;
