@@ -1,0 +1,21 @@
+# The TUN device addon (Node-API, plain C): built by `npm ci` (package.json "install" script)
+# into build/Release/tsunagi_tun.node. Linux only for now: on other systems the target is
+# 'none' (nothing to compile), so `npm ci` still succeeds there; the TypeScript side reports
+# "not supported on this platform yet" without ever loading the addon.
+{
+  'targets': [
+    {
+      'target_name': 'tsunagi_tun',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/tun_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+  ],
+}
