@@ -3,6 +3,7 @@
  * helper, …); each one is listed in USAGE only once it exists.
  */
 import pkg from '../../package.json' with { type: 'json' };
+import { CONNECT_USAGE, connectCommand } from './connect.js';
 
 export const VERSION: string = pkg.version;
 
@@ -15,7 +16,8 @@ Options:
   -h, --help       show this help
   -V, --version    print the version
 
-Commands are added as the helper gains them; none is available in this build yet.
+Commands:
+  ${CONNECT_USAGE.split('\n').join('\n  ')}
 `;
 
 export interface CliIo {
@@ -39,6 +41,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(`${VERSION}\n`);
     return 0;
   }
+  if (first === 'connect') return connectCommand(rest, io);
   io.err(
     `tsunagi: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'${rest.length ? ` (with ${rest.length} more argument(s))` : ''}\n` +
       `Run 'tsunagi --help' for the usage.\n`,

@@ -1,0 +1,74 @@
+/**
+ * Pure route planning: which prefixes go into the tunnel, and which host route keeps the gateway
+ * itself outside it. Full tunnel uses 0.0.0.0/1 + 128.0.0.0/1 so the previous default route is
+ * never touched (teardown only removes what we added, so the old routes are restored exactly).
+ */
+import type { TrafficSelectorRange } from '../../ike/ike-events.js';
+import { bytesToIp, ipToBytes } from '../../ike/traffic-selectors.js';
+
+export interface RoutePlan {
+  /** Prefixes routed into the TUN device (IPv4 CIDR text). */
+  tunnel: string[];
+  /** Whether the gateway needs a host route via the original path (full tunnel or overlap). */
+  pinServer: boolean;
+}
+
+function toBig(b: Uint8Array): bigint {
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v;
+}
+
+function fromBig(v: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** The smallest list of CIDRs covering exactly [start, end]. */
+export function rangeToCidrs(startText: string, endText: string): string[] {
+  const s = ipToBytes(startText);
+  const e = ipToBytes(endText);
+  if (!s || !e || s.length !== e.length) throw new Error(`bad range ${startText}-${endText}`);
+  const bits = BigInt(s.length * 8);
+  let start = toBig(s);
+  const end = toBig(e);
+  const out: string[] = [];
+  while (start <= end) {
+    let size = 0n;
+    while (size < bits) {
+      const block = 1n << (size + 1n);
+      if (start % block !== 0n || start + block - 1n > end) break;
+      size++;
+    }
+    out.push(`${bytesToIp(fromBig(start, s.length))}/${bits - size}`);
+    start += 1n << size;
+  }
+  return out;
+}
+
+function inside(ip: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const a = ipToBytes(ip);
+  const b = net ? ipToBytes(net) : undefined;
+  if (!a || !b || a.length !== b.length) return false;
+  const shift = BigInt(a.length * 8 - Number(len));
+  return toBig(a) >> shift === toBig(b) >> shift;
+}
+
+export function planRoutes(
+  tsRemote: readonly TrafficSelectorRange[],
+  serverAddress: string,
+): RoutePlan {
+  const tunnel: string[] = [];
+  for (const r of tsRemote.filter((t) => t.family === 4)) {
+    for (const c of rangeToCidrs(r.startAddress, r.endAddress)) {
+      if (c === '0.0.0.0/0') tunnel.push('0.0.0.0/1', '128.0.0.0/1');
+      else tunnel.push(c);
+    }
+  }
+  return { tunnel, pinServer: tunnel.some((c) => inside(serverAddress, c)) };
+}

@@ -1,0 +1,70 @@
+/**
+ * Linux routes through `ip`: applies a RoutePlan and returns the disposer that removes exactly
+ * the routes it added (routes that already existed are left alone and never removed).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { RoutePlan } from './route-plan.js';
+
+const run = promisify(execFile);
+
+export interface AppliedRoutes {
+  /** `ip route` argument lists we added, to delete on teardown (also written to the journal). */
+  added: string[][];
+  dispose(): Promise<void>;
+}
+
+async function ip(args: string[]): Promise<string> {
+  const { stdout } = await run('ip', args, { timeout: 10_000 });
+  return stdout;
+}
+
+/** The path the kernel uses now to reach `address` ("via X dev Y" or "dev Y"). */
+export async function currentPath(address: string): Promise<string[]> {
+  const out = await ip(['route', 'get', address]);
+  const via = /\bvia (\S+)/.exec(out)?.[1];
+  const dev = /\bdev (\S+)/.exec(out)?.[1];
+  if (!dev) throw new Error(`no route to ${address}`);
+  return via ? ['via', via, 'dev', dev] : ['dev', dev];
+}
+
+export async function applyRoutes(
+  plan: RoutePlan,
+  tunName: string,
+  sourceIp: string | undefined,
+  serverAddress: string,
+): Promise<AppliedRoutes> {
+  const added: string[][] = [];
+  const remove = async () => {
+    for (const r of added.reverse()) await ip(['route', 'del', ...r]).catch(() => undefined);
+    added.length = 0;
+  };
+  try {
+    if (plan.pinServer) {
+      const path = await currentPath(serverAddress);
+      const route = [`${serverAddress}/32`, ...path];
+      // If a host route already exists it is the user's: keep it and do not own it.
+      if (
+        await ip(['route', 'add', ...route]).then(
+          () => true,
+          () => false,
+        )
+      )
+        added.push(route);
+    }
+    for (const prefix of plan.tunnel) {
+      const route = [prefix, 'dev', tunName, ...(sourceIp ? ['src', sourceIp] : [])];
+      await ip(['route', 'add', ...route]);
+      added.push(route);
+    }
+  } catch (e) {
+    await remove();
+    throw new Error(`cannot set the tunnel routes: ${(e as Error).message}`, { cause: e });
+  }
+  return { added, dispose: remove };
+}
+
+/** Undo routes recorded in a crash journal (best effort: some may already be gone). */
+export async function removeRoutes(routes: readonly string[][]): Promise<void> {
+  for (const r of [...routes].reverse()) await ip(['route', 'del', ...r]).catch(() => undefined);
+}

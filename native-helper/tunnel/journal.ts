@@ -1,0 +1,61 @@
+/**
+ * The crash journal: before changing routes or DNS the helper records how to undo it, and clears
+ * the record after a clean teardown. A later start that finds a record whose process is gone
+ * undoes it (a SIGKILLed helper must not leave the machine's routing or DNS broken).
+ */
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { restoreResolvConf } from '../platform/dns/dns-linux.js';
+import { removeRoutes } from '../platform/routes/routes-linux.js';
+
+export interface JournalEntry {
+  pid: number;
+  tun?: string;
+  routes: string[][];
+  dns?:
+    | { kind: 'resolv-conf'; path: string; original: string }
+    | { kind: 'resolved'; interface: string };
+}
+
+export function stateDir(): string {
+  return process.env.TSUNAGI_STATE_DIR ?? '/run/tsunagi';
+}
+
+const file = () => join(stateDir(), 'connection.journal.json');
+
+export async function writeJournal(entry: JournalEntry): Promise<void> {
+  await mkdir(stateDir(), { recursive: true, mode: 0o700 });
+  await writeFile(file(), JSON.stringify(entry), { mode: 0o600 });
+}
+
+export async function clearJournal(): Promise<void> {
+  await rm(file(), { force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Undoes what a dead process left behind. Returns what it repaired (for the log), or undefined
+ * when there was nothing to do. A journal of a live process is left alone.
+ */
+export async function recoverFromJournal(): Promise<JournalEntry | undefined> {
+  let entry: JournalEntry;
+  try {
+    entry = JSON.parse(await readFile(file(), 'utf8')) as JournalEntry;
+  } catch {
+    return undefined;
+  }
+  if (entry.pid !== process.pid && alive(entry.pid)) return undefined;
+  await removeRoutes(entry.routes);
+  if (entry.dns?.kind === 'resolv-conf')
+    await restoreResolvConf(entry.dns.path, entry.dns.original);
+  await clearJournal();
+  return entry;
+}
