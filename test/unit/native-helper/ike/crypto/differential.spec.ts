@@ -12,6 +12,7 @@ import {
   diffieHellman,
   generateKeyPairSync,
 } from 'node:crypto';
+import type { CipherGCMTypes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createKeyExchange } from '../../../../../native-helper/ike/crypto/ke.js';
@@ -63,13 +64,13 @@ describe('AEAD: noble ⇄ node:crypto', () => {
           const keyWithSalt = keyMat.slice(0, klen + 4);
           const key = keyWithSalt.subarray(0, klen);
           const nonce = Buffer.concat([keyWithSalt.subarray(klen), iv]);
-          const c = createCipheriv(`aes-${klen * 8}-gcm`, key, nonce);
+          const c = createCipheriv(`aes-${klen * 8}-gcm` as CipherGCMTypes, key, nonce);
           c.setAAD(aad);
           const node = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
           const ours = aeadSeal(20, keyWithSalt, iv, aad, plain);
           expect(toHex(ours)).toBe(node.toString('hex'));
           expect(toHex(aeadOpen(20, keyWithSalt, iv, aad, node)!)).toBe(toHex(plain));
-          const d = createDecipheriv(`aes-${klen * 8}-gcm`, key, nonce);
+          const d = createDecipheriv(`aes-${klen * 8}-gcm` as CipherGCMTypes, key, nonce);
           d.setAAD(aad);
           d.setAuthTag(ours.subarray(ours.length - 16));
           expect(
