@@ -200,8 +200,9 @@ function decodeTransforms(bytes: Uint8Array, count: number): Transform[] {
   if (out.length !== count) {
     throw fail('bad-length', `Num Transforms ${count} but ${out.length} found`, 'num transforms');
   }
-  if (last !== LAST_TRANSFORM)
+  if (out.length > 0 && last !== LAST_TRANSFORM) {
     throw fail('invalid-value', 'last transform not marked last', 'last substruc');
+  }
   return out;
 }
 
