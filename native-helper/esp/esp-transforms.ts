@@ -326,3 +326,34 @@ export class EspHmac {
     return timingSafeEqual(this.compute(data), icv);
   }
 }
+
+/** The keys of one direction of a Child SA. */
+export interface EspDirectionKeys {
+  /** AEAD key ‖ salt, or the AES-CBC key. */
+  readonly encrKey: Uint8Array;
+  /** The HMAC key with AES-CBC; undefined with an AEAD. */
+  readonly integKey: Uint8Array | undefined;
+}
+
+/**
+ * Splits Child SA KEYMAT (prf+(SK_d, [g^ir (new) |] Ni | Nr), RFC 7296 §2.17) into the keys of
+ * both directions: everything for initiator → responder first, then responder → initiator; in
+ * each, the encryption key (with its salt) before the integrity key. Returns views of `keymat`.
+ * As the initiator, we seal with `initiatorToResponder` and open with `responderToInitiator`.
+ */
+export function splitChildKeymat(
+  keymat: Uint8Array,
+  encr: EspEncrTransform,
+  integ?: EspIntegTransform,
+): { initiatorToResponder: EspDirectionKeys; responderToInitiator: EspDirectionKeys } {
+  const integLength = encr.kind === 'cbc' ? (integ?.keyLength ?? 0) : 0;
+  if (encr.kind === 'cbc' && !integ) throw new Error(`${encr.name} needs an integrity transform`);
+  const each = encr.keymatLength + integLength;
+  if (keymat.length < 2 * each)
+    throw new RangeError(`KEYMAT too short: ${keymat.length} < ${2 * each}`);
+  const direction = (off: number): EspDirectionKeys => ({
+    encrKey: keymat.subarray(off, off + encr.keymatLength),
+    integKey: integLength ? keymat.subarray(off + encr.keymatLength, off + each) : undefined,
+  });
+  return { initiatorToResponder: direction(0), responderToInitiator: direction(each) };
+}
