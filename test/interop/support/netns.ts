@@ -97,6 +97,7 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Where stdout/stderr go; default 'ignore'. */
   stdio?: 'ignore' | 'pipe';
+  cwd?: string;
 }
 
 /**
@@ -114,6 +115,7 @@ export function spawn(
   const child = spawnChild('ip', ['netns', 'exec', ns, ...argv], {
     env: opts.env ?? process.env,
     stdio: ['ignore', stdio, stdio],
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   if (child.pid === undefined) throw new Error(`could not spawn ${argv.join(' ')} in ${ns}`);
   registry.trackProcess(child.pid);

@@ -265,9 +265,12 @@ export class ReferenceClient {
     }
   }
 
-  /** Sends DELETE for the connection's IKE SA (or all) and waits for it to go. */
-  disconnect(name?: string): Promise<void> {
-    return this.charon.terminate(name);
+  /**
+   * Sends DELETE for the connection's IKE SA (or all) and waits for the answer; with `force`
+   * (a dead gateway) it gives up after `timeoutMs` and drops the SA anyway.
+   */
+  disconnect(name?: string, opts: { timeoutMs?: number; force?: boolean } = {}): Promise<void> {
+    return this.charon.terminate(name, opts);
   }
 
   listSas(filter?: { ike?: string }): Promise<IkeSaInfo[]> {

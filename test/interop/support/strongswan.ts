@@ -388,14 +388,19 @@ export class Charon {
     return { log };
   }
 
-  /** Terminates IKE SAs of a connection (all of them if ike is omitted). */
-  async terminate(ike?: string, timeoutMs = 10_000): Promise<void> {
+  /**
+   * Terminates IKE SAs of a connection (all of them if ike is omitted), waiting for the peer's
+   * answer to the DELETE. With `force`, charon gives up after `timeoutMs` instead of running
+   * through its whole retransmission schedule (for a peer that is gone).
+   */
+  async terminate(ike?: string, opts: { timeoutMs?: number; force?: boolean } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 10_000;
     const names =
       ike !== undefined ? [ike] : [...new Set((await this.listSas()).map((s) => s.name))];
     for (const name of names) {
       const { response } = await this.vici(
         'terminate',
-        { ike: name, timeout: String(timeoutMs), force: 'no' },
+        { ike: name, timeout: String(timeoutMs), force: opts.force ? 'yes' : 'no' },
         { streamEvent: 'control-log', timeoutMs: timeoutMs + 5000 },
       );
       if (str(response.success) !== 'yes') {
@@ -723,3 +728,11 @@ export async function startGateway(bed: Testbed, config: GatewayConfig): Promise
     log: () => charon.log(),
   };
 }
+
+/** The same operations as free functions, for callers that prefer them. */
+export const listSas = (gw: Gateway, filter?: { ike?: string }): Promise<IkeSaInfo[]> =>
+  gw.listSas(filter);
+export const stopGateway = (gw: Gateway): Promise<void> => gw.stop();
+export const killGateway = (gw: Gateway): Promise<void> => gw.kill();
+export const restartGateway = (gw: Gateway, opts?: { hard?: boolean }): Promise<void> =>
+  gw.restart(opts);
