@@ -61,7 +61,7 @@ export class FakeIpcMain implements Pick<IpcMain, 'handle' | 'removeHandler'> {
   /** Delivers one invoke as Electron would: rejects when no handler is registered. */
   async dispatch(
     channel: string,
-    sender: FakeWebContents,
+    sender: object,
     frame: FakeFrame | null,
     args: unknown[],
   ): Promise<unknown> {

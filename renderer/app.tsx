@@ -1,0 +1,85 @@
+import { useEffect, useRef } from 'react';
+import type { TsunagiApi } from '../electron/shared/ipc-schema';
+import { AppHeader } from './components/app-header';
+import { Sidebar } from './components/sidebar';
+import type { AppStore } from './store/app-store';
+import {
+  StoreContext,
+  useAppInfo,
+  useBoot,
+  useProfiles,
+  useSetView,
+  useSettings,
+  useTunnelState,
+  useView,
+} from './store/hooks';
+import { syncStoreWithMain, type StoreSync } from './store/sync';
+import { ConnectionView } from './views/connection-view';
+import { ProfilesView } from './views/profiles-view';
+import { LoadingView, StartupErrorView } from './views/startup-views';
+
+export function App({ api, store }: { api: TsunagiApi; store: AppStore }) {
+  const sync = useRef<StoreSync | null>(null);
+  useEffect(() => {
+    const current = syncStoreWithMain(api, store);
+    sync.current = current;
+    void current.reload();
+    return () => current.dispose();
+  }, [api, store]);
+
+  return (
+    <StoreContext.Provider value={store}>
+      <ThemeFromSettings />
+      <Screen onRetry={() => void sync.current?.reload()} />
+    </StoreContext.Provider>
+  );
+}
+
+function Screen({ onRetry }: { onRetry: () => void }) {
+  const boot = useBoot();
+  switch (boot.status) {
+    case 'loading':
+      return <LoadingView />;
+    case 'failed':
+      return <StartupErrorView error={boot.error} onRetry={onRetry} />;
+    case 'ready':
+      return <Shell />;
+  }
+}
+
+function Shell() {
+  const state = useTunnelState();
+  const profiles = useProfiles();
+  const view = useView();
+  const setView = useSetView();
+  const appInfo = useAppInfo();
+  if (!state || !appInfo) return null;
+  return (
+    <div className="shell">
+      <AppHeader state={state} />
+      <Sidebar view={view} onSelect={setView} version={appInfo.version} />
+      <main className="shell__content">
+        {view === 'connection' ? (
+          <ConnectionView
+            state={state}
+            profiles={profiles}
+            onShowProfiles={() => setView('profiles')}
+          />
+        ) : (
+          <ProfilesView profiles={profiles} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+/** `system` leaves prefers-color-scheme in charge; `light`/`dark` pin the palette. */
+function ThemeFromSettings() {
+  const theme = useSettings()?.theme ?? 'system';
+  useEffect(() => {
+    const root = document.documentElement;
+    if (theme === 'system') delete root.dataset['theme'];
+    else root.dataset['theme'] = theme;
+  }, [theme]);
+  return null;
+}

@@ -1,0 +1,141 @@
+// The app shell in a real Chromium, talking to the real main-process handlers (ui-bridge.ts).
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JsonFileProfileStore } from '../../electron/main/profile-store';
+import type { TsunagiApi } from '../../electron/shared/ipc-schema';
+import {
+  assertRendererBuilt,
+  CHROMIUM_ARGS,
+  installUiBridge,
+  RENDERER_URL,
+  REPO_ROOT,
+  type UiBridge,
+} from '../support/ui-bridge';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'test-results', 'screenshots');
+
+let profileDir: string;
+let browserDir: string;
+let context: BrowserContext;
+let page: Page;
+let bridge: UiBridge;
+let problems: string[];
+
+beforeAll(async () => {
+  assertRendererBuilt();
+  browserDir = await mkdtemp(path.join(tmpdir(), 'tsunagi-chromium-'));
+  profileDir = await mkdtemp(path.join(tmpdir(), 'tsunagi-ui-config-'));
+  context = await chromium.launchPersistentContext(browserDir, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 960, height: 640 },
+    deviceScaleFactor: 1,
+  });
+});
+
+afterAll(async () => {
+  await context?.close();
+  await rm(browserDir, { recursive: true, force: true });
+  await rm(profileDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  problems = [];
+  page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      problems.push(`console ${message.type()}: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('request', (request) => {
+    if (!request.url().startsWith('file://')) problems.push(`network request: ${request.url()}`);
+  });
+  page.on('requestfailed', (request) => problems.push(`failed request: ${request.url()}`));
+  bridge = await installUiBridge(page, {
+    profileStore: new JsonFileProfileStore(path.join(profileDir, 'profiles.json')),
+    version: '0.1.0',
+  });
+  await page.goto(RENDERER_URL);
+});
+
+afterEach(async () => {
+  bridge.dispose();
+  await page.close();
+});
+
+describe('app shell', () => {
+  it('shows the product, "Disconnected" and the empty profile list, with no errors and no network', async () => {
+    await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Tsunagi');
+    await expect(page.getByRole('status').textContent()).resolves.toBe('Connection: Disconnected');
+    expect(await page.getByRole('button', { name: 'Import a profile' }).isDisabled()).toBe(true);
+    expect(
+      await page
+        .getByRole('navigation', { name: 'Sections' })
+        .getByRole('button')
+        .allTextContents(),
+    ).toEqual(['Connection', 'Profiles']);
+    expect(await page.getByRole('button', { name: 'Profiles' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    expect(problems).toEqual([]);
+  });
+
+  it('follows the connection state main pushes', async () => {
+    await page.getByText('No profiles yet').waitFor();
+    bridge.main.notify.connection.changed({ state: 'connecting', profileId: 'office' });
+    await page.getByRole('status').filter({ hasText: 'Connecting…' }).waitFor();
+    bridge.main.notify.connection.changed({
+      state: 'error',
+      cause: { code: 'auth-failed', message: 'The gateway refused the credentials.' },
+    });
+    await page.getByRole('status').filter({ hasText: 'Connection error' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('can be driven with the keyboard alone', async () => {
+    await page.getByText('No profiles yet').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Connection');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Connection', level: 2 }).waitFor();
+    await expect(page.getByText('Not connected to a VPN.', { exact: false }).count()).resolves.toBe(
+      1,
+    );
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Profiles');
+    await page.keyboard.press('Space');
+    await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('refuses calls from a page that is not the app (sender check on the real frame URL)', async () => {
+    const other = await context.newPage();
+    const otherBridge = await installUiBridge(other, {
+      profileStore: new JsonFileProfileStore(path.join(profileDir, 'profiles.json')),
+    });
+    await other.goto('data:text/html,<title>elsewhere</title>');
+    const answer = await other.evaluate(() =>
+      (window as unknown as { tsunagi: TsunagiApi }).tsunagi.app.getSnapshot(),
+    );
+    expect(answer).toMatchObject({ ok: false, error: { code: 'forbidden-sender' } });
+    otherBridge.dispose();
+    await other.close();
+  });
+
+  it('looks finished in light and dark (screenshots)', async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.getByText('No profiles yet').waitFor();
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
+      await page.screenshot({ path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`) });
+    }
+    expect(problems).toEqual([]);
+  });
+});
