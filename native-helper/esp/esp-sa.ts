@@ -215,6 +215,8 @@ export class EspSa {
   seal(inner: Uint8Array, nextHeader?: number): EspSealResult {
     let nh: number;
     if (nextHeader !== undefined) {
+      if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255)
+        throw new RangeError(`bad Next Header ${nextHeader}`);
       nh = nextHeader;
     } else {
       const version = inner.length === 0 ? 0 : inner[0]! >> 4;

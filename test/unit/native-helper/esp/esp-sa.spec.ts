@@ -582,6 +582,30 @@ describe('EspSa', () => {
     expect(receiver.counters.packetsIn).toBe(3);
   });
 
+  it('follows a genuine far-future jump; what fell out of the window is then a replay', () => {
+    const { sender, receiver } = pair(GCM128, { replayWindowSize: 64 });
+    const early = sealed(sender, ipv4(30)); // seq 1
+    const jumper = new EspSa({ spi: 0xc0ffee01, ...keysFor(GCM128), lastSequence: 3_000_000_000 });
+    const far = jumper.seal(ipv4(30));
+    expect(far.kind === 'packet' && far.seq).toBe(3_000_000_001);
+    expect(receiver.open(sealed(jumper, ipv4(31))).kind).toBe('packet'); // 3 000 000 002 first
+    expect(far.kind === 'packet' && receiver.open(far.packet).kind).toBe('packet'); // 1 behind: in window
+    expect(receiver.replayWindow.top).toBe(3_000_000_002);
+    expect(receiver.open(early)).toEqual({ kind: 'drop', reason: 'replay' });
+  });
+
+  it('stops a batch at sequence exhaustion without wrapping', () => {
+    const { sender } = pair(GCM128, { lastSequence: 2 ** 32 - 3 });
+    const r = sender.sealBatch([ipv4(20), ipv4(20), ipv4(20), ipv4(20)]);
+    expect(r.map((x) => (x.kind === 'packet' ? x.seq : x.kind))).toEqual([
+      0xfffffffe,
+      0xffffffff,
+      'sequence-exhausted',
+      'sequence-exhausted',
+    ]);
+    expect(() => sender.seal(ipv4(20), 256)).toThrow(RangeError);
+  });
+
   it('drops a packet for another SPI', () => {
     const { sender } = pair(GCM128);
     const other = new EspSa({ spi: 0xc0ffee02, ...keysFor(GCM128) });
