@@ -245,7 +245,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     /* POLLERR: the device went away under us (e.g. `ip link del`). Stop and report once. */
     stop_polling(d);
     d->reading = 0;
-    call_js(d, d->on_error, errno_error(env, -status, "poll", "TUN device poll failed",
+    call_js(d, d->on_error, errno_error(env, -status, "poll", "polling failed",
                                        "the device was probably deleted"));
     goto out;
   }
@@ -281,7 +281,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   if (err && d->fd >= 0) {
     stop_polling(d);
     d->reading = 0;
-    call_js(d, d->on_error, errno_error(env, err, "read", "reading the TUN device failed", NULL));
+    call_js(d, d->on_error, errno_error(env, err, "read", "read failed", NULL));
   }
 
 out:
@@ -526,7 +526,7 @@ static napi_value js_write_batch(napi_env env, napi_callback_info info) {
       d->tx_rejected++;
       continue;
     }
-    throw_errno(env, e, "write", "writing to the TUN device failed",
+    throw_errno(env, e, "write", "write failed",
                 e == EIO ? "the device is down" : NULL);
     return NULL;
   }

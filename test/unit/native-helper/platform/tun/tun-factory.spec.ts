@@ -341,7 +341,7 @@ describe('createLinuxTunDevice with a double of the addon', () => {
       { loadAddon: () => addon, runIp: async () => {} },
     );
     expect(() => dev.write([new Uint8Array(1)])).toThrow(TypeError);
-    fail = Object.assign(new Error('writing to the TUN device failed: EIO — the device is down'), {
+    fail = Object.assign(new Error('write failed: EIO — the device is down'), {
       code: 'EIO',
     });
     let thrown: unknown;
@@ -353,7 +353,7 @@ describe('createLinuxTunDevice with a double of the addon', () => {
     expect(thrown).toMatchObject({
       code: 'io-failed',
       errno: 'EIO',
-      message: 'TUN device tsn0: writing to the TUN device failed: EIO — the device is down',
+      message: 'TUN device tsn0: write failed: EIO — the device is down',
     });
     await dev.close();
   });
@@ -375,7 +375,7 @@ describe('createLinuxTunDevice with a double of the addon', () => {
       (e) => errors.push(e),
     );
     onNativeError?.(
-      Object.assign(new Error('TUN device poll failed: EBADF — the device was probably deleted'), {
+      Object.assign(new Error('polling failed: EBADF — the device was probably deleted'), {
         code: 'EBADF',
       }),
     );

@@ -5,7 +5,15 @@
 // namespace; it also lets the tests see that the process ends by itself after close().
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +27,7 @@ import { buildUdpPacket, expandIpv6, parseUdpPacket } from './ip-packets.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../../../..');
-const CHILD = join(HERE, 'fixtures', 'tun-child.mjs');
+const CHILD_SOURCE = join(HERE, 'fixtures', 'tun-child.mjs');
 
 function hasIp(): boolean {
   return spawnSync('ip', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -66,6 +74,7 @@ describe.skipIf(!canRun)(
     let workDir = '';
     let bundle = '';
     let addon = '';
+    let childScript = '';
 
     beforeAll(async () => {
       const found = findTunAddon(join(REPO, 'native-helper', 'platform', 'tun'), {});
@@ -74,9 +83,14 @@ describe.skipIf(!canRun)(
           `the TUN addon is not built (${found.searched[0]}): run npm ci (needs g++, make, python3)`,
         );
       }
-      addon = found.path;
+      // Everything the child runs is copied into one world-readable directory: the unprivileged
+      // scenario runs as nobody, who may not be able to read the checkout (a mktemp clone is 0700).
       workDir = mkdtempSync(join(tmpdir(), 'tsn-tun-'));
-      chmodSync(workDir, 0o755); // the unprivileged scenario runs as nobody
+      chmodSync(workDir, 0o755);
+      addon = join(workDir, 'tsunagi_tun.node');
+      copyFileSync(found.path, addon);
+      childScript = join(workDir, 'tun-child.mjs');
+      copyFileSync(CHILD_SOURCE, childScript);
       bundle = join(workDir, 'tun.mjs');
       await build({
         entryPoints: [join(REPO, 'native-helper', 'platform', 'tun', 'index.ts')],
@@ -111,11 +125,15 @@ describe.skipIf(!canRun)(
             ns,
             ...(options.prefix ?? []),
             process.execPath,
-            CHILD,
+            childScript,
             scenario,
             JSON.stringify({ bundle, ...args }),
           ],
-          { env: { ...process.env, [TUN_ADDON_ENV]: addon }, stdio: ['ignore', 'pipe', 'pipe'] },
+          {
+            cwd: workDir,
+            env: { ...process.env, [TUN_ADDON_ENV]: addon },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
         );
         const events: ChildEvent[] = [];
         let stdout = '';
@@ -317,6 +335,32 @@ describe.skipIf(!canRun)(
       expect(linkInNamespace('tsnexit0')).toBe(false); // the kernel removed it with the fd
     });
 
+    it('reports a device deleted under a reading device once, through onError', async () => {
+      const run = await runChild('deleted', { name: 'tsndel0' });
+      const closed = eventOf(run, 'closed');
+      expect(closed.errors).toEqual([
+        {
+          name: 'TunError',
+          code: 'io-failed',
+          errno: 'EBADF',
+          message: 'TUN device tsndel0: polling failed: EBADF — the device was probably deleted',
+        },
+      ]);
+      expect(closed.packetsAfter).toBe(0);
+      // The fd outlives its interface: writes fail (EBADFD) instead of vanishing.
+      expect(closed.writeError).toEqual({ name: 'TunError', code: 'io-failed', errno: 'EBADFD' });
+      expect(closed.linkExists).toBe(false);
+      expectCleanExit(run);
+    });
+
+    it('the garbage collector closes an unreachable idle device, never one that is reading', async () => {
+      const run = await runChild('gc', { name: 'tsngcread0', idleName: 'tsngcidle0' });
+      expect(run.events.filter((e) => e.event === 'error')).toEqual([]);
+      expect(eventOf(run, 'collected')).toMatchObject({ idleExists: false, readingExists: true });
+      expect(eventOf(run, 'closed')).toMatchObject({ deliveredAfterGc: true, linkExists: false });
+      expectCleanExit(run);
+    });
+
     it('says how to fix a missing privilege (run as nobody)', async () => {
       const run = await runChild(
         'unprivileged',
@@ -354,6 +398,7 @@ describe.skipIf(!canRun)(
       const rate = eventOf(run, 'rate');
       const results = rate.results as {
         received: number;
+        readWhilePaused: number;
         pps: number;
         cpuUsPerPacket: number;
         meanBatch: number;
@@ -363,7 +408,10 @@ describe.skipIf(!canRun)(
         `TUN read rate, ${count} packets of ${rate.packetBytes} bytes drained from the queue, best of ${results.length}: ` +
           `${best} packets/s; rounds: ${JSON.stringify(results)}`,
       );
-      for (const r of results) expect(r.received).toBe(count);
+      for (const r of results) {
+        expect(r.readWhilePaused).toBe(0); // pause() held them all in the kernel's queue
+        expect(r.received).toBe(count);
+      }
       expectCleanExit(run);
     }, 120_000);
   },
