@@ -1,5 +1,10 @@
-/** Tsunagi's mark: two links joined (つなぎ, "connection"). Same drawing as assets/icon.svg. */
+import { useId } from 'react';
+
+const CROSSING_ARC = 'M20 23.5h7.5a8.5 8.5 0 0 1 8.5 8.5v3';
+
+/** Tsunagi's mark: two chain links joined (つなぎ). Same drawing as assets/icon.svg. */
 export function LogoMark({ size = 28 }: { size?: number }) {
+  const clipId = `${useId()}-crossing`;
   return (
     <svg
       className="logo-mark"
@@ -9,11 +14,22 @@ export function LogoMark({ size = 28 }: { size?: number }) {
       aria-hidden="true"
       focusable="false"
     >
+      <defs>
+        <clipPath id={clipId}>
+          <rect x="24" y="16" width="16" height="16" />
+        </clipPath>
+      </defs>
       <rect width="64" height="64" rx="15" className="logo-mark__tile" />
-      <g fill="none" strokeWidth="5.5" strokeLinecap="round" className="logo-mark__links">
-        <path d="M30 24h-6a8 8 0 0 0 0 16h6" />
-        <path d="M34 40h6a8 8 0 0 0 0-16h-6" />
-        <path d="M25 32h14" />
+      <g fill="none" strokeWidth="5" transform="rotate(-45 32 32)">
+        <rect x="10" y="23.5" width="26" height="17" rx="8.5" className="logo-mark__link" />
+        <rect x="28" y="23.5" width="26" height="17" rx="8.5" className="logo-mark__link" />
+        <path
+          d={CROSSING_ARC}
+          className="logo-mark__gap"
+          strokeWidth="10"
+          clipPath={`url(#${clipId})`}
+        />
+        <path d={CROSSING_ARC} className="logo-mark__link" />
       </g>
     </svg>
   );
