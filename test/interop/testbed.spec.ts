@@ -334,4 +334,23 @@ describe.skipIf(reason !== undefined)('interop test bed with NAT and a second up
     const routes = (await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'default'])).stdout;
     expect(routes).toContain(`via ${ADDR.router.client0}`);
   });
+
+  it('iperf3/transfer: bulk data crosses the tunnel (and does not without it)', async () => {
+    await expect(bed.transfer(64 * 1024, { connectTimeoutSec: 2 })).rejects.toThrow();
+    await ref.connect('psk');
+    const bytes = 4 * 1024 * 1024;
+    const res = await bed.transfer(bytes);
+    expect(res.bytes).toBeGreaterThanOrEqual(bytes);
+    expect(res.bitsPerSecond).toBeGreaterThan(0);
+    const timed = await bed.iperf3({ seconds: 1 });
+    console.log(
+      `reference tunnel throughput: ${(res.bitsPerSecond / 1e6).toFixed(0)} Mbit/s (4 MiB), ` +
+        `${(timed.bitsPerSecond / 1e6).toFixed(0)} Mbit/s (1 s)`,
+    );
+    const [sa] = await gateway.listSas();
+    // The gateway decrypted at least the payload we sent (plus TCP/IP headers).
+    expect(sa!.childSas[0]!.bytesIn).toBeGreaterThan(bytes);
+    await ref.disconnect('psk');
+    await waitNoSa(gateway);
+  });
 });

@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parsePing, pingArgv } from './icmp.js';
-import { NetnsRegistry, exec as nsExec, spawn as nsSpawn, waitFor } from './netns.js';
+import { NetnsRegistry, exec as nsExec, spawn as nsSpawn } from './netns.js';
 import type { ExecOptions, ExecResult, SpawnOptions } from './netns.js';
 
 export const ADDR = {
@@ -45,8 +45,11 @@ export interface PingResult {
 }
 
 export interface IperfResult {
+  /** Receiver's rate. */
   bitsPerSecond: number;
+  /** Bytes the sender sent (iperf3's receiver summary can undercount the tail of a -n run). */
   bytes: number;
+  bytesReceived: number;
   seconds: number;
   retransmits: number | undefined;
   json: unknown;
@@ -85,9 +88,14 @@ export interface Testbed {
     bytes?: number;
     reverse?: boolean;
     udpBitrate?: string;
+    /** TCP connect timeout (default 5 s): a missing tunnel fails fast instead of hanging. */
+    connectTimeoutSec?: number;
   }): Promise<IperfResult>;
   /** Moves `bytes` over TCP from the client to the host (iperf3 -n) and times it. */
-  transfer(bytes: number, opts?: { reverse?: boolean }): Promise<IperfResult>;
+  transfer(
+    bytes: number,
+    opts?: { reverse?: boolean; connectTimeoutSec?: number },
+  ): Promise<IperfResult>;
   /** Link up/down of a client uplink (both ends), e.g. to move a MOBIKE client. */
   setUplink(index: 0 | 1, up: boolean): Promise<void>;
   /** Adds/removes the router's masquerade rule at run time. */
@@ -240,27 +248,32 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         port,
       ]);
       try {
-        // The server needs a moment to listen; retry the client while it refuses.
         const argv = ['iperf3', '-c', ADDR.host, '-p', port, '-J'];
+        argv.push('--connect-timeout', String(Math.round((o.connectTimeoutSec ?? 5) * 1000)));
         if (o.bytes !== undefined) argv.push('-n', String(o.bytes));
         else argv.push('-t', String(o.seconds ?? 3));
         if (o.reverse) argv.push('-R');
         if (o.udpBitrate !== undefined) argv.push('-u', '-b', o.udpBitrate);
-        const res = await waitFor(
-          'iperf3 client',
-          async () => {
-            const r = await exec(ns.client, argv, { check: false, timeoutMs: 120_000 });
-            if (r.code === 0) return r;
-            if (/refused/i.test(r.stdout + r.stderr)) return undefined;
-            throw new Error(`iperf3 failed: ${r.stdout.slice(0, 500)} ${r.stderr}`);
-          },
-          10_000,
-          50,
-        );
+        // The server needs a moment to listen: retry (only) while the connection is refused.
+        let res: ExecResult | undefined;
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const r = await exec(ns.client, argv, { check: false, timeoutMs: 300_000 });
+          if (r.code === 0) {
+            res = r;
+            break;
+          }
+          if (!/refused/i.test(r.stdout + r.stderr) || server.exitCode !== null) {
+            throw new Error(
+              `iperf3 failed (exit ${r.code}): ${r.stdout.slice(0, 800)} ${r.stderr}`,
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        if (res === undefined) throw new Error('iperf3: server never accepted the connection');
         const json = JSON.parse(res.stdout) as {
           end: {
             sum_received?: { bits_per_second: number; bytes: number; seconds: number };
-            sum_sent?: { retransmits?: number };
+            sum_sent?: { retransmits?: number; bytes: number };
             sum?: { bits_per_second: number; bytes: number; seconds: number };
           };
         };
@@ -268,7 +281,8 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         if (!sum) throw new Error('iperf3: no summary in JSON');
         return {
           bitsPerSecond: sum.bits_per_second,
-          bytes: sum.bytes,
+          bytes: json.end.sum_sent?.bytes ?? sum.bytes,
+          bytesReceived: sum.bytes,
           seconds: sum.seconds,
           retransmits: json.end.sum_sent?.retransmits,
           json,
@@ -279,7 +293,11 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     },
 
     transfer(bytes, o = {}) {
-      return bed.iperf3({ bytes, reverse: o.reverse ?? false });
+      return bed.iperf3({
+        bytes,
+        reverse: o.reverse ?? false,
+        ...(o.connectTimeoutSec !== undefined ? { connectTimeoutSec: o.connectTimeoutSec } : {}),
+      });
     },
 
     async setUplink(index, up) {
