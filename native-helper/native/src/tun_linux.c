@@ -233,6 +233,16 @@ static void stop_polling(tun_dev *d) {
   }
 }
 
+/* Reading stopped (pause or error): the handle may be garbage-collected again. */
+static void stop_reading(tun_dev *d) {
+  stop_polling(d);
+  if (d->reading) {
+    d->reading = 0;
+    uint32_t rc;
+    if (d->self_ref) napi_reference_unref(d->env, d->self_ref, &rc);
+  }
+}
+
 static void on_readable(uv_poll_t *h, int status, int events) {
   (void)events;
   tun_dev *d = h->data;
@@ -243,8 +253,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 
   if (status < 0) {
     /* POLLERR: the device went away under us (e.g. `ip link del`). Stop and report once. */
-    stop_polling(d);
-    d->reading = 0;
+    stop_reading(d);
     call_js(d, d->on_error, errno_error(env, -status, "poll", "polling failed",
                                        "the device was probably deleted"));
     goto out;
@@ -279,8 +288,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     call_js(d, d->on_packets, arr);
   }
   if (err && d->fd >= 0) {
-    stop_polling(d);
-    d->reading = 0;
+    stop_reading(d);
     call_js(d, d->on_error, errno_error(env, err, "read", "read failed", NULL));
   }
 
@@ -461,10 +469,8 @@ static napi_value set_reading(napi_env env, napi_callback_info info, int on) {
     if (!start_polling(env, d)) return NULL;
     d->reading = 1;
     napi_reference_ref(env, d->self_ref, &rc);
-  } else if (!on && d->reading) {
-    stop_polling(d);
-    d->reading = 0;
-    napi_reference_unref(env, d->self_ref, &rc);
+  } else if (!on) {
+    stop_reading(d);
   }
   return NULL;
 }
