@@ -41,6 +41,7 @@ function issue(
   issuer: string | undefined,
   ext: string[],
   key = 'ec:P-256',
+  digest = 'sha256',
 ): Issued {
   const keyFile = `${name}.key`;
   if (key.startsWith('rsa:')) {
@@ -118,6 +119,7 @@ function issue(
       String(serial++),
       '-days',
       '365',
+      `-${digest}`,
       '-extfile',
       cnf,
       '-extensions',
@@ -215,6 +217,14 @@ beforeAll(() => {
   issue('under-no-certsign', '/CN=vpn.example.com', 'ca-no-certsign', [
     'subjectAltName = DNS:vpn.example.com',
   ]);
+  issue(
+    'sha1-server',
+    '/CN=vpn.example.com',
+    'root',
+    ['subjectAltName = DNS:vpn.example.com'],
+    'ec:P-256',
+    'sha1',
+  );
   issue('ku-encipher', '/CN=vpn.example.com', 'root', [
     'keyUsage = critical, keyEncipherment',
     'subjectAltName = DNS:vpn.example.com',
@@ -443,6 +453,30 @@ describe('validateServerCertificate', () => {
     );
     expect(pl.code).toBe('certificate-invalid');
     expect(pl.message).toContain('intermediate');
+  });
+
+  it('certificate-invalid: signed with SHA-1', () => {
+    const e = errorOf(validate(['sha1-server']));
+    expect(e.code).toBe('certificate-invalid');
+    expect(e.message).toContain('SHA-1');
+  });
+
+  it('never throws on mutated chains, and never accepts them', () => {
+    const der = certs.server!.der;
+    fc.assert(
+      fc.property(fc.nat(der.length - 1), fc.integer({ min: 1, max: 255 }), (pos, x) => {
+        const m = der.slice();
+        m[pos] = m[pos]! ^ x;
+        const r = validateServerCertificate(provider, {
+          chain: [m, certs.inter!.der],
+          trustedCas: [certs.root!.pem],
+          expectedIdentity: id('vpn.example.com'),
+          now: now(),
+        });
+        expect(r.ok).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('bounds the chain and the input', () => {
