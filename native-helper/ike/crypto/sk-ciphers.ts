@@ -65,7 +65,12 @@ export function createSkCipher(
 class IvCounter {
   private hi = 0;
   private lo = 0;
-  constructor(private readonly mask: Uint8Array) {}
+  private readonly mask: Uint8Array;
+  constructor(mask: Uint8Array) {
+    if (mask.length !== 8)
+      throw new IkeCryptoError('bad-argument', 'Random returned a short IV mask');
+    this.mask = mask.slice();
+  }
 
   next(): Uint8Array {
     if (this.hi > 0xffffffff)
