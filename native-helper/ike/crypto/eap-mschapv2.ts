@@ -23,6 +23,7 @@ export const EAP_CODE_RESPONSE = 2;
 export const EAP_CODE_SUCCESS = 3;
 export const EAP_CODE_FAILURE = 4;
 export const EAP_TYPE_IDENTITY = 1;
+export const EAP_TYPE_NOTIFICATION = 2;
 export const EAP_TYPE_NAK = 3;
 export const EAP_TYPE_MSCHAPV2 = 26;
 
@@ -626,6 +627,18 @@ export class EapMschapv2Client {
       return this.terminal(
         fail('protocol-error', `unexpected EAP code ${packet.code} from the server`, PROTOCOL_FIX),
       );
+    }
+    if (packet.type === EAP_TYPE_NOTIFICATION) {
+      // RFC 3748 §5.2: acknowledged with an empty Notification Response; it changes nothing.
+      return {
+        kind: 'respond',
+        eap: eapPacket(
+          EAP_CODE_RESPONSE,
+          packet.identifier,
+          EAP_TYPE_NOTIFICATION,
+          new Uint8Array(0),
+        ),
+      };
     }
     if (packet.type !== EAP_TYPE_MSCHAPV2) return this.onOtherMethod(packet);
 

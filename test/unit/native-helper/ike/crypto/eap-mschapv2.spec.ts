@@ -300,6 +300,15 @@ describe('EapMschapv2Client', () => {
     expect(s.kind === 'failure' && s.failure.code).toBe('unsupported-method');
   });
 
+  it('acknowledges EAP Notifications without changing state', () => {
+    const c = newClient();
+    const ack = respond(c.handle(eap(1, 5, 2, new TextEncoder().encode('maintenance tonight'))));
+    expect(toHex(ack)).toBe('0205000502');
+    respond(c.handle(challengeRequest()));
+    respond(c.handle(textRequest(3, AUTHENTICATOR_RESPONSE)));
+    expect(c.handle(EAP_SUCCESS).kind).toBe('success');
+  });
+
   it('bounds the number of rounds', () => {
     const c = new EapMschapv2Client({
       identity: USER,
