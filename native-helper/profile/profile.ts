@@ -102,6 +102,24 @@ const ProfileSchema = v.strictObject(
       30,
     ),
     fragmentation: v.optional(v.boolean('must be true or false'), true),
+    /** strongSwan's retransmit_timeout (s), retransmit_base and retransmit_tries. */
+    retransmit: v.optional(
+      v.strictObject({
+        timeout: v.pipe(
+          v.number('must be seconds'),
+          v.minValue(0.1, 'must be at least 0.1 s'),
+          v.maxValue(60),
+        ),
+        base: v.pipe(v.number(), v.minValue(1, 'must be at least 1'), v.maxValue(4)),
+        tries: v.pipe(
+          v.number(),
+          v.integer('must be a whole number'),
+          v.minValue(0),
+          v.maxValue(10),
+        ),
+      }),
+      { timeout: 4, base: 1.8, tries: 5 },
+    ),
     keyingTries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
     ikeLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 14_400),
     childLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 3_600),

@@ -10,7 +10,6 @@ import { parseIdentity } from '../ike/crypto/identity.js';
 import { parseProposals, ProposalSyntaxError } from '../ike/crypto/proposal-syntax.js';
 import type { IkeError } from '../ike/ike-error.js';
 import type { IkeIdentity, IkeSessionConfig } from '../ike/ike-session-config.js';
-import { DEFAULT_RETRANSMIT_POLICY } from '../ike/retransmit.js';
 import type { ConfiguredProposal } from '../ike/sa-negotiation.js';
 import { ANY_IPV4, cidrToRange } from '../ike/traffic-selectors.js';
 import { nodeModpProvider, nodeRandom } from '../platform/crypto/node-crypto-provider.js';
@@ -123,7 +122,11 @@ export async function resolveSessionConfig(profile: Profile): Promise<ResolvedSe
           : profile.dpdDelay === 0
             ? 0
             : DEFAULT_DPD_DELAY_MS,
-      retransmit: DEFAULT_RETRANSMIT_POLICY,
+      retransmit: {
+        timeoutMs: profile.retransmit.timeout * 1000,
+        base: profile.retransmit.base,
+        tries: profile.retransmit.tries,
+      },
       random: nodeRandom,
       modp: nodeModpProvider,
     },

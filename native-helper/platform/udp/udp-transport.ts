@@ -22,6 +22,8 @@ export interface UdpTransport {
   close(): Promise<void>;
 }
 
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class UdpBindError extends Error {
   override readonly name = 'UdpBindError';
 }
@@ -65,6 +67,13 @@ export async function openUdpTransport(
         }),
       );
       socket.on('error', onError);
+      // ESP bursts (a TCP window's worth of packets) overflow the default ~200 KB buffers.
+      try {
+        socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
+        socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+      } catch {
+        // capped by net.core.rmem_max/wmem_max: the kernel keeps what it allows
+      }
       sockets.set(port, socket);
     }
   } catch (e) {
