@@ -1,41 +1,42 @@
 // Where main keeps the user's VPN profiles: one JSON file in the user's config directory
-// (Electron's userData). Secrets are never in it: they live in the keychain.
+// (Electron's userData). Each entry is an id plus a profile in the shared profile format
+// (native-helper/profile/profile.ts, the contract between users, the app and the helper):
 //
 //   { "version": 1,
-//     "profiles": [ { "id": "office", "name": "Office", "server": "vpn.example.com",
-//                     "remoteId": "vpn.example.com",
-//                     "auth": { "kind": "eap-mschapv2", "username": "alice" } } ] }
+//     "profiles": [ { "id": "office",
+//                     "profile": { "version": 1, "name": "Office", "server": "vpn.example.com",
+//                                  "auth": { "method": "eap-mschapv2", "username": "alice",
+//                                            "password": { "keychain": "tsunagi/office" } } } } ] }
 //
-// No file yet means no profiles. A file that cannot be understood is an error the user sees,
-// never an empty list: silently showing "No profiles yet" would hide their data.
+// Secrets are never in this file, only keychain references: an inline secret makes the file
+// invalid. No file yet means no profiles. A file that cannot be understood is an error the user
+// sees, never an empty list: showing "No profiles yet" would hide their data.
 
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
-import type { ProfileSummary } from '../shared/ipc-schema.js';
+import { parseProfile, ProfileError, type Profile } from '../../native-helper/profile/profile.js';
+import type { ProfileAuthMethod, ProfileSummary } from '../shared/ipc-schema.js';
 
 export const PROFILE_FILE_NAME = 'profiles.json';
 export const PROFILE_FILE_VERSION = 1;
 
-const nonEmpty = v.pipe(v.string(), v.trim(), v.nonEmpty());
-
-const StoredProfileSchema = v.object({
-  id: nonEmpty,
-  name: nonEmpty,
-  server: nonEmpty,
-  remoteId: v.optional(nonEmpty),
-  auth: v.variant('kind', [
-    v.object({ kind: v.literal('eap-mschapv2'), username: nonEmpty }),
-    v.object({ kind: v.literal('psk') }),
-    v.object({ kind: v.literal('certificate') }),
-  ]),
-});
-
 const ProfileFileSchema = v.object({
   version: v.literal(PROFILE_FILE_VERSION),
-  profiles: v.array(StoredProfileSchema),
+  profiles: v.array(
+    v.object({
+      id: v.pipe(
+        v.string(),
+        v.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits and dashes'),
+      ),
+      profile: v.unknown(),
+    }),
+  ),
 });
 
-export type StoredProfile = v.InferOutput<typeof StoredProfileSchema>;
+export interface StoredProfile {
+  readonly id: string;
+  readonly profile: Profile;
+}
 
 export interface ProfileStore {
   /** Every profile, in file order; [] when there is no profile file yet. */
@@ -58,13 +59,10 @@ export class ProfileStoreError extends Error {
   }
 }
 
-export function toProfileSummary(profile: StoredProfile): ProfileSummary {
-  return {
-    id: profile.id,
-    name: profile.name,
-    server: profile.server,
-    authKind: profile.auth.kind,
-  };
+export function toProfileSummary({ id, profile }: StoredProfile): ProfileSummary {
+  // The profile format's methods and the IPC schema's must stay the same set.
+  const authMethod: ProfileAuthMethod = profile.auth.method;
+  return { id, name: profile.name, server: profile.server, authMethod };
 }
 
 export class JsonFileProfileStore implements ProfileStore {
@@ -75,7 +73,7 @@ export class JsonFileProfileStore implements ProfileStore {
   }
 
   async read(id: string): Promise<StoredProfile | undefined> {
-    return (await this.load()).find((profile) => profile.id === id);
+    return (await this.load()).find((stored) => stored.id === id);
   }
 
   private async load(): Promise<StoredProfile[]> {
@@ -87,7 +85,7 @@ export class JsonFileProfileStore implements ProfileStore {
       throw new ProfileStoreError(
         'unreadable',
         this.filePath,
-        `Cannot read the profile file ${this.filePath}: ${error instanceof Error ? error.message : String(error)}`,
+        `Cannot read the profile file ${this.filePath}: ${describe(error)}`,
         { cause: error },
       );
     }
@@ -109,10 +107,7 @@ export function parseProfileFile(text: string, filePath: string): StoredProfile[
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw corrupt(
-      `it is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-      error,
-    );
+    throw corrupt(`it is not valid JSON (${describe(error)})`, error);
   }
   if (
     typeof json === 'object' &&
@@ -128,15 +123,45 @@ export function parseProfileFile(text: string, filePath: string): StoredProfile[
   const parsed = v.safeParse(ProfileFileSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
-    const where = v.getDotPath(issue) ?? 'the top level';
-    throw corrupt(`${where}: ${issue.message}`);
+    throw corrupt(`${v.getDotPath(issue) ?? 'the top level'}: ${issue.message}`);
   }
+
   const seen = new Set<string>();
-  for (const profile of parsed.output.profiles) {
-    if (seen.has(profile.id)) throw corrupt(`the profile id "${profile.id}" appears twice`);
-    seen.add(profile.id);
+  return parsed.output.profiles.map(({ id, profile: raw }, index) => {
+    const where = `profiles.${index} ("${id}")`;
+    if (seen.has(id)) throw corrupt(`the profile id "${id}" appears twice`);
+    seen.add(id);
+    let profile: Profile;
+    try {
+      profile = parseProfile(raw);
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      const issues = error.issues.map((i) => `${i.field || 'profile'}: ${i.message}`).join('; ');
+      throw corrupt(`${where}: ${issues}`, error);
+    }
+    const inline = inlineSecretField(profile);
+    if (inline) {
+      throw corrupt(`${where}: ${inline} holds a secret; the app keeps secrets in the keychain`);
+    }
+    return { id, profile };
+  });
+}
+
+/** The field of a secret written in clear, if any (the app's file holds keychain references only). */
+function inlineSecretField(profile: Profile): string | undefined {
+  const auth = profile.auth;
+  switch (auth.method) {
+    case 'psk':
+      return typeof auth.secret === 'string' ? 'auth.secret' : undefined;
+    case 'eap-mschapv2':
+      return typeof auth.password === 'string' ? 'auth.password' : undefined;
+    case 'cert':
+      return typeof auth.passphrase === 'string' ? 'auth.passphrase' : undefined;
   }
-  return parsed.output.profiles;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {

@@ -34,8 +34,11 @@ export type TunnelState =
 
 export type TunnelStateName = TunnelState['state'];
 
-/** How a profile authenticates the user to the gateway. Secrets never live in the profile. */
-export type ProfileAuthKind = 'eap-mschapv2' | 'psk' | 'certificate';
+/**
+ * How a profile authenticates the user to the gateway: the `auth.method` of the profile format
+ * (native-helper/profile/profile.ts; profile-store.ts checks the two agree at compile time).
+ */
+export type ProfileAuthMethod = 'psk' | 'cert' | 'eap-mschapv2';
 
 /** What the profile list needs to show; the full profile stays in main. */
 export interface ProfileSummary {
@@ -43,7 +46,7 @@ export interface ProfileSummary {
   readonly name: string;
   /** Gateway host name or address. */
   readonly server: string;
-  readonly authKind: ProfileAuthKind;
+  readonly authMethod: ProfileAuthMethod;
 }
 
 export type ThemePreference = 'system' | 'light' | 'dark';

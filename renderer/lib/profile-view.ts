@@ -1,16 +1,16 @@
 import { assertNever } from '../../electron/shared/assert-never';
-import type { ProfileAuthKind } from '../../electron/shared/ipc-schema';
+import type { ProfileAuthMethod } from '../../electron/shared/ipc-schema';
 
-export function authKindLabel(kind: ProfileAuthKind): string {
-  switch (kind) {
+export function authMethodLabel(method: ProfileAuthMethod): string {
+  switch (method) {
     case 'eap-mschapv2':
       return 'User name and password (EAP-MSCHAPv2)';
     case 'psk':
       return 'Pre-shared key';
-    case 'certificate':
+    case 'cert':
       return 'Certificate';
     default:
-      return assertNever(kind);
+      return assertNever(method);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ProfileSummary } from '../../electron/shared/ipc-schema';
-import { authKindLabel, profileCountLabel } from '../lib/profile-view';
+import { authMethodLabel, profileCountLabel } from '../lib/profile-view';
 
 export function ProfilesView({ profiles }: { profiles: readonly ProfileSummary[] }) {
   return (
@@ -47,7 +47,7 @@ function ProfileList({ profiles }: { profiles: readonly ProfileSummary[] }) {
         <li key={profile.id} className="profile-list__item">
           <span className="profile-list__name">{profile.name}</span>
           <span className="profile-list__server">{profile.server}</span>
-          <span className="profile-list__auth">{authKindLabel(profile.authKind)}</span>
+          <span className="profile-list__auth">{authMethodLabel(profile.authMethod)}</span>
         </li>
       ))}
     </ul>

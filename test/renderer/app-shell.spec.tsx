@@ -63,7 +63,7 @@ describe('app shell', () => {
     await screen.findByText('No profiles yet');
     act(() =>
       fake.events.profiles.emit([
-        { id: 'office', name: 'Office', server: 'vpn.example.com', authKind: 'eap-mschapv2' },
+        { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'eap-mschapv2' },
       ]),
     );
     expect(screen.queryByText('No profiles yet')).toBeNull();
@@ -76,7 +76,7 @@ describe('app shell', () => {
   it('opens on Connection when there are profiles, and switches views from the nav', async () => {
     renderApp({
       ...EMPTY_SNAPSHOT,
-      profiles: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', authKind: 'psk' }],
+      profiles: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', authMethod: 'psk' }],
     });
     expect(await screen.findByRole('heading', { name: 'Connection', level: 2 })).toBeTruthy();
     expect(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TunnelState } from '../../electron/shared/ipc-schema';
-import { authKindLabel, profileCountLabel } from '../../renderer/lib/profile-view';
+import { authMethodLabel, profileCountLabel } from '../../renderer/lib/profile-view';
 import {
   tunnelStateDetail,
   tunnelStateLabel,
@@ -8,7 +8,7 @@ import {
 } from '../../renderer/lib/tunnel-state-view';
 
 const profiles = [
-  { id: 'office', name: 'Office', server: 'vpn.example.com', authKind: 'psk' as const },
+  { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'psk' as const },
 ];
 
 const cases: [TunnelState, string, string, string][] = [
@@ -62,10 +62,10 @@ describe('tunnel state view', () => {
 });
 
 describe('profile view', () => {
-  it('names auth kinds and counts profiles', () => {
-    expect(authKindLabel('eap-mschapv2')).toBe('User name and password (EAP-MSCHAPv2)');
-    expect(authKindLabel('psk')).toBe('Pre-shared key');
-    expect(authKindLabel('certificate')).toBe('Certificate');
+  it('names auth methods and counts profiles', () => {
+    expect(authMethodLabel('eap-mschapv2')).toBe('User name and password (EAP-MSCHAPv2)');
+    expect(authMethodLabel('psk')).toBe('Pre-shared key');
+    expect(authMethodLabel('cert')).toBe('Certificate');
     expect(profileCountLabel(1)).toBe('1 profile');
     expect(profileCountLabel(3)).toBe('3 profiles');
   });

@@ -87,14 +87,24 @@ describe('startMainProcess', () => {
       path.join(userData, 'profiles.json'),
       JSON.stringify({
         version: 1,
-        profiles: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', auth: { kind: 'psk' } }],
+        profiles: [
+          {
+            id: 'lab',
+            profile: {
+              version: 1,
+              name: 'Lab',
+              server: '192.0.2.10',
+              auth: { method: 'psk', secret: { keychain: 'tsunagi/lab' } },
+            },
+          },
+        ],
       }),
     );
     const { window } = await start();
     const tsunagi = await loadPreloadInto(window);
     await expect(tsunagi.profiles.list()).resolves.toEqual({
       ok: true,
-      value: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', authKind: 'psk' }],
+      value: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', authMethod: 'psk' }],
     });
   });
 

@@ -21,12 +21,23 @@ afterEach(async () => {
 
 const office = {
   id: 'office',
-  name: 'Office',
-  server: 'vpn.example.com',
-  remoteId: 'vpn.example.com',
-  auth: { kind: 'eap-mschapv2', username: 'alice' },
+  profile: {
+    version: 1,
+    name: 'Office',
+    server: 'vpn.example.com',
+    remoteId: 'vpn.example.com',
+    auth: { method: 'eap-mschapv2', username: 'alice', password: { keychain: 'tsunagi/office' } },
+  },
 };
-const lab = { id: 'lab', name: 'Lab', server: '192.0.2.10', auth: { kind: 'psk' } };
+const lab = {
+  id: 'lab',
+  profile: {
+    version: 1,
+    name: 'Lab',
+    server: '192.0.2.10',
+    auth: { method: 'psk', secret: { keychain: 'tsunagi/lab' } },
+  },
+};
 
 async function storeWith(content: unknown): Promise<JsonFileProfileStore> {
   await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
@@ -52,10 +63,10 @@ describe('JsonFileProfileStore', () => {
   it('lists the profiles of a valid file as summaries, in file order', async () => {
     const store = await storeWith({ version: 1, profiles: [office, lab] });
     await expect(store.list()).resolves.toEqual([
-      { id: 'office', name: 'Office', server: 'vpn.example.com', authKind: 'eap-mschapv2' },
-      { id: 'lab', name: 'Lab', server: '192.0.2.10', authKind: 'psk' },
+      { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'eap-mschapv2' },
+      { id: 'lab', name: 'Lab', server: '192.0.2.10', authMethod: 'psk' },
     ]);
-    await expect(store.read('lab')).resolves.toEqual(lab);
+    await expect(store.read('lab')).resolves.toMatchObject(lab);
   });
 
   it('reads the file again on every call (no stale cache)', async () => {
@@ -78,16 +89,23 @@ describe('JsonFileProfileStore', () => {
   });
 
   it('reports a field of the wrong shape as corrupt, saying where', async () => {
-    const store = await storeWith({ version: 1, profiles: [office, { ...lab, server: 42 }] });
+    const store = await storeWith({
+      version: 1,
+      profiles: [office, { ...lab, profile: { ...lab.profile, server: 42 } }],
+    });
     const error = await failure(store.list());
     expect(error.code).toBe('corrupt');
-    expect(error.message).toContain('is corrupt: profiles.1.server:');
+    expect(error.message).toContain('is corrupt: profiles.1 ("lab"): server:');
+    const badId = await failure(
+      (await storeWith({ version: 1, profiles: [{ ...lab, id: 'Lab One' }] })).list(),
+    );
+    expect(badId.message).toContain('is corrupt: profiles.0.id: must be lowercase');
   });
 
-  it('reports an unknown auth kind, a blank name and duplicate ids as corrupt', async () => {
+  it('reports an unknown auth method, a blank name and duplicate ids as corrupt', async () => {
     for (const profiles of [
-      [{ ...lab, auth: { kind: 'password-in-clear' } }],
-      [{ ...lab, name: '   ' }],
+      [{ ...lab, profile: { ...lab.profile, auth: { method: 'password-in-clear' } } }],
+      [{ ...lab, profile: { ...lab.profile, name: '   ' } }],
       [lab, { ...office, id: 'lab' }],
     ]) {
       const error = await failure((await storeWith({ version: 1, profiles })).list());
@@ -97,6 +115,26 @@ describe('JsonFileProfileStore', () => {
       (await storeWith({ version: 1, profiles: [lab, { ...office, id: 'lab' }] })).list(),
     );
     expect(error.message).toContain('the profile id "lab" appears twice');
+  });
+
+  it('refuses a secret written in clear: the app keeps secrets in the keychain', async () => {
+    for (const [auth, field] of [
+      [{ method: 'psk', secret: 'hunter2' }, 'auth.secret'],
+      [{ method: 'eap-mschapv2', username: 'alice', password: 'hunter2' }, 'auth.password'],
+      [
+        { method: 'cert', certificate: 'a.pem', privateKey: 'a.key', passphrase: 'x' },
+        'auth.passphrase',
+      ],
+    ] as const) {
+      const store = await storeWith({
+        version: 1,
+        profiles: [{ ...lab, profile: { ...lab.profile, auth } }],
+      });
+      const error = await failure(store.list());
+      expect(error.code).toBe('corrupt');
+      expect(error.message).toContain(`profiles.0 ("lab"): ${field} holds a secret`);
+      expect(error.message).not.toContain('hunter2');
+    }
   });
 
   it('reports a file without a version or from a newer Tsunagi as corrupt', async () => {
