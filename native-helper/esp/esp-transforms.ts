@@ -19,18 +19,20 @@ import {
   createSecretKey,
   timingSafeEqual,
 } from 'node:crypto';
+import { EncrId, IntegId } from '../ike/crypto/transforms.js';
 
-// Transform Type 1 (Encryption Algorithm) IDs usable for ESP.
-export const ENCR_AES_CBC = 12;
+// Transform Type 1 (Encryption Algorithm) IDs usable for ESP: the IKE table's, plus the AES-GCM
+// variants with shorter ICVs that only ESP may negotiate.
+export const ENCR_AES_CBC = EncrId.AES_CBC;
 export const ENCR_AES_GCM_8 = 18;
 export const ENCR_AES_GCM_12 = 19;
-export const ENCR_AES_GCM_16 = 20;
-export const ENCR_CHACHA20_POLY1305 = 28;
+export const ENCR_AES_GCM_16 = EncrId.AES_GCM_16;
+export const ENCR_CHACHA20_POLY1305 = EncrId.CHACHA20_POLY1305;
 
-// Transform Type 3 (Integrity Algorithm) IDs.
-export const AUTH_HMAC_SHA2_256_128 = 12;
-export const AUTH_HMAC_SHA2_384_192 = 13;
-export const AUTH_HMAC_SHA2_512_256 = 14;
+// Transform Type 3 (Integrity Algorithm) IDs (HMAC-SHA1-96 is not offered for ESP).
+export const AUTH_HMAC_SHA2_256_128 = IntegId.HMAC_SHA2_256_128;
+export const AUTH_HMAC_SHA2_384_192 = IntegId.HMAC_SHA2_384_192;
+export const AUTH_HMAC_SHA2_512_256 = IntegId.HMAC_SHA2_512_256;
 
 export type EspEncrId =
   | typeof ENCR_AES_CBC
@@ -325,35 +327,4 @@ export class EspHmac {
     if (icv.length !== this.transform.icvLength) return false;
     return timingSafeEqual(this.compute(data), icv);
   }
-}
-
-/** The keys of one direction of a Child SA. */
-export interface EspDirectionKeys {
-  /** AEAD key ‖ salt, or the AES-CBC key. */
-  readonly encrKey: Uint8Array;
-  /** The HMAC key with AES-CBC; undefined with an AEAD. */
-  readonly integKey: Uint8Array | undefined;
-}
-
-/**
- * Splits Child SA KEYMAT (prf+(SK_d, [g^ir (new) |] Ni | Nr), RFC 7296 §2.17) into the keys of
- * both directions: everything for initiator → responder first, then responder → initiator; in
- * each, the encryption key (with its salt) before the integrity key. Returns views of `keymat`.
- * As the initiator, we seal with `initiatorToResponder` and open with `responderToInitiator`.
- */
-export function splitChildKeymat(
-  keymat: Uint8Array,
-  encr: EspEncrTransform,
-  integ?: EspIntegTransform,
-): { initiatorToResponder: EspDirectionKeys; responderToInitiator: EspDirectionKeys } {
-  const integLength = encr.kind === 'cbc' ? (integ?.keyLength ?? 0) : 0;
-  if (encr.kind === 'cbc' && !integ) throw new Error(`${encr.name} needs an integrity transform`);
-  const each = encr.keymatLength + integLength;
-  if (keymat.length < 2 * each)
-    throw new RangeError(`KEYMAT too short: ${keymat.length} < ${2 * each}`);
-  const direction = (off: number): EspDirectionKeys => ({
-    encrKey: keymat.subarray(off, off + encr.keymatLength),
-    integKey: integLength ? keymat.subarray(off + encr.keymatLength, off + each) : undefined,
-  });
-  return { initiatorToResponder: direction(0), responderToInitiator: direction(each) };
 }
