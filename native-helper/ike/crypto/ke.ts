@@ -79,6 +79,21 @@ export function createKeyExchange(group: number, deps: KeDependencies): KeyExcha
   }
 }
 
+/** Non-throwing variant of createKeyExchange for group IDs that come from the network. */
+export function tryCreateKeyExchange(
+  group: number,
+  deps: KeDependencies,
+):
+  | { readonly ok: true; readonly ke: KeyExchange }
+  | { readonly ok: false; readonly error: IkeCryptoError } {
+  try {
+    return { ok: true, ke: createKeyExchange(group, deps) };
+  } catch (e) {
+    if (e instanceof IkeCryptoError) return { ok: false, error: e };
+    throw e;
+  }
+}
+
 function fail(error: KeFailure, message: string): KeResult {
   return { ok: false, error, message };
 }
@@ -263,10 +278,18 @@ class ModpKeyExchange implements KeyExchange {
     if (y <= 1n || y >= this.pMinus1) {
       return fail('out-of-range', `${this.d.name} peer public value must satisfy 1 < y < p-1`);
     }
-    const shared = leftPad(
-      this.provider.sharedSecret(this.d.id as ModpGroupId, this.exponent, peerValue),
-      this.d.sharedBytes,
-    );
+    let shared: Uint8Array;
+    try {
+      shared = leftPad(
+        this.provider.sharedSecret(this.d.id as ModpGroupId, this.exponent, peerValue),
+        this.d.sharedBytes,
+      );
+    } catch {
+      return fail(
+        'out-of-range',
+        `${this.d.name} peer public value was refused by the MODP provider`,
+      );
+    }
     return { ok: true, sharedSecret: shared };
   }
 

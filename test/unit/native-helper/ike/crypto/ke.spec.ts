@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createKeyExchange,
   isSupportedKeGroup,
+  tryCreateKeyExchange,
 } from '../../../../../native-helper/ike/crypto/ke.js';
 import type { KeyExchange } from '../../../../../native-helper/ike/crypto/ke.js';
 import { IkeCryptoError } from '../../../../../native-helper/ike/crypto/errors.js';
@@ -245,8 +246,15 @@ describe('unsupported groups are typed errors', () => {
       }
       expect(caught).toBeInstanceOf(IkeCryptoError);
       expect((caught as IkeCryptoError).code).toBe('unsupported-group');
+      const r = tryCreateKeyExchange(group, { random: nodeRandom, modp: nodeModpProvider });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('unsupported-group');
     });
   }
+  it('tryCreateKeyExchange succeeds for a supported group', () => {
+    const r = tryCreateKeyExchange(19, { random: nodeRandom });
+    expect(r.ok && r.ke.publicValue.length).toBe(64);
+  });
   it('MODP without a provider', () => {
     expect(() => createKeyExchange(14, { random: nodeRandom })).toThrow(/MODP provider/);
   });
