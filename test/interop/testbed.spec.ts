@@ -4,11 +4,21 @@
  * tunnel, the gateway's own SA counters, the namespace's resolv.conf, leftover namespaces and
  * processes), and the negative controls (ping with the tunnel down) make sure it can fail.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn as spawnChild } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON } from './support/icmp.js';
-import { isAlive, listNamespaces, waitFor } from './support/netns.js';
+import {
+  NetnsRegistry,
+  RUNS_DIR,
+  isAlive,
+  listNamespaces,
+  newRunId,
+  sweepStaleRuns,
+  waitFor,
+} from './support/netns.js';
 import { createPki } from './support/pki.js';
 import type { LabPki } from './support/pki.js';
 import { startReferenceClient } from './support/reference-client.js';
@@ -352,5 +362,64 @@ describe.skipIf(reason !== undefined)('interop test bed with NAT and a second up
     expect(sa!.childSas[0]!.bytesIn).toBeGreaterThan(bytes);
     await ref.disconnect('psk');
     await waitNoSa(gateway);
+  });
+});
+
+describe.skipIf(reason !== undefined)('stale-run sweeper', () => {
+  it('removes the namespaces, processes and dirs of a run whose owner died, and spares live runs', async () => {
+    const deadId = newRunId();
+    const liveId = newRunId();
+    const deadNs = `${deadId}-gw`;
+    const liveNs = `${liveId}-gw`;
+    const deadDir = mkdtempSync(join(tmpdir(), `${deadId}-gw-`));
+    mkdirSync(RUNS_DIR, { recursive: true });
+    execFileSync('ip', ['netns', 'add', deadNs]);
+    execFileSync('ip', ['netns', 'add', liveNs]);
+    const sleeper = spawnChild('ip', ['netns', 'exec', deadNs, 'sleep', '300'], {
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor('sleeper in the namespace', () =>
+        execFileSync('ip', ['netns', 'pids', deadNs], { encoding: 'utf8' }).trim() !== ''
+          ? true
+          : undefined,
+      );
+      // A marker as a SIGKILLed owner leaves it: pid 1 with a start time that cannot match.
+      writeFileSync(
+        join(RUNS_DIR, `${deadId}.json`),
+        JSON.stringify({
+          runId: deadId,
+          ownerPid: 1,
+          ownerStart: 'never',
+          namespaces: [deadNs],
+          dirs: [deadDir],
+        }),
+      );
+      // A live run: this very process owns it.
+      const live = new NetnsRegistry(liveId);
+      live.namespaces.push(liveNs);
+      live.trackDir(mkdtempSync(join(tmpdir(), `${liveId}-x-`)));
+
+      const swept = sweepStaleRuns();
+      expect(swept).toContain(deadId);
+      expect(swept).not.toContain(liveId);
+      expect(listNamespaces()).not.toContain(deadNs);
+      expect(listNamespaces()).toContain(liveNs);
+      expect(existsSync(deadDir)).toBe(false);
+      expect(existsSync(join(RUNS_DIR, `${deadId}.json`))).toBe(false);
+      await waitFor('sleeper to die', () =>
+        sleeper.exitCode !== null || sleeper.signalCode !== null ? true : undefined,
+      );
+      expect(sleeper.signalCode).toBe('SIGKILL');
+
+      await live.destroy();
+      expect(listNamespaces()).not.toContain(liveNs);
+    } finally {
+      sleeper.kill('SIGKILL');
+      for (const n of [deadNs, liveNs]) {
+        if (listNamespaces().includes(n))
+          execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+      }
+    }
   });
 });

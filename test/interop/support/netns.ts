@@ -9,7 +9,15 @@
 import { spawn as spawnChild, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -170,6 +178,62 @@ export function listNamespaces(): string[] {
     .filter((n) => n !== '');
 }
 
+/**
+ * Each live run leaves a marker here (owner pid + its start time, namespaces, dirs), so a later
+ * run can clean up after one that was SIGKILLed (no exit handler runs then).
+ */
+export const RUNS_DIR = join(tmpdir(), 'tsunagi-interop-runs');
+
+function procStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+interface RunMarker {
+  runId: string;
+  ownerPid: number;
+  ownerStart: string | undefined;
+  namespaces: string[];
+  dirs: string[];
+}
+
+/**
+ * Removes what runs whose owning process no longer exists left behind: kills every process in
+ * their namespaces, deletes the namespaces and their dirs. Never touches a live run.
+ * Returns the run ids it cleaned.
+ */
+export function sweepStaleRuns(): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(RUNS_DIR).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const cleaned: string[] = [];
+  for (const f of files) {
+    const path = join(RUNS_DIR, f);
+    let m: RunMarker;
+    try {
+      m = JSON.parse(readFileSync(path, 'utf8')) as RunMarker;
+    } catch {
+      continue;
+    }
+    const start = procStartTime(m.ownerPid);
+    if (start !== undefined && start === m.ownerStart) continue; // owner alive
+    const stale = new NetnsRegistry(m.runId, { marker: false });
+    stale.namespaces.push(...m.namespaces.filter((n) => n.startsWith(m.runId)));
+    for (const d of m.dirs.filter((x) => x.includes(m.runId))) stale.trackDir(d);
+    stale.destroySync();
+    rmSync(path, { force: true });
+    cleaned.push(m.runId);
+  }
+  return cleaned;
+}
+
 const allRegistries = new Set<NetnsRegistry>();
 let handlersInstalled = false;
 
@@ -198,22 +262,42 @@ export class NetnsRegistry {
   private readonly pids = new Set<number>();
   private readonly dirs: string[] = [];
   private destroyed = false;
+  private readonly markerPath: string | undefined;
 
-  constructor(runId = newRunId()) {
+  constructor(runId = newRunId(), opts: { marker?: boolean } = {}) {
     this.runId = runId;
+    if (opts.marker ?? true) {
+      mkdirSync(RUNS_DIR, { recursive: true });
+      this.markerPath = join(RUNS_DIR, `${runId}.json`);
+      this.writeMarker();
+    }
     allRegistries.add(this);
     installExitHandlers();
+  }
+
+  private writeMarker(): void {
+    if (this.markerPath === undefined || this.destroyed) return;
+    const m: RunMarker = {
+      runId: this.runId,
+      ownerPid: process.pid,
+      ownerStart: procStartTime(process.pid),
+      namespaces: this.namespaces,
+      dirs: this.dirs,
+    };
+    writeFileSync(this.markerPath, JSON.stringify(m));
   }
 
   /** A fresh temp dir removed on destroy. */
   tempDir(label: string): string {
     const dir = mkdtempSync(join(tmpdir(), `${this.runId}-${label}-`));
     this.dirs.push(dir);
+    this.writeMarker();
     return dir;
   }
 
   trackDir(dir: string): void {
     this.dirs.push(dir);
+    this.writeMarker();
   }
 
   trackProcess(pid: number): void {
@@ -234,10 +318,12 @@ export class NetnsRegistry {
     if (!name.startsWith(this.runId))
       throw new Error(`namespace ${name} must start with ${this.runId}`);
     this.namespaces.push(name);
+    this.writeMarker();
     if (opts.resolvConf !== undefined) {
       const dir = `/etc/netns/${name}`;
       mkdirSync(dir, { recursive: true });
       this.dirs.push(dir);
+      this.writeMarker();
       writeFileSync(join(dir, 'resolv.conf'), opts.resolvConf);
     }
     await run(['ip', 'netns', 'add', name]);
@@ -314,11 +400,17 @@ export class NetnsRegistry {
         this.pids.delete(pid);
       }
     }
+    const pids = [...this.pids];
     const deadline = performance.now() + 3000;
-    while ([...this.pids].some(isAlive) && performance.now() < deadline) {
+    while (pids.some(isAlive) && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.destroySync();
+    // SIGKILLed children need a moment to be reaped.
+    const reaped = performance.now() + 2000;
+    while (pids.some(isAlive) && performance.now() < reaped) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   destroySync(): void {
@@ -364,6 +456,7 @@ export class NetnsRegistry {
         // best effort
       }
     }
+    if (this.markerPath !== undefined) rmSync(this.markerPath, { force: true });
     allRegistries.delete(this);
   }
 }

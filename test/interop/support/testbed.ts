@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parsePing, pingArgv } from './icmp.js';
-import { NetnsRegistry, exec as nsExec, spawn as nsSpawn } from './netns.js';
+import { NetnsRegistry, exec as nsExec, spawn as nsSpawn, sweepStaleRuns } from './netns.js';
 import type { ExecOptions, ExecResult, SpawnOptions } from './netns.js';
 
 export const ADDR = {
@@ -111,6 +111,8 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     natUdpTimeoutSec: options.natUdpTimeoutSec ?? 0,
     secondUplink: options.secondUplink ?? false,
   };
+  // A run that was SIGKILLed could not clean up: do it now (only runs whose owner is gone).
+  sweepStaleRuns();
   const registry = new NetnsRegistry();
   const id = registry.runId;
   const ns = { client: `${id}-cli`, router: `${id}-rtr`, gateway: `${id}-gw`, host: `${id}-host` };
