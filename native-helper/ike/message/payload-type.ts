@@ -24,17 +24,7 @@ export const PayloadType = {
 } as const;
 export type PayloadType = (typeof PayloadType)[keyof typeof PayloadType];
 
-/** Payload types whose body this codec understands (everything but NONE, SK and SKF). */
-export type KnownBodyPayloadType = Exclude<
-  PayloadType,
-  typeof PayloadType.NONE | typeof PayloadType.SK | typeof PayloadType.SKF
->;
-
 const NAMES = new Map<number, string>(Object.entries(PayloadType).map(([k, v]) => [v, k]));
-
-export function isKnownPayloadType(t: number): t is PayloadType {
-  return NAMES.has(t);
-}
 
 export function payloadTypeName(t: number): string {
   return NAMES.get(t) ?? `payload type ${t}`;
