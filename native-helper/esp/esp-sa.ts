@@ -155,8 +155,9 @@ export class EspSa {
     this.spi = spi;
     this.encr = encr;
     if (encr.kind === 'aead') {
-      if (config.integ)
+      if (config.integ) {
         throw new Error(`${encr.name} is an AEAD: no integrity transform may be combined with it`);
+      }
       this.aead = new EspAead(encr, config.encrKey);
       this.integ = undefined;
       this.icvLength = encr.icvLength;
@@ -177,8 +178,9 @@ export class EspSa {
     this.replayWindow = new ReplayWindow(config.replayWindowSize ?? DEFAULT_REPLAY_WINDOW_SIZE);
 
     const last = config.lastSequence ?? 0;
-    if (!Number.isInteger(last) || last < 0 || last > MAX_SEQUENCE_NUMBER)
+    if (!Number.isInteger(last) || last < 0 || last > MAX_SEQUENCE_NUMBER) {
       throw new RangeError(`bad lastSequence ${last}`);
+    }
     this.lastSeq = last;
     this.softLimit = config.softSequenceLimit ?? DEFAULT_SOFT_SEQUENCE_LIMIT;
 
@@ -215,8 +217,9 @@ export class EspSa {
   seal(inner: Uint8Array, nextHeader?: number): EspSealResult {
     let nh: number;
     if (nextHeader !== undefined) {
-      if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255)
+      if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255) {
         throw new RangeError(`bad Next Header ${nextHeader}`);
+      }
       nh = nextHeader;
     } else {
       const version = inner.length === 0 ? 0 : inner[0]! >> 4;

@@ -281,8 +281,9 @@ export class EspCbc {
 
   /** Decrypts whole blocks; undefined when the length is not a positive multiple of 16. */
   decrypt(iv: Uint8Array, ciphertext: Uint8Array): Buffer | undefined {
-    if (ciphertext.length === 0 || ciphertext.length % 16 !== 0 || iv.length !== 16)
+    if (ciphertext.length === 0 || ciphertext.length % 16 !== 0 || iv.length !== 16) {
       return undefined;
+    }
     const decipher = createDecipheriv(this.transform.cipherName, this.key, iv);
     decipher.setAutoPadding(false);
     const pt = decipher.update(ciphertext);

@@ -22,8 +22,9 @@ export interface AddressRange {
 
 /** The range covering `address/prefixLength`. */
 export function prefixRange(address: Uint8Array, prefixLength: number): AddressRange {
-  if (address.length !== 4 && address.length !== 16)
+  if (address.length !== 4 && address.length !== 16) {
     throw new RangeError('address must be 4 or 16 bytes');
+  }
   if (!Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > address.length * 8) {
     throw new RangeError(`bad prefix length ${prefixLength}`);
   }
@@ -86,8 +87,9 @@ export class SaDatabase {
 
   /** Installs an inbound SA under its SPI. */
   addInbound(sa: EspSa): void {
-    if (this.inbound.has(sa.spi))
+    if (this.inbound.has(sa.spi)) {
       throw new Error(`inbound SPI 0x${sa.spi.toString(16)} is already installed`);
+    }
     this.inbound.set(sa.spi, { sa, expiresAt: undefined });
   }
 
@@ -186,8 +188,9 @@ export class SaDatabase {
       const { ranges, widths } = e;
       for (let i = 0; i < ranges.length; i++) {
         const r = ranges[i]!;
-        if (r.start.length !== dst.length || compare(dst, r.start) < 0 || compare(dst, r.end) > 0)
+        if (r.start.length !== dst.length || compare(dst, r.start) < 0 || compare(dst, r.end) > 0) {
           continue;
+        }
         const w = widths[i]!;
         if (best === undefined || w < bestWidth || (w === bestWidth && e.order > best.order)) {
           best = e;
