@@ -423,3 +423,50 @@ describe.skipIf(reason !== undefined)('stale-run sweeper', () => {
     }
   });
 });
+
+describe.skipIf(reason !== undefined)(
+  'RSA-4096 chain through a fragment-dropping NAT router',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+    let ref: ReferenceClient;
+
+    beforeAll(async () => {
+      bed = await createTestbed({ nat: true });
+      const pki = await createPki(bed.tempDir('pki'), { rsa4096Chain: true });
+      gateway = await startGateway(bed, {
+        pki,
+        connections: [{ name: 'big', auth: 'cert', gatewayCert: 'rsa4096', clientKey: 'any' }],
+      });
+      ref = await startReferenceClient(bed, {
+        pki,
+        connections: [
+          { name: 'frag', scenario: 'cert-ecdsa', fragmentation: 'yes' },
+          { name: 'nofrag', scenario: 'cert-ecdsa', fragmentation: 'no' },
+        ],
+        // Fail fast when the IKE_AUTH answer is lost.
+        charon: { retransmitTimeoutSec: 1, retransmitTries: 1, retransmitBase: 1.4 },
+      });
+      await bed.setFragmentDrop(true);
+    });
+
+    afterAll(async () => {
+      await bed?.destroy();
+    });
+
+    it('needs IKE fragmentation: without it the gateway answer is lost, with it the tunnel comes up', async () => {
+      await expect(ref.connect('nofrag')).rejects.toThrow(/failed/);
+      const drops = (await bed.exec(bed.ns.router, ['nft', 'list', 'table', 'ip', 'tsunagi_frag']))
+        .stdout;
+      expect(drops).toMatch(/counter packets [1-9]/);
+      await ref.disconnect(undefined, { force: true, timeoutMs: 1000 }).catch(() => undefined);
+      await gateway.terminateAll().catch(() => undefined);
+
+      await ref.connect('frag');
+      expect((await bed.ping({ count: 2, intervalSec: 0.05 })).received).toBe(2);
+      expect(gateway.log()).toMatch(/splitting IKE message .* into \d+ fragments/);
+      expect(gateway.log()).toMatch(/authentication of 'vpn.lab.test' \(myself\) with RSA/);
+      await ref.disconnect('frag');
+    });
+  },
+);

@@ -100,10 +100,17 @@ export interface Testbed {
   setUplink(index: 0 | 1, up: boolean): Promise<void>;
   /** Adds/removes the router's masquerade rule at run time. */
   setNat(on: boolean): Promise<void>;
+  /**
+   * Makes the router drop every IP fragment (hooked in prerouting at priority -450, i.e. before
+   * conntrack reassembles them, see PLATFORM.md): an IKE message larger than the path MTU then
+   * only gets through with IKE fragmentation (RFC 7383).
+   */
+  setFragmentDrop(on: boolean): Promise<void>;
   destroy(): Promise<void>;
 }
 
 const NAT_TABLE = 'tsunagi_nat';
+const FRAG_TABLE = 'tsunagi_frag';
 
 export async function createTestbed(options: TestbedOptions = {}): Promise<Testbed> {
   const opts: Required<TestbedOptions> = {
@@ -318,6 +325,21 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
     },
 
     setNat,
+
+    async setFragmentDrop(on) {
+      await exec(ns.router, ['nft', 'delete', 'table', 'ip', FRAG_TABLE], { check: false });
+      if (!on) return;
+      const script = [
+        `table ip ${FRAG_TABLE} {`,
+        '  chain prerouting {',
+        '    type filter hook prerouting priority -450; policy accept;',
+        '    ip frag-off & 0x3fff != 0 counter drop',
+        '  }',
+        '}',
+        '',
+      ].join('\n');
+      await exec(ns.router, ['nft', '-f', '-'], { input: script });
+    },
 
     destroy: () => registry.destroy(),
   };
