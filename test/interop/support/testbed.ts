@@ -77,6 +77,8 @@ export interface Testbed {
   readClientResolvConf(): string;
   /** ping from the client ns (default to the protected host 10.99.0.10). */
   ping(opts?: {
+    /** Namespace to ping from (default the client's). */
+    from?: string;
     target?: string;
     count?: number;
     intervalSec?: number;
@@ -237,7 +239,7 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
       const intervalSec = o.intervalSec ?? 0.2;
       const deadlineSec = o.deadlineSec ?? Math.max(2, count * intervalSec + 2);
       const res = await exec(
-        ns.client,
+        o.from ?? ns.client,
         pingArgv({ target: o.target ?? ADDR.host, count, intervalSec, deadlineSec }),
         { check: false, timeoutMs: (deadlineSec + 10) * 1000 },
       );
