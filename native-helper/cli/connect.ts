@@ -8,25 +8,10 @@
  *   {"type":"event","at":…,"event":{…}}           (the IKE timeline)
  */
 import { readFile } from 'node:fs/promises';
-import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { describeIkeError, ikeErrorFix, ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
-import type { IkeCloseReason, TunnelConfig } from '../ike/ike-events.js';
-import { IkeSession } from '../ike/ike-session.js';
-import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
-import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
-import { planRoutes } from '../platform/routes/route-plan.js';
-import { applyRoutes, type AppliedRoutes } from '../platform/routes/routes-linux.js';
-import { createTunDevice, type TunDevice } from '../platform/tun/index.js';
-import { openUdpTransport, type UdpTransport } from '../platform/udp/udp-transport.js';
 import { parseProfileJson, ProfileError, type Profile } from '../profile/profile.js';
-import { EspDataPlane } from '../tunnel/data-plane.js';
-import { IkeRunner } from '../tunnel/ike-runner.js';
-import { clearJournal, recoverFromJournal, writeJournal } from '../tunnel/journal.js';
-import { ConfigError, resolveSessionConfig } from '../tunnel/session-config.js';
+import { TunnelConnection, type ConnectionState } from '../tunnel/connection.js';
 import type { CliIo } from './main.js';
-
-/** ESP-in-UDP overhead on a 1500-byte path (IPv4 20 + UDP 8 + ESP ≤ 60 with CBC): a safe MTU. */
-const DEFAULT_TUN_MTU = 1400;
 
 export const CONNECT_USAGE = `tsunagi connect <profile.json> [--json]
   Connects in the foreground (needs root or CAP_NET_ADMIN) and stays up until Ctrl-C.
@@ -110,135 +95,30 @@ export async function connectCommand(args: readonly string[], io: CliIo): Promis
     });
   }
 
-  const repaired = await recoverFromJournal();
-  if (repaired) out.info(`repaired routes/DNS left by an earlier run (pid ${repaired.pid})`);
-
-  let resolved;
-  try {
-    resolved = await resolveSessionConfig(profile);
-  } catch (e) {
-    if (e instanceof ConfigError) return fail(e.error);
-    throw e;
-  }
-  const { config } = resolved;
-  out.state('connecting', {
-    server: profile.server,
-    address: config.server.address,
-    local: config.local.address,
-  });
-
-  // Resources, each released by whoever acquired it, in reverse order.
-  let transport: UdpTransport | undefined;
-  let tun: TunDevice | undefined;
-  let routes: AppliedRoutes | undefined;
-  let dns: AppliedDns | undefined;
-  const teardown = async () => {
-    await dns?.dispose().catch(() => undefined);
-    await routes?.dispose().catch(() => undefined);
-    await tun?.close().catch(() => undefined);
-    await transport?.close().catch(() => undefined);
-    await clearJournal().catch(() => undefined);
-  };
-
-  const dataPlane = new EspDataPlane(
-    (datagrams) =>
-      transport?.sendMany(datagrams, NATT_PORT, {
-        address: config.server.address,
-        port: NATT_PORT,
-      }),
-    (packets) => void tun?.write(packets),
-    nodeRandom,
-  );
-  const session = new IkeSession(config);
-
-  return await new Promise<number>((resolve) => {
-    let settled = false;
-    let connected = false;
-    const finish = (code: number) => {
-      if (settled) return;
-      settled = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      void teardown().then(() => resolve(code));
-    };
-    const onSignal = () => {
-      out.info('disconnecting…');
-      runner.close();
-      // A gateway that no longer answers must not keep us: the delete has a short budget anyway.
-    };
-
-    const bringUp = async (tc: TunnelConfig) => {
-      if (!tc.virtualIp4) throw new Error('the gateway assigned no virtual IP');
-      tun = await createTunDevice({
-        name: 'tsunagi%d',
-        mtu: DEFAULT_TUN_MTU,
-        addresses: [`${tc.virtualIp4}/32`],
-      });
-      tun.onPackets(
-        (packets) => dataPlane.outbound(packets),
-        (e) => out.info(`TUN read failed: ${e.message}`),
-      );
-      const plan = planRoutes(tc.tsRemote, config.server.address);
-      routes = await applyRoutes(plan, tun.name, tc.virtualIp4, config.server.address);
-      await writeJournal({ pid: process.pid, tun: tun.name, routes: routes.added });
-      if (profile.dns && tc.dns.length) {
-        dns = await applyDns(tc.dns, tun.name);
-        await writeJournal({
-          pid: process.pid,
-          tun: tun.name,
-          routes: routes.added,
-          ...(dns.kind === 'resolv-conf'
-            ? { dns: { kind: 'resolv-conf', path: dns.path, original: dns.original } }
-            : dns.kind === 'resolved'
-              ? { dns: { kind: 'resolved', interface: dns.interface } }
-              : {}),
-        });
+  const connection = new TunnelConnection(profile, {
+    state: (st: ConnectionState) => {
+      const { state, ...rest } = st;
+      if (st.state === 'error') {
+        out.state('error', { code: st.code, message: st.message, fix: st.fix });
+        if (!json) io.err(`tsunagi: ${describeIkeError(st.error)}\n`);
+        return;
       }
-      connected = true;
-      out.state('connected', {
-        server: profile.server,
-        virtualIp: tc.virtualIp4,
-        dns: tc.dns,
-        ike: tc.ike,
-        esp: tc.esp,
-        tun: tun.name,
-        routes: plan.tunnel,
-      });
-    };
-
-    const runner = new IkeRunner(session, dataPlane, {
-      timeline: (event, at) => out.event(at, event),
-      established: (tc) => {
-        bringUp(tc).catch((e: Error) => {
-          out.info(`cannot bring the tunnel up: ${e.message}`);
-          failure = { code: 'config-invalid', field: 'system', detail: e.message };
-          runner.close();
-        });
-      },
-      closed: (reason: IkeCloseReason) => {
-        if (reason.kind === 'failed') return finish(fail(failure ?? reason.error));
-        if (failure) return finish(fail(failure));
-        out.state('disconnected', { reason: reason.kind, wasConnected: connected });
-        finish(0);
-      },
-    });
-    let failure: IkeError | undefined;
-
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    openUdpTransport(
-      config.local.address,
-      [IKE_PORT, NATT_PORT],
-      (d) => runner.onDatagram(d),
-      (e) => out.info(`UDP error: ${e.message}`),
-    )
-      .then((t) => {
-        transport = t;
-        runner.attach(t);
-        runner.start();
-      })
-      .catch((e: Error) =>
-        finish(fail({ code: 'config-invalid', field: 'system', detail: e.message })),
-      );
+      out.state(state, rest);
+    },
+    timeline: (event, at) => out.event(at, event),
+    log: (text) => out.info(text),
   });
+  const onSignal = () => {
+    out.info('disconnecting…');
+    connection.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const final = await connection.run();
+    return final.state === 'error' ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
