@@ -265,31 +265,46 @@ export async function createTestbed(options: TestbedOptions = {}): Promise<Testb
         else argv.push('-t', String(o.seconds ?? 3));
         if (o.reverse) argv.push('-R');
         if (o.udpBitrate !== undefined) argv.push('-u', '-b', o.udpBitrate);
-        // The server needs a moment to listen: retry (only) while the connection is refused.
-        let res: ExecResult | undefined;
-        for (let attempt = 0; attempt < 100; attempt++) {
-          const r = await exec(ns.client, argv, { check: false, timeoutMs: 300_000 });
-          if (r.code === 0) {
-            res = r;
-            break;
-          }
-          if (!/refused/i.test(r.stdout + r.stderr) || server.exitCode !== null) {
-            throw new Error(
-              `iperf3 failed (exit ${r.code}): ${r.stdout.slice(0, 800)} ${r.stderr}`,
-            );
-          }
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        if (res === undefined) throw new Error('iperf3: server never accepted the connection');
-        const json = JSON.parse(res.stdout) as {
+        type IperfJson = {
+          error?: string;
           end: {
             sum_received?: { bits_per_second: number; bytes: number; seconds: number };
             sum_sent?: { retransmits?: number; bytes: number };
             sum?: { bits_per_second: number; bytes: number; seconds: number };
           };
         };
+        // The server needs a moment to listen: retry (only) while the connection is refused.
+        // iperf3 3.12 with -J may exit 0 on errors and put them in the JSON's "error" field.
+        let res: ExecResult | undefined;
+        let json: IperfJson | undefined;
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const r = await exec(ns.client, argv, { check: false, timeoutMs: 300_000 });
+          let parsed: IperfJson | undefined;
+          try {
+            parsed = JSON.parse(r.stdout) as IperfJson;
+          } catch {
+            parsed = undefined;
+          }
+          const error = parsed?.error ?? (r.code === 0 ? undefined : r.stderr || r.stdout);
+          if (error === undefined && parsed !== undefined) {
+            res = r;
+            json = parsed;
+            break;
+          }
+          if (!/refused/i.test(error ?? '') || server.exitCode !== null) {
+            throw new Error(`iperf3 failed (exit ${r.code}): ${error ?? r.stdout.slice(0, 800)}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        if (res === undefined || json === undefined) {
+          throw new Error('iperf3: server never accepted the connection');
+        }
         const sum = json.end.sum_received ?? json.end.sum;
-        if (!sum) throw new Error('iperf3: no summary in JSON');
+        if (!sum) {
+          throw new Error(
+            `iperf3: no summary in its JSON: ${res.stdout.slice(-1500)} ${res.stderr}`,
+          );
+        }
         return {
           bitsPerSecond: sum.bits_per_second,
           bytes: json.end.sum_sent?.bytes ?? sum.bytes,
