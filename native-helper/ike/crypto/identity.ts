@@ -254,7 +254,8 @@ export function encodeDn(
     }
     if (tag === TAG_PRINTABLE_STRING && !/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value))
       tag = TAG_UTF8_STRING;
-    if (tag === TAG_IA5_STRING && [...value].some((c) => c.charCodeAt(0) > 0x7f)) tag = TAG_UTF8_STRING;
+    if (tag === TAG_IA5_STRING && [...value].some((c) => c.charCodeAt(0) > 0x7f))
+      tag = TAG_UTF8_STRING;
     rdns.push(derSet(derSequence(encodeOid(oid), derEncode(tag, new TextEncoder().encode(value)))));
   }
   return { ok: true, der: derSequence(...rdns) };
