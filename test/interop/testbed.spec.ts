@@ -353,6 +353,30 @@ describe.skipIf(reason !== undefined)('interop test bed with NAT and a second up
     expect(routes).toContain(`via ${ADDR.router.client0}`);
   });
 
+  it('reconfigure(): a 3 s child rekey_time makes the gateway rekey the Child SA, traffic still flows', async () => {
+    await gateway.reconfigure([{ name: 'psk', auth: 'psk', childRekeySec: 3, randSec: 0 }]);
+    await ref.connect('psk');
+    const [before] = await gateway.listSas();
+    const spi = before!.childSas[0]!.spiIn;
+    expect(before!.childSas[0]!.rekeyTimeSec).toBeLessThanOrEqual(3);
+    const rekeyed = await waitFor(
+      'the gateway to rekey the Child SA',
+      async () => {
+        const [sa] = await gateway.listSas();
+        const child = sa?.childSas.find((c) => c.state === 'INSTALLED' && c.spiIn !== spi);
+        return child;
+      },
+      15_000,
+      100,
+    );
+    expect(rekeyed.spiIn).not.toBe(spi);
+    expect((await bed.ping({ count: 3, intervalSec: 0.05 })).received).toBe(3);
+    expect(gateway.log()).toMatch(/CREATE_CHILD_SA/);
+    await ref.disconnect('psk');
+    await waitNoSa(gateway);
+    await gateway.reconfigure([{ name: 'psk', auth: 'psk', dpdDelaySec: 5 }]);
+  });
+
   it('iperf3/transfer: bulk data crosses the tunnel (and does not without it)', async () => {
     await expect(bed.transfer(64 * 1024, { connectTimeoutSec: 2 })).rejects.toThrow();
     await ref.connect('psk');

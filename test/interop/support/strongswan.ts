@@ -465,6 +465,8 @@ export interface TimingConfig {
   dpdDelaySec?: number;
   ikeRekeySec?: number;
   ikeOverSec?: number;
+  /** Reauthentication interval (a new IKE SA with full authentication). */
+  ikeReauthSec?: number;
   childRekeySec?: number;
   childLifeSec?: number;
   /** rand_time for both IKE and child (0 = rekey exactly on time). */
@@ -482,6 +484,7 @@ export function timingLines(c: TimingConfig, indent: string): { ike: string[]; c
   if (c.dpdDelaySec !== undefined) ike.push(`dpd_delay = ${t(c.dpdDelaySec)}`);
   if (c.ikeRekeySec !== undefined) ike.push(`rekey_time = ${t(c.ikeRekeySec)}`);
   if (c.ikeOverSec !== undefined) ike.push(`over_time = ${t(c.ikeOverSec)}`);
+  if (c.ikeReauthSec !== undefined) ike.push(`reauth_time = ${t(c.ikeReauthSec)}`);
   if (c.childRekeySec !== undefined) child.push(`rekey_time = ${t(c.childRekeySec)}`);
   if (c.childLifeSec !== undefined) child.push(`life_time = ${t(c.childLifeSec)}`);
   if (c.randSec !== undefined) {
