@@ -8,6 +8,7 @@
  *   {"type":"event","at":…,"event":{…}}           (the IKE timeline)
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { describeIkeError, ikeErrorFix, ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
 import { parseProfileJson, ProfileError, type Profile } from '../profile/profile.js';
 import { TunnelConnection, type ConnectionState } from '../tunnel/connection.js';
@@ -95,19 +96,23 @@ export async function connectCommand(args: readonly string[], io: CliIo): Promis
     });
   }
 
-  const connection = new TunnelConnection(profile, {
-    state: (st: ConnectionState) => {
-      const { state, ...rest } = st;
-      if (st.state === 'error') {
-        out.state('error', { code: st.code, message: st.message, fix: st.fix });
-        if (!json) io.err(`tsunagi: ${describeIkeError(st.error)}\n`);
-        return;
-      }
-      out.state(state, rest);
+  const connection = new TunnelConnection(
+    profile,
+    {
+      state: (st: ConnectionState) => {
+        const { state, ...rest } = st;
+        if (st.state === 'error') {
+          out.state('error', { code: st.code, message: st.message, fix: st.fix });
+          if (!json) io.err(`tsunagi: ${describeIkeError(st.error)}\n`);
+          return;
+        }
+        out.state(state, rest);
+      },
+      timeline: (event, at) => out.event(at, event),
+      log: (text) => out.info(text),
     },
-    timeline: (event, at) => out.event(at, event),
-    log: (text) => out.info(text),
-  });
+    dirname(path),
+  );
   const onSignal = () => {
     out.info('disconnecting…');
     connection.stop();

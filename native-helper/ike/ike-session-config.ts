@@ -5,6 +5,8 @@
  */
 import type { Random } from './crypto/random.js';
 import type { ModpProvider } from './crypto/modp-provider.js';
+import type { CertificateProvider } from './crypto/certificate-provider.js';
+import type { SignatureProvider } from './crypto/signature-provider.js';
 import type { Endpoint, TrafficSelectorRange } from './ike-events.js';
 import type { RetransmitPolicy } from './retransmit.js';
 import type { ConfiguredProposal } from './sa-negotiation.js';
@@ -17,7 +19,19 @@ export interface IkeIdentity {
   text: string;
 }
 
-export type IkeAuthConfig = { method: 'psk'; secret: Uint8Array };
+/**
+ * How we authenticate. With 'psk' the gateway proves itself with the same key; with 'cert' and
+ * 'eap-mschapv2' the gateway must prove itself with a certificate chaining to `trustedCas`.
+ */
+export type IkeAuthConfig =
+  | { method: 'psk'; secret: Uint8Array }
+  | {
+      method: 'cert';
+      /** Our certificate chain (DER), end entity first, sent as CERT payloads. */
+      certificates: Uint8Array[];
+      privateKeyPem: string;
+    }
+  | { method: 'eap-mschapv2'; username: string; password: string };
 
 export interface IkeSessionConfig {
   server: Endpoint;
@@ -43,6 +57,10 @@ export interface IkeSessionConfig {
   /** 0 disables DPD. */
   dpdDelayMs: number;
   retransmit: RetransmitPolicy;
+  /** CA certificates (PEM text or DER) the gateway's certificate must chain to (cert and EAP). */
+  trustedCas: (string | Uint8Array)[];
   random: Random;
   modp?: ModpProvider | undefined;
+  /** Signatures and X.509 (node:crypto in the helper), needed for 'cert' and 'eap-mschapv2'. */
+  pki?: (SignatureProvider & CertificateProvider) | undefined;
 }

@@ -18,11 +18,21 @@ import {
   NATT_PORT,
   NONCE_LENGTH,
   MAX_IKE_INIT_RETRIES,
+  MAX_EAP_ROUNDS,
 } from '../constants.js';
 import { concat, constantTimeEqual, hash, zeroise } from './crypto/hash.js';
 import type { KeyExchange } from './crypto/ke.js';
 import { createKeyExchange, isSupportedKeGroup } from './crypto/ke.js';
 import type { IkeSaKeys } from './crypto/keymat.js';
+import {
+  CERT_ENCODING_X509_SIGNATURE,
+  certificateRequestData,
+  validateServerCertificate,
+} from './crypto/certificate.js';
+import { EapMschapv2Client } from './crypto/eap-mschapv2.js';
+import type { Identity } from './crypto/identity.js';
+import { SUPPORTED_SIGNATURE_HASHES, signAuth, verifyAuth } from './crypto/signature.js';
+import { decodeEapPayload, EapCode, EapType, encodeEapPayload } from './message/eap-payload.js';
 import { deriveChildSaKeys, deriveIkeSaKeys, skeyseed } from './crypto/keymat.js';
 import { prf } from './crypto/prf.js';
 import type { SkCipher } from './crypto/sk-cipher.js';
@@ -227,6 +237,11 @@ export class IkeSession {
     );
     if (this.config.fragmentation)
       payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    if (this.config.auth.method !== 'psk')
+      // RFC 7427 §4: the hashes we verify, so a certificate gateway signs with method 14.
+      payloads.push(
+        notify(NotifyStatusType.SIGNATURE_HASH_ALGORITHMS, u16List(SUPPORTED_SIGNATURE_HASHES)),
+      );
     const msg: IkeMessage = {
       spiI: this.spiI,
       spiR: ZERO_SPI,
@@ -357,6 +372,10 @@ export class IkeSession {
     this.peerFragmentation = notifies.some(
       (n) => n.notifyType === NotifyStatusType.FRAGMENTATION_SUPPORTED,
     );
+    const hashes = notifies.find(
+      (n) => n.notifyType === NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
+    );
+    this.peerHashAlgorithms = hashes ? readU16List(hashes.data) : [];
 
     // NAT detection (RFC 7296 §2.23): their source hash vs where it came from; their destination
     // hash vs our address. We always float to 4500: our ESP is UDP-encapsulated in any case.
@@ -407,35 +426,83 @@ export class IkeSession {
   }
 
   // ── IKE_AUTH ─────────────────────────────────────────────────────────────────────────────
+  //
+  //   PSK   HDR, SK{IDi, N(INITIAL_CONTACT), IDr, AUTH(psk), CP, SAi2, TSi, TSr}  -->
+  //         <--  HDR, SK{IDr, AUTH(psk), CP, SAr2, TSi, TSr}
+  //   cert  HDR, SK{IDi, CERT, N(INITIAL_CONTACT), CERTREQ, IDr, AUTH(sig), CP, SAi2, TSi, TSr}  -->
+  //         <--  HDR, SK{IDr, CERT, AUTH(sig), CP, SAr2, TSi, TSr}
+  //   EAP   HDR, SK{IDi, N(INITIAL_CONTACT), CERTREQ, IDr, CP, SAi2, TSi, TSr}  -->   (no AUTH)
+  //         <--  HDR, SK{IDr, CERT, AUTH(sig), EAP(Request)}     (the gateway proves itself first)
+  //         HDR, SK{EAP(Response)}  -->  …  <--  HDR, SK{EAP(Success)}
+  //         HDR, SK{AUTH(MSK)}  -->   <--  HDR, SK{AUTH(MSK), CP, SAr2, TSi, TSr}
+
+  private peerHashAlgorithms: number[] = [];
+  private eap: EapMschapv2Client | undefined;
+  private eapRounds = 0;
 
   private startIkeAuth(now: number): void {
     this.phase = 'ike-auth';
     const ike = this.ike!;
     const cfg = this.config;
-    const idi: Payload = {
-      type: PayloadType.IDI,
-      idType: cfg.localId.idType,
-      data: cfg.localId.data,
-    };
+    const auth = cfg.auth;
     this.idiBody = idBody(cfg.localId.idType, cfg.localId.data);
-    const octets = concat(
-      this.initRequestBytes!,
-      this.nonceR!,
-      prf(ike.algorithms.prf!, ike.keys.skPi, this.idiBody),
-    );
-    const authData = pskAuth(ike.algorithms.prf!, cfg.auth.secret, octets);
-
-    this.sentChildProposals = buildSaProposals(cfg.espProposals, PROTO_ESP, this.childSpiIn, {
-      withKe: false,
-    });
-    const payloads: Payload[] = [idi, notify(NotifyStatusType.INITIAL_CONTACT, new Uint8Array(0))];
+    const payloads: Payload[] = [
+      { type: PayloadType.IDI, idType: cfg.localId.idType, data: cfg.localId.data },
+    ];
+    if (auth.method === 'cert')
+      for (const der of auth.certificates)
+        payloads.push({
+          type: PayloadType.CERT,
+          encoding: CERT_ENCODING_X509_SIGNATURE,
+          data: der,
+        });
+    payloads.push(notify(NotifyStatusType.INITIAL_CONTACT, new Uint8Array(0)));
+    if (auth.method !== 'psk' && cfg.trustedCas.length)
+      payloads.push({
+        type: PayloadType.CERTREQ,
+        encoding: CERT_ENCODING_X509_SIGNATURE,
+        authority: certificateRequestData(cfg.trustedCas),
+      });
     if (cfg.remoteId)
       payloads.push({
         type: PayloadType.IDR,
         idType: cfg.remoteId.idType,
         data: cfg.remoteId.data,
       });
-    payloads.push({ type: PayloadType.AUTH, method: 2, data: authData });
+
+    const octets = concat(
+      this.initRequestBytes!,
+      this.nonceR!,
+      prf(ike.algorithms.prf!, ike.keys.skPi, this.idiBody),
+    );
+    if (auth.method === 'psk') {
+      payloads.push({
+        type: PayloadType.AUTH,
+        method: 2,
+        data: pskAuth(ike.algorithms.prf!, auth.secret, octets),
+      });
+    } else if (auth.method === 'cert') {
+      const signed = signAuth(
+        this.pki(),
+        auth.privateKeyPem,
+        'auto',
+        octets,
+        this.peerHashAlgorithms,
+      );
+      if (!signed.ok)
+        return this.fail({
+          code: 'config-invalid',
+          field: 'auth.privateKey',
+          detail: signed.error.message,
+        });
+      payloads.push({ type: PayloadType.AUTH, method: signed.method, data: signed.authData });
+    } else {
+      this.eap = new EapMschapv2Client({
+        identity: auth.username,
+        password: auth.password,
+        random: cfg.random,
+      });
+    }
     if (cfg.requestVirtualIp)
       payloads.push({
         type: PayloadType.CP,
@@ -445,6 +512,9 @@ export class IkeSession {
           { attributeType: CpAttributeType.INTERNAL_IP4_DNS, value: new Uint8Array(0) },
         ],
       });
+    this.sentChildProposals = buildSaProposals(cfg.espProposals, PROTO_ESP, this.childSpiIn, {
+      withKe: false,
+    });
     payloads.push(
       { type: PayloadType.SA, proposals: this.sentChildProposals },
       { type: PayloadType.TSI, selectors: this.sentTsi },
@@ -456,15 +526,32 @@ export class IkeSession {
     );
   }
 
-  private onIkeAuthResponse(msg: IkeMessage, now: number): void {
+  private pki(): NonNullable<IkeSessionConfig['pki']> {
+    if (!this.config.pki) throw new Error('certificate or EAP authentication needs a PKI provider');
+    return this.config.pki;
+  }
+
+  /** The responder's signed octets (RFC 7296 §2.15): RealMessage2 | Ni | prf(SK_pr, IDr'). */
+  private responderOctets(idr: IdPayload): Uint8Array {
     const ike = this.ike!;
+    return concat(
+      this.initResponseBytes!,
+      this.nonceI,
+      prf(ike.algorithms.prf!, ike.keys.skPr, idBody(idr.idType, idr.data)),
+    );
+  }
+
+  private onIkeAuthResponse(msg: IkeMessage, now: number): void {
     const cfg = this.config;
     const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
     if (notifies.some((n) => n.notifyType === NotifyErrorType.AUTHENTICATION_FAILED))
       return this.fail({
         code: 'authentication-failed',
         by: 'peer',
-        detail: 'AUTHENTICATION_FAILED',
+        // strongSwan answers the same when it has no configuration for the identity we asked for
+        detail: cfg.remoteId
+          ? `AUTHENTICATION_FAILED; it may also not be known as "${cfg.remoteId.text}", the remote identity we asked for`
+          : 'AUTHENTICATION_FAILED',
       });
     const idr = findId(msg.payloads, PayloadType.IDR);
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
@@ -477,7 +564,7 @@ export class IkeSession {
           : 'IKE_AUTH response without IDr or AUTH',
       });
     }
-    // 1. The responder's identity (before anything it says is trusted).
+    // 1. The responder's identity, before anything it says is trusted.
     if (
       cfg.remoteId &&
       (idr.idType !== cfg.remoteId.idType || !constantTimeEqual(idr.data, cfg.remoteId.data))
@@ -488,31 +575,222 @@ export class IkeSession {
         received: formatId(idr.idType, idr.data),
         where: 'IDr',
       });
-    // 2. Its AUTH (PSK: method 2).
-    if (auth.method !== 2)
-      return this.fail({
+    const octets = this.responderOctets(idr);
+
+    // 2. Its AUTH: the pre-shared key, or a signature by a certificate chaining to our CAs.
+    if (cfg.auth.method === 'psk') {
+      if (auth.method !== 2)
+        return this.fail({
+          code: 'authentication-failed',
+          by: 'us',
+          detail: `the gateway used AUTH method ${auth.method}, we expect a pre-shared key`,
+        });
+      if (
+        !constantTimeEqual(pskAuth(this.ike!.algorithms.prf!, cfg.auth.secret, octets), auth.data)
+      ) {
+        this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
+        return this.fail({
+          code: 'authentication-failed',
+          by: 'us',
+          detail: 'its AUTH payload does not match the pre-shared key',
+        });
+      }
+    } else {
+      const error = this.verifyServerCertificateAuth(msg, idr, auth.method, auth.data, octets, now);
+      if (error) {
+        this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
+        return this.fail(error);
+      }
+    }
+    this.event({
+      kind: 'authenticated',
+      peer: formatId(idr.idType, idr.data),
+      method: cfg.auth.method === 'psk' ? 'psk' : 'certificate',
+    });
+    this.lastInbound = now;
+    if (cfg.auth.method === 'eap-mschapv2') return this.onEap(msg, now);
+    this.completeAuth(msg, now);
+  }
+
+  /** Validates the CERT chain against our CAs and identity, then the signature AUTH. */
+  private verifyServerCertificateAuth(
+    msg: IkeMessage,
+    idr: IdPayload,
+    method: number,
+    authData: Uint8Array,
+    octets: Uint8Array,
+    now: number,
+  ): IkeError | undefined {
+    const cfg = this.config;
+    const chain = payloadsOf(msg.payloads, PayloadType.CERT)
+      .filter((c) => c.encoding === CERT_ENCODING_X509_SIGNATURE)
+      .map((c) => c.data);
+    if (!chain.length)
+      return {
+        code: 'certificate-untrusted',
+        subject: formatId(idr.idType, idr.data),
+        detail: 'the gateway sent no certificate',
+      };
+    const expected = cfg.remoteId ?? {
+      idType: idr.idType,
+      data: idr.data,
+      text: formatId(idr.idType, idr.data),
+    };
+    const v = validateServerCertificate(this.pki(), {
+      chain,
+      trustedCas: cfg.trustedCas,
+      expectedIdentity: { type: expected.idType as Identity['type'], data: expected.data },
+      now,
+    });
+    if (!v.ok) {
+      const e = v.error;
+      const subject = e.certificate ?? 'of the gateway';
+      switch (e.code) {
+        case 'certificate-expired':
+          return {
+            code: 'certificate-expired',
+            subject,
+            notAfter: new Date(e.notAfter ?? 0).toISOString(),
+          };
+        case 'certificate-not-yet-valid':
+          return {
+            code: 'certificate-not-yet-valid',
+            subject,
+            notBefore: new Date(e.notBefore ?? 0).toISOString(),
+          };
+        case 'identity-mismatch':
+          return {
+            code: 'identity-mismatch',
+            expected: e.expected ?? expected.text,
+            received: (e.found ?? []).join(', ') || 'no names',
+            where: 'certificate',
+          };
+        case 'certificate-untrusted':
+          return { code: 'certificate-untrusted', subject, detail: e.message };
+        case 'certificate-invalid':
+          return { code: 'certificate-invalid', detail: e.message };
+      }
+    }
+    const verified = verifyAuth(this.pki(), v.publicKeySpki, method, authData, octets);
+    if (!verified.ok)
+      return {
         code: 'authentication-failed',
         by: 'us',
-        detail: `the gateway used AUTH method ${auth.method}, we expect a pre-shared key`,
+        detail: `its signature does not verify (${verified.error.message})`,
+      };
+    return undefined;
+  }
+
+  /** One EAP round: the gateway's EAP request (or Success/Failure) in an IKE_AUTH response. */
+  private onEap(msg: IkeMessage, now: number): void {
+    const auth = this.config.auth;
+    if (auth.method !== 'eap-mschapv2' || !this.eap) return;
+    const [eap] = payloadsOf(msg.payloads, PayloadType.EAP);
+    if (!eap) return this.fail({ code: 'eap-failed', detail: 'the gateway sent no EAP request' });
+    if (++this.eapRounds > MAX_EAP_ROUNDS)
+      return this.fail({ code: 'eap-failed', detail: `more than ${MAX_EAP_ROUNDS} EAP rounds` });
+    this.event({ kind: 'eap-round', round: this.eapRounds });
+    let reply: Uint8Array;
+    if (eap.code === EapCode.REQUEST && eap.eapType === EapType.IDENTITY) {
+      reply = eapPacketBytes(
+        EapCode.RESPONSE,
+        eap.identifier,
+        EapType.IDENTITY,
+        new TextEncoder().encode(auth.username),
+      );
+    } else {
+      const step = this.eap.handle(encodeEapPayload(eap));
+      if (step.kind === 'failure')
+        return this.fail({
+          code: 'eap-failed',
+          detail: `${step.failure.message} — ${step.failure.fix}`,
+        });
+      if (step.kind === 'success') {
+        // AUTH = prf(prf(MSK, "Key Pad for IKEv2"), InitiatorSignedOctets) (RFC 7296 §2.16)
+        const ike = this.ike!;
+        this.msk = step.msk;
+        const octets = concat(
+          this.initRequestBytes!,
+          this.nonceR!,
+          prf(ike.algorithms.prf!, ike.keys.skPi, this.idiBody!),
+        );
+        const payloads: Payload[] = [
+          {
+            type: PayloadType.AUTH,
+            method: 2,
+            data: pskAuth(ike.algorithms.prf!, step.msk, octets),
+          },
+        ];
+        return this.sendProtected(now, ExchangeType.IKE_AUTH, payloads, 'IKE_AUTH', (m, _r, t) =>
+          this.onEapFinalResponse(m, t),
+        );
+      }
+      reply = step.eap;
+    }
+    this.sendProtected(
+      now,
+      ExchangeType.IKE_AUTH,
+      [decodeEapPayload(reply)],
+      'IKE_AUTH',
+      (m, _r, t) => this.onEapResponse(m, t),
+    );
+  }
+
+  private msk: Uint8Array | undefined;
+
+  private onEapResponse(msg: IkeMessage, now: number): void {
+    if (
+      payloadsOf(msg.payloads, PayloadType.NOTIFY).some(
+        (n) => n.notifyType === NotifyErrorType.AUTHENTICATION_FAILED,
+      )
+    )
+      return this.fail({
+        code: 'eap-failed',
+        detail: 'the gateway rejected the user name or password',
+      });
+    this.onEap(msg, now);
+  }
+
+  /** The gateway's last AUTH, keyed with the MSK, then the Child SA. */
+  private onEapFinalResponse(msg: IkeMessage, now: number): void {
+    const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+    if (notifies.some((n) => n.notifyType === NotifyErrorType.AUTHENTICATION_FAILED))
+      return this.fail({
+        code: 'authentication-failed',
+        by: 'peer',
+        detail: 'AUTHENTICATION_FAILED after EAP',
+      });
+    const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
+    const ike = this.ike!;
+    // The IDr of the first response is the one that was authenticated; recompute with it.
+    const idr = this.config.remoteId ?? undefined;
+    if (!auth || !this.msk || !idr)
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: 'the final IKE_AUTH response has no AUTH',
       });
     const octets = concat(
       this.initResponseBytes!,
       this.nonceI,
       prf(ike.algorithms.prf!, ike.keys.skPr, idBody(idr.idType, idr.data)),
     );
-    const expected = pskAuth(ike.algorithms.prf!, cfg.auth.secret, octets);
-    if (!constantTimeEqual(expected, auth.data)) {
-      this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
+    if (!constantTimeEqual(pskAuth(ike.algorithms.prf!, this.msk, octets), auth.data))
       return this.fail({
         code: 'authentication-failed',
         by: 'us',
-        detail: 'its AUTH payload does not match the pre-shared key',
+        detail: 'its EAP-based AUTH does not match the MSK',
       });
-    }
-    this.event({ kind: 'authenticated', peer: formatId(idr.idType, idr.data), method: 'psk' });
-    this.peerMobike = notifies.some((n) => n.notifyType === NotifyStatusType.MOBIKE_SUPPORTED);
-    this.lastInbound = now;
+    zeroise(this.msk);
+    this.msk = undefined;
+    this.completeAuth(msg, now);
+  }
 
+  /** After the gateway is authenticated: CP, SA and TS, then the Child SA. */
+  private completeAuth(msg: IkeMessage, now: number): void {
+    const ike = this.ike!;
+    const cfg = this.config;
+    const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+    this.peerMobike = notifies.some((n) => n.notifyType === NotifyStatusType.MOBIKE_SUPPORTED);
     // 3. Only now: CP, SA, TS.
     const childError = notifies.find((n) =>
       [
@@ -1084,6 +1362,32 @@ function findId(payloads: readonly Payload[], type: IdPayload['type']): IdPayloa
 
 function findTs(payloads: readonly Payload[], type: TsPayload['type']): TsPayload | undefined {
   return payloads.find((p): p is TsPayload => p.type === type);
+}
+
+function u16List(values: readonly number[]): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  values.forEach((v, i) => {
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v & 0xff;
+  });
+  return out;
+}
+
+function readU16List(data: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < data.length; i += 2) out.push((data[i]! << 8) | data[i + 1]!);
+  return out;
+}
+
+/** A whole EAP packet: Code | Identifier | Length | Type | Type-Data (RFC 3748 §4). */
+function eapPacketBytes(
+  code: number,
+  identifier: number,
+  type: number,
+  data: Uint8Array,
+): Uint8Array {
+  const len = 5 + data.length;
+  return concat(Uint8Array.from([code, identifier, len >> 8, len & 0xff, type]), data);
 }
 
 // ── Helpers ──────────────────────────────────────────────────────────────────────────────

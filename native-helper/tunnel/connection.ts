@@ -70,6 +70,8 @@ export class TunnelConnection {
   constructor(
     private readonly profile: Profile,
     private readonly events: ConnectionEvents,
+    /** The profile's folder: certificate, key and CA paths are relative to it. */
+    private readonly baseDir: string = process.cwd(),
   ) {}
 
   /** Data-plane counters (zero before the tunnel is up). */
@@ -93,7 +95,7 @@ export class TunnelConnection {
 
     let resolved;
     try {
-      resolved = await resolveSessionConfig(this.profile);
+      resolved = await resolveSessionConfig(this.profile, this.baseDir);
     } catch (e) {
       if (e instanceof ConfigError) return this.end(errorState(e.error));
       throw e;

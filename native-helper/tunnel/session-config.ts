@@ -4,15 +4,20 @@
  * becomes a `config-invalid` error naming the profile field.
  */
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import { DEFAULT_FRAGMENT_SIZE, DEFAULT_DPD_DELAY_MS, IKE_PORT } from '../constants.js';
-import { parseIdentity } from '../ike/crypto/identity.js';
+import { certificatesFromPemOrDer, parseCertificate } from '../ike/crypto/certificate.js';
+import { formatDn, parseIdentity } from '../ike/crypto/identity.js';
+import type { IkeAuthConfig } from '../ike/ike-session-config.js';
 import { parseProposals, ProposalSyntaxError } from '../ike/crypto/proposal-syntax.js';
 import type { IkeError } from '../ike/ike-error.js';
 import type { IkeIdentity, IkeSessionConfig } from '../ike/ike-session-config.js';
 import type { ConfiguredProposal } from '../ike/sa-negotiation.js';
 import { ANY_IPV4, cidrToRange } from '../ike/traffic-selectors.js';
 import { nodeModpProvider, nodeRandom } from '../platform/crypto/node-crypto-provider.js';
+import { NodeCryptoProvider } from '../platform/crypto/node-signature-provider.js';
 import { localAddressFor } from '../platform/udp/udp-transport.js';
 import type { Profile } from '../profile/profile.js';
 
@@ -58,21 +63,87 @@ export interface ResolvedSession {
   serverAddress: string;
 }
 
-/**
- * Resolves a profile. `secret` is the PSK already fetched (from the profile or the keychain).
- * Only PSK authentication is available in this build; certificates and EAP-MSCHAPv2 are refused
- * with an honest message until the engine wires them in.
- */
-export async function resolveSessionConfig(profile: Profile): Promise<ResolvedSession> {
-  if (profile.auth.method !== 'psk')
+async function readProfileFile(baseDir: string, path: string, field: string): Promise<string> {
+  try {
+    return await readFile(resolvePath(baseDir, path), 'utf8');
+  } catch (e) {
     throw invalid(
-      'auth.method',
-      `"${profile.auth.method}" authentication is not supported by this build yet (only "psk")`,
+      field,
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
-  if (typeof profile.auth.secret !== 'string')
+  }
+}
+
+function secretText(value: string | { keychain: string }, field: string): string {
+  if (typeof value !== 'string')
     throw invalid(
-      'auth.secret',
+      field,
       'keychain references are resolved by the Tsunagi app; the CLI needs the secret in the profile',
+    );
+  return value;
+}
+
+/**
+ * Resolves a profile: reads its certificate, key and CA files (paths relative to `baseDir`, the
+ * profile's folder), resolves the server name and our local address, and parses identities and
+ * proposals. Secrets must already be in the profile (the app resolves keychain references first).
+ */
+export async function resolveSessionConfig(
+  profile: Profile,
+  baseDir = process.cwd(),
+): Promise<ResolvedSession> {
+  let auth: IkeAuthConfig;
+  let defaultLocalId: string | undefined;
+  switch (profile.auth.method) {
+    case 'psk':
+      auth = {
+        method: 'psk',
+        secret: new TextEncoder().encode(secretText(profile.auth.secret, 'auth.secret')),
+      };
+      break;
+    case 'cert': {
+      if (profile.auth.passphrase !== undefined)
+        throw invalid(
+          'auth.passphrase',
+          'encrypted private keys are not supported by this build yet: store the key unencrypted (mode 0600)',
+        );
+      const certificates = certificatesFromPemOrDer(
+        await readProfileFile(baseDir, profile.auth.certificate, 'auth.certificate'),
+      );
+      if (!certificates.length)
+        throw invalid('auth.certificate', 'no certificate found in the file');
+      const privateKeyPem = await readProfileFile(
+        baseDir,
+        profile.auth.privateKey,
+        'auth.privateKey',
+      );
+      try {
+        defaultLocalId = formatDn(parseCertificate(certificates[0]!).subject);
+      } catch (e) {
+        throw invalid(
+          'auth.certificate',
+          `not a usable X.509 certificate (${(e as Error).message})`,
+        );
+      }
+      auth = { method: 'cert', certificates, privateKeyPem };
+      break;
+    }
+    case 'eap-mschapv2':
+      auth = {
+        method: 'eap-mschapv2',
+        username: profile.auth.username,
+        password: secretText(profile.auth.password, 'auth.password'),
+      };
+      defaultLocalId = profile.auth.username;
+      break;
+  }
+  const trustedCas: string[] = [];
+  for (const [i, ca] of profile.ca.entries())
+    trustedCas.push(await readProfileFile(baseDir, ca, `ca[${i}]`));
+  if (auth.method !== 'psk' && trustedCas.length === 0)
+    throw invalid(
+      'ca',
+      'certificate and EAP profiles need the CA that issued the gateway certificate ("ca": ["ca.pem"])',
     );
 
   let serverAddress = profile.server;
@@ -101,9 +172,11 @@ export async function resolveSessionConfig(profile: Profile): Promise<ResolvedSe
       server,
       local: { address: localAddress, port: IKE_PORT },
       serverName: profile.server,
-      localId: identity(profile.localId ?? localAddress, 'localId'),
+      localId: identity(profile.localId ?? defaultLocalId ?? localAddress, 'localId'),
       remoteId: identity(profile.remoteId ?? profile.server, 'remoteId'),
-      auth: { method: 'psk', secret: new TextEncoder().encode(profile.auth.secret) },
+      auth,
+      trustedCas,
+      pki: auth.method === 'psk' ? undefined : new NodeCryptoProvider(),
       ikeProposals: proposals(ikeText, 'ike'),
       espProposals: proposals(espText, 'esp'),
       ikeProposalText: ikeText.split(','),

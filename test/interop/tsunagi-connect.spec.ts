@@ -7,9 +7,11 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPki, GATEWAY_ID } from './support/pki.js';
+import { CERT_CLIENT_ID, createPki, GATEWAY_ID, type LabPki } from './support/pki.js';
 import {
   defaultGatewayConnections,
+  EAP_PASSWORD,
+  EAP_USER,
   PSK,
   PSK_CLIENT_ID,
   startGateway,
@@ -127,9 +129,11 @@ describe.skipIf(!canRun)('tsunagi connect ⇄ strongSwan 5.9.8 (namespaces)', ()
   let bed: Testbed;
   let gateway: Gateway;
 
+  let pki: LabPki;
+
   beforeAll(async () => {
     bed = await createTestbed();
-    const pki = await createPki(bed.tempDir('pki'));
+    pki = await createPki(bed.tempDir('pki'));
     gateway = await startGateway(bed, { pki });
   }, 120_000);
 
@@ -294,6 +298,100 @@ describe.skipIf(!canRun)('tsunagi connect ⇄ strongSwan 5.9.8 (namespaces)', ()
     expect(took).toBeLessThan(15_000);
     expect(await client.exited).toBe(1);
     expect(bed.readClientResolvConf()).toBe(resolvBefore);
+  });
+
+  // Certificate (ECDSA and RSA client keys; the gateway answers with the matching certificate) and
+  // EAP-MSCHAPv2 (gateway certificate + password), each with the three cipher families.
+  const AUTH_MATRIX = [
+    { ike: 'aes256gcm16-prfsha256-ecp256', esp: 'aes256gcm16' },
+    { ike: 'aes256-sha384-x25519', esp: 'aes256-sha256' },
+    { ike: 'chacha20poly1305-prfsha256-modp2048', esp: 'chacha20poly1305' },
+  ];
+  const authProfiles = (): Record<string, Record<string, unknown>> => ({
+    'cert (ECDSA)': {
+      localId: CERT_CLIENT_ID,
+      ca: [pki.ca.cert],
+      auth: {
+        method: 'cert',
+        certificate: pki.clientEcdsa.cert,
+        privateKey: pki.clientEcdsa.keyPkcs8,
+      },
+    },
+    'cert (RSA)': {
+      localId: CERT_CLIENT_ID,
+      ca: [pki.ca.cert],
+      auth: { method: 'cert', certificate: pki.clientRsa.cert, privateKey: pki.clientRsa.key },
+    },
+    'EAP-MSCHAPv2': {
+      localId: EAP_USER,
+      ca: [pki.ca.cert],
+      auth: { method: 'eap-mschapv2', username: EAP_USER, password: EAP_PASSWORD },
+    },
+  });
+  for (const kind of ['cert (ECDSA)', 'cert (RSA)', 'EAP-MSCHAPv2']) {
+    for (const m of AUTH_MATRIX) {
+      it(`${kind} with IKE ${m.ike} / ESP ${m.esp}: authenticates the gateway certificate, traffic flows`, async () => {
+        const client = connect(profile({ ...authProfiles()[kind], ike: m.ike, esp: m.esp }));
+        try {
+          const up = await client.state(['connected', 'error'], 30_000);
+          expect(up, JSON.stringify(client.lines)).toMatchObject({
+            state: 'connected',
+            ike: m.ike,
+            esp: m.esp,
+          });
+          const authenticated = client.lines.find(
+            (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'authenticated',
+          );
+          expect(authenticated?.event).toMatchObject({ peer: GATEWAY_ID, method: 'certificate' });
+          const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+          expect(ping.received, JSON.stringify(ping)).toBe(3);
+        } finally {
+          expect(await client.stop()).toBe(0);
+        }
+        expect(await gateway.listSas()).toEqual([]);
+      });
+    }
+  }
+
+  it('EAP-MSCHAPv2 with a wrong password: exits non-zero with eap-failed', async () => {
+    const client = connect(
+      profile({
+        ...authProfiles()['EAP-MSCHAPv2'],
+        auth: { method: 'eap-mschapv2', username: EAP_USER, password: 'wrong-password' },
+      }),
+    );
+    const end = await client.state(['connected', 'error'], 30_000);
+    expect(end, JSON.stringify(end)).toMatchObject({ state: 'error', code: 'eap-failed' });
+    expect(await client.exited).toBe(1);
+  });
+
+  it('certificate from a CA we do not trust: exits with certificate-untrusted before sending credentials', async () => {
+    // the client CA list holds only the client's own certificate: nothing issued the gateway's by it
+    const client = connect(
+      profile({ ...authProfiles()['EAP-MSCHAPv2'], ca: [pki.clientEcdsa.cert] }),
+    );
+    const end = await client.state(['connected', 'error'], 30_000);
+    expect(end, JSON.stringify(end)).toMatchObject({
+      state: 'error',
+      code: 'certificate-untrusted',
+    });
+    expect(
+      client.lines.some(
+        (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'eap-round',
+      ),
+    ).toBe(false);
+    expect(await client.exited).toBe(1);
+  });
+
+  it('gateway identity mismatch: the diagnosis names the identity the gateway does not use', async () => {
+    const client = connect(
+      profile({ ...authProfiles()['cert (ECDSA)'], remoteId: 'other.lab.test' }),
+    );
+    const end = await client.state(['connected', 'error'], 30_000);
+    expect(end, JSON.stringify(end)).toMatchObject({ state: 'error' });
+    expect(end, JSON.stringify(end)).toMatchObject({ code: 'authentication-failed' });
+    expect(String(end.message)).toContain('"other.lab.test"');
+    expect(await client.exited).toBe(1);
   });
 
   it('wrong PSK: exits non-zero with authentication-failed and leaves routes and DNS untouched', async () => {
