@@ -3,7 +3,6 @@
  * a real strongSwan 5.9.8 gateway in network namespaces. Each test asserts on what crossed the
  * tunnel and on what the gateway reports, not only on exit codes.
  */
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import {
   type Gateway,
 } from './support/strongswan.js';
 import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
+import { TsunagiClient as Client } from './support/tsunagi-client.js';
 
 const isRoot = process.getuid?.() === 0;
 const canRun =
@@ -25,64 +25,6 @@ const canRun =
   existsSync('/usr/lib/ipsec/charon') &&
   existsSync('dist/native-helper/cli.js') &&
   existsSync('native-helper/native/build/Release/tsunagi_tun.node');
-
-interface Line {
-  type: string;
-  state?: string;
-  [k: string]: unknown;
-}
-
-/** Runs `tsunagi connect` in the client namespace and collects its JSON lines. */
-class Client {
-  readonly lines: Line[] = [];
-  readonly stderr: string[] = [];
-  readonly exited: Promise<number | null>;
-  constructor(readonly proc: ChildProcess) {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          this.lines.push(JSON.parse(line) as Line);
-        } catch {
-          this.stderr.push(`(stdout) ${line}`);
-        }
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => this.stderr.push(d.toString()));
-    this.exited = new Promise((r) => proc.on('exit', (code) => r(code)));
-  }
-
-  /** SIGINT, then the exit code (always awaited, so the next test finds the ports free). */
-  async stop(): Promise<number | null> {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGINT');
-    const code = await this.exited;
-    if (code !== 0)
-      console.error(
-        'client exit',
-        code,
-        JSON.stringify(this.lines.slice(-4)),
-        this.stderr.join(''),
-      );
-    return code;
-  }
-
-  async state(wanted: string[], timeoutMs: number): Promise<Line> {
-    const start = Date.now();
-    for (;;) {
-      const s = this.lines.find((l) => l.type === 'state' && wanted.includes(l.state!));
-      if (s) return s;
-      if (Date.now() - start > timeoutMs)
-        throw new Error(
-          `no state ${wanted.join('/')} after ${timeoutMs} ms: ${JSON.stringify(this.lines)} ${this.stderr.join('')}`,
-        );
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const RECEIVER = `
 import socket, hashlib
