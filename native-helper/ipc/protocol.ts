@@ -1,0 +1,281 @@
+/**
+ * The clients ⇄ helper protocol: one versioned schema for requests, responses and events.
+ * A cross-process contract: Electron main imports its TYPES only, so this file imports nothing
+ * but valibot (no Node).
+ *
+ * Transport: a Unix stream socket; each frame is a 4-byte big-endian length followed by that many
+ * bytes of UTF-8 JSON (at most MAX_FRAME_BYTES). Every inbound frame is validated against
+ * ClientFrameSchema before dispatch; anything else is answered with an `error` response.
+ *
+ *   client → helper   { "id": 1, "method": "hello", "version": 1, "client": "tsunagi-cli" }
+ *   helper → client   { "type": "response", "id": 1, "ok": true,
+ *                       "result": { "kind": "hello", "version": 1, "helper": "0.1.0", "uid": 1000 } }
+ *   client → helper   { "id": 2, "method": "subscribe" }
+ *   helper → client   { "type": "event", "event": "state", "state": { "state": "connecting", … } }
+ *
+ * The first request must be `hello` with version === PROTOCOL_VERSION; a different version is
+ * answered with `unsupported-version` and the connection is closed. Secrets travel only inside
+ * `connect` (inline in the profile or in `secrets`, keyed by keychain account); the helper keeps
+ * them in memory for that connection only and never writes or logs them.
+ */
+import * as v from 'valibot';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest frame either side accepts (payload bytes, excluding the 4-byte length). */
+export const MAX_FRAME_BYTES = 256 * 1024;
+/** Default socket path of the system helper. */
+export const DEFAULT_SOCKET_PATH = '/run/tsunagi/helper.sock';
+
+const RequestId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(2 ** 31));
+const ShortText = v.pipe(v.string(), v.maxLength(4096));
+
+// ---------------------------------------------------------------- settings
+
+export const SettingsSchema = v.strictObject({
+  /** Block traffic outside the tunnel while connecting, reconnecting and in error. */
+  killSwitch: v.boolean(),
+  /** Block even when disconnected (and across helper restarts) until lockdown is turned off. */
+  lockdown: v.boolean(),
+  /** Let the local networks (RFC 1918, link-local, ULA) through while blocking. */
+  allowLan: v.boolean(),
+});
+export type Settings = v.InferOutput<typeof SettingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = { killSwitch: true, lockdown: false, allowLan: false };
+
+// ---------------------------------------------------------------- requests (client → helper)
+
+const HelloRequest = v.strictObject({
+  id: RequestId,
+  method: v.literal('hello'),
+  version: v.pipe(v.number(), v.integer()),
+  client: v.optional(v.pipe(v.string(), v.maxLength(128))),
+});
+
+/**
+ * A profile in the profile format (native-helper/profile/profile.ts, validated in full by the
+ * helper with that schema before use). Keychain references in it are resolved from `secrets`.
+ */
+const ConnectRequest = v.strictObject({
+  id: RequestId,
+  method: v.literal('connect'),
+  profile: v.record(v.string(), v.unknown()),
+  /** Keychain account → secret, for every `{ "keychain": account }` in the profile. */
+  secrets: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.maxLength(256)), v.pipe(v.string(), v.maxLength(4096))),
+      v.check((r) => Object.keys(r).length <= 16, 'at most 16 secrets'),
+    ),
+  ),
+  /** Folder that relative certificate/key/CA paths in the profile are resolved against. */
+  baseDir: v.optional(v.pipe(v.string(), v.startsWith('/'), v.maxLength(4096))),
+});
+
+const DisconnectRequest = v.strictObject({ id: RequestId, method: v.literal('disconnect') });
+const StatusRequest = v.strictObject({ id: RequestId, method: v.literal('status') });
+const SetSettingsRequest = v.strictObject({
+  id: RequestId,
+  method: v.literal('set-settings'),
+  settings: v.partial(SettingsSchema),
+});
+export const EVENT_TOPICS = ['state', 'stats', 'log', 'settings'] as const;
+const SubscribeRequest = v.strictObject({
+  id: RequestId,
+  method: v.literal('subscribe'),
+  /** Which events to receive; all when omitted. */
+  topics: v.optional(v.array(v.picklist(EVENT_TOPICS))),
+});
+
+export const ClientFrameSchema = v.variant('method', [
+  HelloRequest,
+  ConnectRequest,
+  DisconnectRequest,
+  StatusRequest,
+  SetSettingsRequest,
+  SubscribeRequest,
+]);
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+export type Method = ClientFrame['method'];
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+// ---------------------------------------------------------------- tunnel state
+
+const Since = v.number();
+export const TunnelStateSchema = v.variant('state', [
+  v.strictObject({
+    state: v.literal('disconnected'),
+    /** Why we got here: not-started (fresh helper), user, peer, … */
+    reason: ShortText,
+    /** True when the firewall blocks traffic in this state (lockdown). */
+    blocking: v.boolean(),
+  }),
+  v.strictObject({
+    state: v.literal('connecting'),
+    profile: ShortText,
+    server: ShortText,
+    gateway: ShortText,
+    blocking: v.boolean(),
+    since: Since,
+  }),
+  v.strictObject({
+    state: v.literal('connected'),
+    profile: ShortText,
+    server: ShortText,
+    gateway: ShortText,
+    virtualIp: ShortText,
+    dns: v.array(ShortText),
+    tun: ShortText,
+    ike: ShortText,
+    esp: ShortText,
+    routes: v.array(ShortText),
+    blocking: v.boolean(),
+    since: Since,
+  }),
+  v.strictObject({
+    state: v.literal('reconnecting'),
+    profile: ShortText,
+    server: ShortText,
+    gateway: ShortText,
+    attempt: v.number(),
+    reason: ShortText,
+    blocking: v.boolean(),
+    since: Since,
+  }),
+  v.strictObject({
+    state: v.literal('disconnecting'),
+    profile: ShortText,
+    blocking: v.boolean(),
+  }),
+  v.strictObject({
+    state: v.literal('error'),
+    code: ShortText,
+    message: ShortText,
+    fix: ShortText,
+    blocking: v.boolean(),
+  }),
+]);
+export type TunnelState = v.InferOutput<typeof TunnelStateSchema>;
+export type TunnelStateName = TunnelState['state'];
+
+export const StatsSchema = v.strictObject({
+  at: v.number(),
+  bytesIn: v.number(),
+  bytesOut: v.number(),
+  packetsIn: v.number(),
+  packetsOut: v.number(),
+  drops: v.number(),
+  /** Bytes per second over the last sampling interval. */
+  rateIn: v.number(),
+  rateOut: v.number(),
+  /** Negotiated algorithms (strongSwan syntax), empty before the tunnel is up. */
+  ike: v.string(),
+  esp: v.string(),
+});
+export type Stats = v.InferOutput<typeof StatsSchema>;
+
+export const StatusSchema = v.strictObject({
+  helper: v.string(),
+  protocolVersion: v.number(),
+  state: TunnelStateSchema,
+  settings: SettingsSchema,
+  stats: StatsSchema,
+});
+export type Status = v.InferOutput<typeof StatusSchema>;
+
+// ---------------------------------------------------------------- responses and events (helper → client)
+
+export const ERROR_CODES = [
+  'frame-too-large',
+  'malformed-frame',
+  'invalid-request',
+  'hello-required',
+  'unsupported-version',
+  'invalid-profile',
+  'busy',
+  'not-connected',
+  'firewall-failed',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const HelloResult = v.strictObject({
+  kind: v.literal('hello'),
+  version: v.number(),
+  helper: v.string(),
+  uid: v.number(),
+});
+const AcceptedResult = v.strictObject({ kind: v.literal('accepted'), state: TunnelStateSchema });
+const StatusResult = v.strictObject({ kind: v.literal('status'), status: StatusSchema });
+const SettingsResult = v.strictObject({ kind: v.literal('settings'), settings: SettingsSchema });
+const SubscribedResult = v.strictObject({
+  kind: v.literal('subscribed'),
+  topics: v.array(v.picklist(EVENT_TOPICS)),
+  /** The current state, so a subscriber starts from a snapshot and then gets deltas. */
+  status: StatusSchema,
+});
+
+export const ResultSchema = v.variant('kind', [
+  HelloResult,
+  AcceptedResult,
+  StatusResult,
+  SettingsResult,
+  SubscribedResult,
+]);
+export type Result = v.InferOutput<typeof ResultSchema>;
+
+export const ResponseSchema = v.variant('ok', [
+  v.strictObject({
+    type: v.literal('response'),
+    /** The request's id; null when the frame was unreadable. */
+    id: v.nullable(v.number()),
+    ok: v.literal(true),
+    result: ResultSchema,
+  }),
+  v.strictObject({
+    type: v.literal('response'),
+    id: v.nullable(v.number()),
+    ok: v.literal(false),
+    error: v.strictObject({ code: v.picklist(ERROR_CODES), message: v.string() }),
+  }),
+]);
+export type Response = v.InferOutput<typeof ResponseSchema>;
+
+export const EventSchema = v.variant('event', [
+  v.strictObject({ type: v.literal('event'), event: v.literal('state'), state: TunnelStateSchema }),
+  v.strictObject({ type: v.literal('event'), event: v.literal('stats'), stats: StatsSchema }),
+  v.strictObject({
+    type: v.literal('event'),
+    event: v.literal('log'),
+    at: v.number(),
+    level: v.picklist(['debug', 'info', 'warn', 'error']),
+    text: v.string(),
+  }),
+  v.strictObject({
+    type: v.literal('event'),
+    event: v.literal('settings'),
+    settings: SettingsSchema,
+  }),
+]);
+export type HelperEvent = v.InferOutput<typeof EventSchema>;
+
+export const HelperFrameSchema = v.union([ResponseSchema, EventSchema]);
+export type HelperFrame = v.InferOutput<typeof HelperFrameSchema>;
+
+/** Parses a client frame; the first issue's path and message on failure. */
+export function parseClientFrame(
+  value: unknown,
+): { ok: true; frame: ClientFrame } | { ok: false; message: string } {
+  const r = v.safeParse(ClientFrameSchema, value, { abortPipeEarly: true });
+  if (r.success) return { ok: true, frame: r.output };
+  const issue = r.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  return { ok: false, message: `${path ? `${path}: ` : ''}${issue.message}` };
+}
+
+export function parseHelperFrame(
+  value: unknown,
+): { ok: true; frame: HelperFrame } | { ok: false; message: string } {
+  const r = v.safeParse(HelperFrameSchema, value);
+  if (r.success) return { ok: true, frame: r.output };
+  return { ok: false, message: r.issues[0].message };
+}
