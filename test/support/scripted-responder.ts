@@ -1,0 +1,617 @@
+/**
+ * A minimal IKEv2 responder for in-memory exchange tests, built from our own codec and crypto.
+ * It does nothing on its own: each test calls one method per hop, so the script reads like the
+ * exchange (strongSwan's test_ike_delete.c style). It is the gateway side of RFC 7296:
+ *
+ *   - it sends without the I flag and with the R flag on responses, protects with SK_er/SK_ar and
+ *     opens with SK_ei/SK_ai;
+ *   - its NAT_DETECTION_SOURCE_IP hashes its own address and port, NAT_DETECTION_DESTINATION_IP
+ *     the address it saw the request come from (§2.23) — or a fake one, to simulate a NAT;
+ *   - its own requests (liveness, DELETE, CREATE_CHILD_SA) use its own message-ID counter.
+ *
+ * A responder built from our codec can hide bugs symmetric with the initiator's; the interop
+ * suite against strongSwan covers that. This one makes every hop deterministic and inspectable.
+ */
+import { concat } from '../../native-helper/ike/crypto/hash.js';
+import { signedOctets, verifyPskAuth, pskAuth } from '../../native-helper/ike/crypto/auth.js';
+import { createKeyExchange, type KeyExchange } from '../../native-helper/ike/crypto/ke.js';
+import {
+  deriveChildSaKeys,
+  deriveIkeSaKeys,
+  skeyseed,
+  type ChildSaKeys as KeymatChildKeys,
+  type IkeSaKeys,
+} from '../../native-helper/ike/crypto/keymat.js';
+import { natDetectionHash } from '../../native-helper/ike/crypto/nat-detection.js';
+import type { Random } from '../../native-helper/ike/crypto/random.js';
+import type { SkCipher } from '../../native-helper/ike/crypto/sk-cipher.js';
+import { createSkCipher } from '../../native-helper/ike/crypto/sk-ciphers.js';
+import type { Endpoint } from '../../native-helper/ike/ike-events.js';
+import { CfgType, CpAttributeType } from '../../native-helper/ike/message/cp-payload.js';
+import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
+import {
+  decodeMessage,
+  encodeFragments,
+  encodeMessage,
+  FragmentReassembler,
+  type IkeMessage,
+} from '../../native-helper/ike/message/message.js';
+import { NotifyErrorType, NotifyStatusType } from '../../native-helper/ike/message/notify-types.js';
+import { payloadsOf, type Payload } from '../../native-helper/ike/message/payload.js';
+import { PayloadType, ProtocolId } from '../../native-helper/ike/message/payload-type.js';
+import {
+  transformKeyLength,
+  type Proposal,
+  type Transform,
+} from '../../native-helper/ike/message/sa-payload.js';
+import type { TrafficSelector } from '../../native-helper/ike/message/ts-payload.js';
+import {
+  cidrToRange,
+  ipToBytes,
+  rangeToSelector,
+} from '../../native-helper/ike/traffic-selectors.js';
+
+const T_ENCR = 1;
+const T_PRF = 2;
+const T_INTEG = 3;
+const T_KE = 4;
+const NONCE_BYTES = 32;
+
+export interface ResponderIdentity {
+  idType: number;
+  data: Uint8Array;
+}
+
+export interface ResponderConfig {
+  /** Where the gateway listens (IKE_SA_INIT arrives on its port 500). */
+  address: Endpoint;
+  psk: Uint8Array;
+  id: ResponderIdentity;
+  random: Random;
+  /** CP reply. */
+  virtualIp?: string;
+  dns?: string[];
+  /** What it returns as TSr (narrowed from what we asked); TSi is the virtual IP /32. */
+  protectedSubnet?: string;
+}
+
+export interface InitOptions {
+  /** Answer only N(COOKIE) with this value (RFC 7296 §2.6). */
+  cookie?: Uint8Array;
+  /** Answer only N(INVALID_KE_PAYLOAD) asking for this group (§1.3). */
+  invalidKe?: number;
+  /** Answer only this error notify (e.g. NO_PROPOSAL_CHOSEN). */
+  error?: number;
+  /** Compute NAT_DETECTION_DESTINATION_IP over this address instead of where the request came from (a NAT). */
+  seenFrom?: Endpoint;
+  /** Compute NAT_DETECTION_SOURCE_IP over this address instead of its own (it is behind a NAT). */
+  selfAs?: Endpoint;
+  fragmentation?: boolean;
+  /** Replace the chosen proposal before it is sent (to answer with something never offered). */
+  tamperChoice?: (chosen: Proposal) => Proposal;
+  /** Set the I flag on the response (must be dropped). */
+  initiatorFlag?: boolean;
+}
+
+export interface AuthOptions {
+  /** IDr to send (default: the configured identity). */
+  id?: ResponderIdentity;
+  /** Send an AUTH payload that does not verify. */
+  corruptAuth?: boolean;
+  tsi?: TrafficSelector[];
+  tsr?: TrafficSelector[];
+  /** Instead of SA/TS: this Child SA error notify (the IKE SA still comes up). */
+  childError?: number;
+  tamperChildChoice?: (chosen: Proposal) => Proposal;
+  /** Fragment the response into datagrams of at most this many bytes (RFC 7383). */
+  fragmentSize?: number;
+  initiatorFlag?: boolean;
+  omitCp?: boolean;
+}
+
+export interface ResponderChildSa {
+  /** SPI the initiator chose (its inbound, our outbound). */
+  spiInitiator: number;
+  /** SPI we chose (our inbound, the initiator's outbound). */
+  spiResponder: number;
+  /** KEYMAT as derived here: "I" keys protect initiator → responder of the creating exchange. */
+  keys: KeymatChildKeys;
+  /** True when the gateway started the exchange that created it (a rekey it initiated). */
+  gatewayInitiated: boolean;
+}
+
+interface IkeSa {
+  spiI: Uint8Array;
+  spiR: Uint8Array;
+  prf: number;
+  keys: IkeSaKeys;
+  out: SkCipher;
+  in: SkCipher;
+  reassembler: FragmentReassembler;
+}
+
+interface PendingRekey {
+  messageId: number;
+  nonceI: Uint8Array;
+  spiResponder: Uint8Array;
+  ke: KeyExchange | undefined;
+  oldSpiResponder: number;
+}
+
+export class ScriptedResponder {
+  readonly spiR: Uint8Array;
+  readonly nonceR: Uint8Array;
+  ike: IkeSa | undefined;
+  /** The last IKE_SA_INIT request and response exactly as on the wire (for AUTH). */
+  initRequest: Uint8Array | undefined;
+  initResponse: Uint8Array | undefined;
+  nonceI: Uint8Array | undefined;
+  /** The proposals chosen in IKE_SA_INIT and IKE_AUTH. */
+  ikeChoice: Proposal | undefined;
+  childChoice: Proposal | undefined;
+  /** Whether the initiator's NAT_DETECTION_SOURCE_IP disagreed with where its request came from. */
+  initiatorBehindNat = false;
+  /** Whether the initiator's AUTH verified with our PSK. */
+  initiatorAuthVerified = false;
+  childSas: ResponderChildSa[] = [];
+  /** Our own requests' message IDs (the initiator's are independent, §2.2). */
+  nextRequestId = 0;
+  private pendingRekey: PendingRekey | undefined;
+
+  constructor(readonly config: ResponderConfig) {
+    this.spiR = config.random.bytes(8);
+    this.nonceR = config.random.bytes(NONCE_BYTES);
+  }
+
+  // ── IKE_SA_INIT ──────────────────────────────────────────────────────────────────────────
+
+  /** Decodes an IKE_SA_INIT request (plaintext). */
+  readInit(bytes: Uint8Array): IkeMessage {
+    const r = decodeMessage(bytes);
+    if (!r.ok) throw new Error(`responder: undecodable IKE_SA_INIT (${r.error.message})`);
+    const m = r.message;
+    if (m.exchangeType !== ExchangeType.IKE_SA_INIT || m.response || !m.initiator)
+      throw new Error('responder: not an IKE_SA_INIT request');
+    return m;
+  }
+
+  /**
+   * Answers an IKE_SA_INIT request that came from `from`. Unless an option makes it answer with
+   * a single notify, it picks the first offered proposal (with the group of the KE payload) and
+   * derives the IKE SA keys.
+   */
+  answerInit(bytes: Uint8Array, from: Endpoint, opts: InitOptions = {}): Uint8Array {
+    const req = this.readInit(bytes);
+    const header = {
+      spiI: req.spiI,
+      exchangeType: ExchangeType.IKE_SA_INIT,
+      initiator: opts.initiatorFlag ?? false,
+      response: true,
+      higherVersion: false,
+      messageId: 0,
+      encrypted: false,
+    };
+    const onlyNotify = (type: number, data: Uint8Array): Uint8Array =>
+      encodeMessage({ ...header, spiR: new Uint8Array(8), payloads: [notify(type, data)] });
+    if (opts.cookie) return onlyNotify(NotifyStatusType.COOKIE, opts.cookie);
+    if (opts.invalidKe !== undefined)
+      return onlyNotify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(opts.invalidKe));
+    if (opts.error !== undefined) return onlyNotify(opts.error, new Uint8Array(0));
+
+    const [sa] = payloadsOf(req.payloads, PayloadType.SA);
+    const [kei] = payloadsOf(req.payloads, PayloadType.KE);
+    const [ni] = payloadsOf(req.payloads, PayloadType.NONCE);
+    if (!sa || !kei || !ni) throw new Error('responder: IKE_SA_INIT without SA, KE or Ni');
+    const offered = sa.proposals.find((p) =>
+      p.transforms.some((t) => t.transformType === T_KE && t.transformId === kei.group),
+    );
+    if (!offered) throw new Error(`responder: KE group ${kei.group} in no proposal`);
+    const chosen = pickOnePerType(
+      offered,
+      (t) => t.transformType !== T_KE || t.transformId === kei.group,
+    );
+    const sent = opts.tamperChoice ? opts.tamperChoice(chosen) : chosen;
+    this.ikeChoice = chosen;
+
+    const natSrc = payloadsOf(req.payloads, PayloadType.NOTIFY).find(
+      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+    );
+    this.initiatorBehindNat =
+      !natSrc ||
+      !bytesEq(natSrc.data, natDetectionHash(req.spiI, new Uint8Array(8), from.address, from.port));
+
+    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const payloads: Payload[] = [
+      { type: PayloadType.SA, proposals: [sent] },
+      { type: PayloadType.KE, group: kei.group, data: ke.publicValue },
+      { type: PayloadType.NONCE, nonce: this.nonceR },
+      notify(
+        NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+        natDetectionHash(
+          req.spiI,
+          this.spiR,
+          (opts.selfAs ?? this.config.address).address,
+          (opts.selfAs ?? this.config.address).port,
+        ),
+      ),
+      notify(
+        NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+        natDetectionHash(
+          req.spiI,
+          this.spiR,
+          (opts.seenFrom ?? from).address,
+          (opts.seenFrom ?? from).port,
+        ),
+      ),
+    ];
+    if (opts.fragmentation)
+      payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    const response = encodeMessage({ ...header, spiR: this.spiR, payloads });
+
+    const shared = ke.computeSharedSecret(kei.data);
+    if (!shared.ok) throw new Error(`responder: ${shared.message}`);
+    const alg = algorithmsOf(chosen);
+    const seed = skeyseed(alg.prf!, ni.nonce, this.nonceR, shared.sharedSecret);
+    const keys = deriveIkeSaKeys(
+      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, prf: alg.prf!, integ: alg.integ },
+      seed,
+      { nonceI: ni.nonce, nonceR: this.nonceR, spiI: req.spiI, spiR: this.spiR },
+    );
+    const inCipher = createSkCipher(
+      alg.encr,
+      alg.encrKeyBits,
+      alg.integ,
+      keys.skEi,
+      keys.skAi,
+      this.config.random,
+    );
+    this.ike = {
+      spiI: req.spiI,
+      spiR: this.spiR,
+      prf: alg.prf!,
+      keys,
+      // The responder protects with SK_er/SK_ar and opens with SK_ei/SK_ai (RFC 7296 §2.14).
+      out: createSkCipher(
+        alg.encr,
+        alg.encrKeyBits,
+        alg.integ,
+        keys.skEr,
+        keys.skAr,
+        this.config.random,
+      ),
+      in: inCipher,
+      reassembler: new FragmentReassembler(inCipher),
+    };
+    this.initRequest = bytes;
+    this.initResponse = response;
+    this.nonceI = ni.nonce;
+    return response;
+  }
+
+  // ── Protected messages ───────────────────────────────────────────────────────────────────
+
+  /** Decrypts one of the initiator's messages (a whole message, or all its SKF fragments). */
+  open(datagrams: Uint8Array | Uint8Array[]): IkeMessage {
+    const ike = this.sa();
+    const list = Array.isArray(datagrams) ? datagrams : [datagrams];
+    if (list.length === 1 && list[0]![16] !== PayloadType.SKF) {
+      const r = decodeMessage(list[0]!, ike.in);
+      if (!r.ok) throw new Error(`responder: cannot open (${r.error.message})`);
+      return r.message;
+    }
+    ike.reassembler.reset();
+    for (const [i, d] of list.entries()) {
+      const r = ike.reassembler.push(d);
+      if (r.status === 'complete') {
+        if (i !== list.length - 1) throw new Error('responder: complete before the last fragment');
+        return r.message;
+      }
+      if (r.status !== 'incomplete') throw new Error(`responder: fragment ${i + 1} ${r.status}`);
+    }
+    throw new Error('responder: fragments incomplete');
+  }
+
+  /** Encodes a message from the gateway: no I flag, protected with SK_er. */
+  protect(
+    m: { exchangeType: number; response: boolean; messageId: number; payloads: Payload[] },
+    opts: { fragmentSize?: number; initiatorFlag?: boolean } = {},
+  ): Uint8Array[] {
+    const ike = this.sa();
+    const msg: IkeMessage = {
+      spiI: ike.spiI,
+      spiR: ike.spiR,
+      exchangeType: m.exchangeType,
+      initiator: opts.initiatorFlag ?? false,
+      response: m.response,
+      higherVersion: false,
+      messageId: m.messageId,
+      payloads: m.payloads,
+      encrypted: true,
+    };
+    return opts.fragmentSize
+      ? encodeFragments(msg, ike.out, opts.fragmentSize)
+      : [encodeMessage(msg, ike.out)];
+  }
+
+  /** A response to one of the initiator's requests. */
+  respond(request: IkeMessage, payloads: Payload[] = []): Uint8Array {
+    return this.protect({
+      exchangeType: request.exchangeType,
+      response: true,
+      messageId: request.messageId,
+      payloads,
+    })[0]!;
+  }
+
+  /** One of the gateway's own requests, with the next message ID (or a chosen one). */
+  request(exchangeType: number, payloads: Payload[], messageId?: number): Uint8Array {
+    const id = messageId ?? this.nextRequestId++;
+    return this.protect({ exchangeType, response: false, messageId: id, payloads })[0]!;
+  }
+
+  // ── IKE_AUTH ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Answers the initiator's IKE_AUTH request: checks its AUTH against our PSK (AUTHENTICATION_FAILED
+   * if it does not verify), then IDr, AUTH, CP(CFG_REPLY), SAr2 and narrowed TSi/TSr.
+   */
+  answerAuth(request: Uint8Array | Uint8Array[], opts: AuthOptions = {}): Uint8Array[] {
+    const ike = this.sa();
+    const req = this.open(request);
+    if (req.exchangeType !== ExchangeType.IKE_AUTH || req.response)
+      throw new Error('responder: not an IKE_AUTH request');
+    const reply = (payloads: Payload[]): Uint8Array[] =>
+      this.protect(
+        { exchangeType: ExchangeType.IKE_AUTH, response: true, messageId: req.messageId, payloads },
+        {
+          ...(opts.fragmentSize !== undefined ? { fragmentSize: opts.fragmentSize } : {}),
+          ...(opts.initiatorFlag ? { initiatorFlag: true } : {}),
+        },
+      );
+    const idi = req.payloads.find((p) => p.type === PayloadType.IDI);
+    const [auth] = payloadsOf(req.payloads, PayloadType.AUTH);
+    if (!idi || idi.type !== PayloadType.IDI || !auth) throw new Error('responder: no IDi or AUTH');
+    const initiatorOctets = signedOctets(
+      this.initRequest!,
+      this.nonceR,
+      ike.prf,
+      ike.keys.skPi,
+      idBody(idi.idType, idi.data),
+    );
+    this.initiatorAuthVerified =
+      auth.method === 2 && verifyPskAuth(ike.prf, this.config.psk, initiatorOctets, auth.data);
+    if (!this.initiatorAuthVerified)
+      return reply([notify(NotifyErrorType.AUTHENTICATION_FAILED, new Uint8Array(0))]);
+
+    const id = opts.id ?? this.config.id;
+    const octets = signedOctets(
+      this.initResponse!,
+      this.nonceI!,
+      ike.prf,
+      ike.keys.skPr,
+      idBody(id.idType, id.data),
+    );
+    const authData = pskAuth(ike.prf, this.config.psk, octets);
+    if (opts.corruptAuth) authData[0] ^= 0xff;
+    const payloads: Payload[] = [
+      { type: PayloadType.IDR, idType: id.idType, data: id.data },
+      { type: PayloadType.AUTH, method: 2, data: authData },
+    ];
+    const vip = this.config.virtualIp ?? '10.10.0.5';
+    if (!opts.omitCp)
+      payloads.push({
+        type: PayloadType.CP,
+        cfgType: CfgType.REPLY,
+        attributes: [
+          { attributeType: CpAttributeType.INTERNAL_IP4_ADDRESS, value: ipToBytes(vip)! },
+          ...(this.config.dns ?? ['10.1.0.53']).map((d) => ({
+            attributeType: CpAttributeType.INTERNAL_IP4_DNS,
+            value: ipToBytes(d)!,
+          })),
+        ],
+      });
+    if (opts.childError !== undefined) {
+      payloads.push(notify(opts.childError, new Uint8Array(0)));
+      return reply(payloads);
+    }
+    const [sa] = payloadsOf(req.payloads, PayloadType.SA);
+    if (!sa?.proposals[0]) throw new Error('responder: IKE_AUTH without SAi2');
+    const offered = sa.proposals[0];
+    const spiResponder = nonZeroSpi(this.config.random);
+    const chosen = { ...pickOnePerType(offered, () => true), spi: spiResponder };
+    this.childChoice = chosen;
+    payloads.push(
+      {
+        type: PayloadType.SA,
+        proposals: [opts.tamperChildChoice ? opts.tamperChildChoice(chosen) : chosen],
+      },
+      { type: PayloadType.TSI, selectors: opts.tsi ?? [rangeToSelector(cidrToRange(`${vip}/32`))] },
+      {
+        type: PayloadType.TSR,
+        selectors: opts.tsr ?? [
+          rangeToSelector(cidrToRange(this.config.protectedSubnet ?? '10.1.0.0/16')),
+        ],
+      },
+    );
+    const alg = algorithmsOf(chosen);
+    this.childSas.push({
+      spiInitiator: u32(offered.spi),
+      spiResponder: u32(spiResponder),
+      keys: deriveChildSaKeys(
+        ike.prf,
+        ike.keys.skD,
+        { nonceI: this.nonceI!, nonceR: this.nonceR },
+        alg,
+      ),
+      gatewayInitiated: false,
+    });
+    return reply(payloads);
+  }
+
+  // ── The gateway's own requests ───────────────────────────────────────────────────────────
+
+  /** INFORMATIONAL {} : a liveness check. */
+  liveness(messageId?: number): Uint8Array {
+    return this.request(ExchangeType.INFORMATIONAL, [], messageId);
+  }
+
+  /** INFORMATIONAL { D(ESP, spi) }: deletes a Child SA by the SPI it receives on. */
+  deleteChild(spiResponder: number): Uint8Array {
+    return this.request(ExchangeType.INFORMATIONAL, [
+      { type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: [be32(spiResponder)] },
+    ]);
+  }
+
+  /** INFORMATIONAL { D(IKE) }. */
+  deleteIke(): Uint8Array {
+    return this.request(ExchangeType.INFORMATIONAL, [
+      { type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] },
+    ]);
+  }
+
+  /**
+   * CREATE_CHILD_SA { N(REKEY_SA, ESP, old SPI), SA, Ni, [KEi], TSi, TSr }: rekeys a Child SA.
+   * With `pfsGroup` it offers that group and sends KEi.
+   */
+  rekeyChild(old: ResponderChildSa, pfsGroup?: number): Uint8Array {
+    const base = this.childChoice!;
+    const spiResponder = nonZeroSpi(this.config.random);
+    const nonceI = this.config.random.bytes(NONCE_BYTES);
+    const transforms: Transform[] = base.transforms.filter((t) => t.transformType !== T_KE);
+    let ke: KeyExchange | undefined;
+    if (pfsGroup !== undefined) {
+      transforms.push({ transformType: T_KE, transformId: pfsGroup, attributes: [] });
+      ke = createKeyExchange(pfsGroup, { random: this.config.random });
+    }
+    const messageId = this.nextRequestId;
+    this.pendingRekey = { messageId, nonceI, spiResponder, ke, oldSpiResponder: old.spiResponder };
+    const vip = this.config.virtualIp ?? '10.10.0.5';
+    const payloads: Payload[] = [
+      notify(NotifyStatusType.REKEY_SA, new Uint8Array(0), ProtocolId.ESP, be32(old.spiResponder)),
+      {
+        type: PayloadType.SA,
+        proposals: [{ number: 1, protocolId: ProtocolId.ESP, spi: spiResponder, transforms }],
+      },
+      { type: PayloadType.NONCE, nonce: nonceI },
+    ];
+    if (ke) payloads.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
+    // The gateway is the initiator of this exchange: TSi is its side, TSr ours.
+    payloads.push(
+      {
+        type: PayloadType.TSI,
+        selectors: [rangeToSelector(cidrToRange(this.config.protectedSubnet ?? '10.1.0.0/16'))],
+      },
+      { type: PayloadType.TSR, selectors: [rangeToSelector(cidrToRange(`${vip}/32`))] },
+    );
+    return this.request(ExchangeType.CREATE_CHILD_SA, payloads);
+  }
+
+  /** Reads the initiator's answer to rekeyChild and derives the new Child SA's keys. */
+  completeRekey(responseBytes: Uint8Array): ResponderChildSa {
+    const ike = this.sa();
+    const p = this.pendingRekey;
+    if (!p) throw new Error('responder: no rekey pending');
+    const res = this.open(responseBytes);
+    if (
+      !res.response ||
+      res.messageId !== p.messageId ||
+      res.exchangeType !== ExchangeType.CREATE_CHILD_SA
+    )
+      throw new Error('responder: not the CREATE_CHILD_SA response');
+    const [sa] = payloadsOf(res.payloads, PayloadType.SA);
+    const [nr] = payloadsOf(res.payloads, PayloadType.NONCE);
+    const [ker] = payloadsOf(res.payloads, PayloadType.KE);
+    if (!sa?.proposals[0] || !nr) throw new Error('responder: rekey answer without SA or Nr');
+    let shared: Uint8Array | undefined;
+    if (p.ke) {
+      if (!ker) throw new Error('responder: PFS rekey answer without KEr');
+      const r = p.ke.computeSharedSecret(ker.data);
+      if (!r.ok) throw new Error(`responder: ${r.message}`);
+      shared = r.sharedSecret;
+    }
+    const alg = algorithmsOf(sa.proposals[0]);
+    const child: ResponderChildSa = {
+      spiInitiator: u32(sa.proposals[0].spi),
+      spiResponder: u32(p.spiResponder),
+      keys: deriveChildSaKeys(
+        ike.prf,
+        ike.keys.skD,
+        { nonceI: p.nonceI, nonceR: nr.nonce, sharedSecret: shared },
+        alg,
+      ),
+      gatewayInitiated: true,
+    };
+    this.childSas.push(child);
+    this.pendingRekey = undefined;
+    return child;
+  }
+
+  private sa(): IkeSa {
+    if (!this.ike) throw new Error('responder: no IKE SA yet');
+    return this.ike;
+  }
+}
+
+// ── Helpers ────────────────────────────────────────────────────────────────────────────────
+
+export function notify(
+  type: number,
+  data: Uint8Array,
+  protocolId = 0,
+  spi: Uint8Array = new Uint8Array(0),
+): Payload {
+  return { type: PayloadType.NOTIFY, protocolId, spi, notifyType: type, data };
+}
+
+/** One transform of each type (the first that `accept` allows), as a responder selects. */
+function pickOnePerType(offered: Proposal, accept: (t: Transform) => boolean): Proposal {
+  const transforms: Transform[] = [];
+  for (const t of offered.transforms)
+    if (accept(t) && !transforms.some((x) => x.transformType === t.transformType))
+      transforms.push(t);
+  return { ...offered, transforms };
+}
+
+function algorithmsOf(p: Proposal): {
+  encr: number;
+  encrKeyBits: number | undefined;
+  prf: number | undefined;
+  integ: number | undefined;
+} {
+  const get = (type: number): Transform | undefined =>
+    p.transforms.find((t) => t.transformType === type);
+  const encr = get(T_ENCR)!;
+  return {
+    encr: encr.transformId,
+    encrKeyBits: transformKeyLength(encr),
+    prf: get(T_PRF)?.transformId,
+    integ: get(T_INTEG)?.transformId,
+  };
+}
+
+function idBody(idType: number, data: Uint8Array): Uint8Array {
+  return concat(Uint8Array.from([idType, 0, 0, 0]), data);
+}
+
+function nonZeroSpi(random: Random): Uint8Array {
+  for (;;) {
+    const b = random.bytes(4);
+    if (b.some((x) => x !== 0)) return b;
+  }
+}
+
+export function be32(n: number): Uint8Array {
+  return Uint8Array.from([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+}
+
+export function be16(n: number): Uint8Array {
+  return Uint8Array.from([(n >> 8) & 0xff, n & 0xff]);
+}
+
+export function u32(b: Uint8Array): number {
+  return ((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!);
+}
+
+function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
