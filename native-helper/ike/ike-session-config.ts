@@ -56,6 +56,9 @@ export interface IkeSessionConfig {
   fragmentSize: number;
   /** 0 disables DPD. */
   dpdDelayMs: number;
+  /** Lifetimes; we rekey at 80–90 % of them (with jitter). Undefined or 0: we never start rekeys. */
+  ikeLifetimeMs?: number | undefined;
+  childLifetimeMs?: number | undefined;
   retransmit: RetransmitPolicy;
   /** CA certificates (PEM text or DER) the gateway's certificate must chain to (cert and EAP). */
   trustedCas: (string | Uint8Array)[];

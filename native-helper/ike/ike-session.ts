@@ -23,7 +23,6 @@ import {
 import { concat, constantTimeEqual, hash, zeroise } from './crypto/hash.js';
 import type { KeyExchange } from './crypto/ke.js';
 import { createKeyExchange, isSupportedKeGroup } from './crypto/ke.js';
-import type { IkeSaKeys } from './crypto/keymat.js';
 import {
   CERT_ENCODING_X509_SIGNATURE,
   certificateRequestData,
@@ -33,10 +32,9 @@ import { EapMschapv2Client } from './crypto/eap-mschapv2.js';
 import type { Identity } from './crypto/identity.js';
 import { SUPPORTED_SIGNATURE_HASHES, signAuth, verifyAuth } from './crypto/signature.js';
 import { decodeEapPayload, EapCode, EapType, encodeEapPayload } from './message/eap-payload.js';
-import { deriveChildSaKeys, deriveIkeSaKeys, skeyseed } from './crypto/keymat.js';
+import { deriveChildSaKeys } from './crypto/keymat.js';
+import { createIkeSaState, type IkeSaState } from './ike-sa-state.js';
 import { prf } from './crypto/prf.js';
-import type { SkCipher } from './crypto/sk-cipher.js';
-import { createSkCipher } from './crypto/sk-ciphers.js';
 import type { IkeError } from './ike-error.js';
 import type {
   ChildSaKeys,
@@ -51,12 +49,7 @@ import type {
 import type { IkeSessionConfig } from './ike-session-config.js';
 import { ExchangeType } from './message/exchange-type.js';
 import type { IkeMessage } from './message/message.js';
-import {
-  decodeMessage,
-  encodeFragments,
-  encodeMessage,
-  FragmentReassembler,
-} from './message/message.js';
+import { decodeMessage, encodeFragments, encodeMessage } from './message/message.js';
 import { NotifyErrorType, NotifyStatusType } from './message/notify-types.js';
 import type { Payload } from './message/payload.js';
 import { payloadsOf } from './message/payload.js';
@@ -99,25 +92,12 @@ interface InFlight {
   /** Stage name for peer-unreachable diagnostics. */
   stage: string;
   onResponse: (msg: IkeMessage, raw: Uint8Array, now: number) => void;
+  /** The IKE SA it was sent on (none for IKE_SA_INIT). */
+  sa: IkeSaState | undefined;
 }
 
 interface ChildSaState {
   keys: ChildSaKeys;
-}
-
-/** The I flag and SPI roles of the current IKE SA (a responder-initiated IKE rekey flips them). */
-interface IkeSaState {
-  spiI: Uint8Array;
-  spiR: Uint8Array;
-  algorithms: NegotiatedAlgorithms;
-  keys: IkeSaKeys;
-  /** Protects what we send / opens what we receive. */
-  out: SkCipher;
-  in: SkCipher;
-  nextRequestId: number;
-  /** The next request ID we expect from the peer. */
-  peerNextId: number;
-  lastPeerResponse?: { messageId: number; datagrams: Uint8Array[] };
 }
 
 export class IkeSession {
@@ -154,7 +134,8 @@ export class IkeSession {
   private peerMobike = false;
   private tunnelConfig: TunnelConfig | undefined;
   private lastInbound = 0;
-  private reassembler: FragmentReassembler | undefined;
+  /** The IKE SA being replaced after a rekey, until its DELETE exchange is done. */
+  private retiring: IkeSaState | undefined;
 
   constructor(private readonly config: IkeSessionConfig) {
     const r = config.random;
@@ -257,6 +238,7 @@ export class IkeSession {
     this.initRequestBytes = bytes;
     this.event({ kind: 'ike-sa-init-sent', to: this.remote, attempt: this.initRetries });
     this.sendRequest(now, {
+      sa: undefined,
       exchange: ExchangeType.IKE_SA_INIT,
       messageId: 0,
       datagrams: [bytes],
@@ -348,25 +330,18 @@ export class IkeSession {
     if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
 
     // Keys (RFC 7296 §2.14)
-    const seed = skeyseed(alg.prf, this.nonceI, nr.nonce, shared.sharedSecret);
-    const keys = deriveIkeSaKeys(
-      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, prf: alg.prf, integ: alg.integ },
-      seed,
-      { nonceI: this.nonceI, nonceR: nr.nonce, spiI: this.spiI, spiR: msg.spiR },
-    );
-    zeroise(seed, shared.sharedSecret);
-    const random = this.config.random;
-    this.ike = {
+    this.ike = createIkeSaState({
+      algorithms: alg,
+      nonceI: this.nonceI,
+      nonceR: nr.nonce,
       spiI: this.spiI,
       spiR: msg.spiR,
-      algorithms: alg,
-      keys,
-      out: createSkCipher(alg.encr, alg.encrKeyBits, alg.integ, keys.skEi, keys.skAi, random),
-      in: createSkCipher(alg.encr, alg.encrKeyBits, alg.integ, keys.skEr, keys.skAr, random),
-      nextRequestId: 1,
-      peerNextId: 0,
-    };
-    this.reassembler = new FragmentReassembler(this.ike.in);
+      sharedSecret: shared.sharedSecret,
+      weAreInitiator: true,
+      random: this.config.random,
+    });
+    this.ike.nextRequestId = 1; // IKE_SA_INIT used message ID 0
+    zeroise(shared.sharedSecret);
     this.nonceR = nr.nonce;
     this.initResponseBytes = raw;
     this.peerFragmentation = notifies.some(
@@ -889,6 +864,8 @@ export class IkeSession {
     this.out.push({ type: 'established', config: this.tunnelConfig });
     this.armKeepalive(now);
     this.armDpd(now);
+    this.armRekeyChild(now);
+    this.armRekeyIke(now);
     this.runQueue(now);
   }
 
@@ -933,6 +910,10 @@ export class IkeSession {
       proposal: describeProposal(alg, 'esp'),
     };
     const child = { keys };
+    this.lastChildTs = {
+      local: [...(peerInitiated ? tsr : tsi)],
+      remote: [...(peerInitiated ? tsi : tsr)],
+    };
     this.children.push(child);
     this.out.push({ type: 'install-child-sa', sa: keys });
     return child;
@@ -987,7 +968,7 @@ export class IkeSession {
       [del],
       'the delete',
       () => this.close(this.pendingCloseReason!),
-      1,
+      { tries: 1 },
     );
   }
 
@@ -996,46 +977,74 @@ export class IkeSession {
   private sendInformationalNotify(type: number): void {
     const ike = this.ike;
     if (!ike) return;
-    const msg = this.protectedMessage(ExchangeType.INFORMATIONAL, ike.nextRequestId++, false, [
+    const msg = this.protectedMessage(ike, ExchangeType.INFORMATIONAL, ike.nextRequestId++, false, [
       notify(type, new Uint8Array(0)),
     ]);
-    for (const d of this.encode(msg)) this.sendDatagram(d);
+    for (const d of this.encode(ike, msg)) this.sendDatagram(d);
   }
 
   // ── Inbound ──────────────────────────────────────────────────────────────────────────────
 
+  /** The IKE SA a datagram belongs to, by its SPIs (RFC 7296 §2.5: SPIs identify the SA). */
+  private saFor(bytes: Uint8Array): IkeSaState | undefined {
+    if (bytes.length < 16) return undefined;
+    const spiI = bytes.subarray(0, 8);
+    const spiR = bytes.subarray(8, 16);
+    for (const sa of [this.ike, this.retiring])
+      if (sa && bytesEq(sa.spiI, spiI) && bytesEq(sa.spiR, spiR)) return sa;
+    return undefined;
+  }
+
   private onDatagram(bytes: Uint8Array, from: Endpoint, now: number): void {
+    void from; // the responder may not move us without MOBIKE (RFC 7296 §2.23)
+    const sa = this.saFor(bytes);
+    if (!sa) {
+      // Only the IKE_SA_INIT response may arrive before we know the responder's SPI.
+      if (
+        this.phase !== 'ike-sa-init' ||
+        bytes.length < 8 ||
+        !bytesEq(bytes.subarray(0, 8), this.spiI)
+      )
+        return this.dropped('message for another IKE SA');
+      const result = decodeMessage(bytes);
+      if (!result.ok) return this.dropped(`undecodable message (${result.error.message})`);
+      if (!result.message.response) return this.dropped('a request before the IKE SA exists');
+      return this.onResponse(result.message, bytes, now, undefined);
+    }
     let msg: IkeMessage;
     if (bytes.length > 16 && bytes[16] === PayloadType.SKF) {
       // RFC 7383: each fragment is authenticated before it is kept; only a whole message counts.
-      if (!this.reassembler) return this.dropped('a fragment before the IKE SA has keys');
-      const r = this.reassembler.push(bytes);
+      const r = sa.reassembler.push(bytes);
       if (r.status === 'incomplete') return;
       if (r.status === 'dropped') return this.dropped(`fragment ${r.reason}`);
       if (r.status === 'error') return this.dropped(`bad fragment (${r.error.message})`);
+      sa.reassembler.reset();
       msg = r.message;
     } else {
-      const result = decodeMessage(bytes, this.ike?.in);
+      const result = decodeMessage(bytes, sa.in);
       if (!result.ok) return this.dropped(`undecodable message (${result.error.message})`);
       msg = result.message;
     }
-    // Only messages for this IKE SA.
-    if (!bytesEq(msg.spiI, this.spiI) && !(this.ike && bytesEq(msg.spiI, this.ike.spiI)))
-      return this.dropped('message for another IKE SA');
-    if (msg.response) return this.onResponse(msg, bytes, now);
-    if (!this.ike || (this.phase !== 'established' && this.phase !== 'deleting'))
+    if (!msg.encrypted) return this.dropped('unencrypted message on an established IKE SA');
+    // The I flag says whether the sender is the SA's initiator: it must be the other side.
+    if (msg.initiator === sa.weAreInitiator) return this.dropped('message with our own I flag');
+    if (msg.response) return this.onResponse(msg, bytes, now, sa);
+    if (this.phase !== 'established' && this.phase !== 'deleting')
       return this.dropped('request before the IKE SA is established');
-    if (!msg.encrypted) return this.dropped('unencrypted request on an established IKE SA');
-    void from; // the responder may not move us without MOBIKE (RFC 7296 §2.23)
-    this.onPeerRequest(msg, now);
+    this.onPeerRequest(sa, msg, now);
   }
 
-  private onResponse(msg: IkeMessage, raw: Uint8Array, now: number): void {
+  private onResponse(
+    msg: IkeMessage,
+    raw: Uint8Array,
+    now: number,
+    sa: IkeSaState | undefined,
+  ): void {
     const f = this.inFlight;
-    if (!f || msg.messageId !== f.messageId || msg.exchangeType !== f.exchange || msg.initiator)
+    if (!f || f.sa !== sa || msg.messageId !== f.messageId || msg.exchangeType !== f.exchange)
       return this.dropped('response to no outstanding request');
-    if (f.exchange !== ExchangeType.IKE_SA_INIT && !msg.encrypted)
-      return this.dropped('unencrypted response');
+    if (f.exchange === ExchangeType.IKE_SA_INIT && msg.initiator)
+      return this.dropped('IKE_SA_INIT response with the I flag');
     if (f.exchange !== ExchangeType.IKE_SA_INIT) this.lastInbound = now;
     this.inFlight = undefined;
     this.out.push({ type: 'cancel-timer', timer: 'retransmit' });
@@ -1043,8 +1052,8 @@ export class IkeSession {
     this.runQueue(now);
   }
 
-  private onPeerRequest(msg: IkeMessage, now: number): void {
-    const ike = this.ike!;
+  private onPeerRequest(ike: IkeSaState, msg: IkeMessage, now: number): void {
+    const retiring = ike === this.retiring;
     this.lastInbound = now;
     if (ike.lastPeerResponse && msg.messageId === ike.lastPeerResponse.messageId) {
       for (const d of ike.lastPeerResponse.datagrams) this.sendDatagram(d);
@@ -1061,6 +1070,11 @@ export class IkeSession {
       case ExchangeType.INFORMATIONAL: {
         const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
         if (deletes.some((d) => d.protocolId === PROTO_IKE)) {
+          if (retiring) {
+            // the gateway finishes its IKE rekey: the old SA is gone, the new one carries on
+            after = () => (this.retiring = undefined);
+            break;
+          }
           this.event({ kind: 'peer-delete', what: 'ike' });
           after = () => this.close({ kind: 'deleted-by-peer' });
           break;
@@ -1078,21 +1092,26 @@ export class IkeSession {
         if (ours.length)
           response = [{ type: PayloadType.DELETE, protocolId: PROTO_ESP, spis: ours }];
         if (this.phase === 'established' && this.children.length === 0 && ours.length)
-          after = () =>
-            this.startDelete(now, {
-              code: 'peer-deleted',
-              detail: 'the gateway deleted the tunnel (Child SA)',
-            });
+          // The IKE SA lives on: strongSwan re-creates an expired Child SA itself; if it has not
+          // within 2 s, we do (a tunnel without a Child SA carries nothing).
+          this.out.push({ type: 'arm-timer', timer: 'rekey-child', at: now + 2_000 });
         break;
       }
-      case ExchangeType.CREATE_CHILD_SA:
-        response = this.answerCreateChildSa(msg);
+      case ExchangeType.CREATE_CHILD_SA: {
+        if (retiring) {
+          response = [notify(NotifyErrorType.TEMPORARY_FAILURE, new Uint8Array(0))];
+          break;
+        }
+        const answer = this.answerCreateChildSa(msg, now);
+        response = answer.payloads;
+        after = answer.after;
         break;
+      }
       default:
         return this.dropped(`request of exchange type ${msg.exchangeType}`);
     }
-    const reply = this.protectedMessage(msg.exchangeType, msg.messageId, true, response);
-    const datagrams = this.encode(reply);
+    const reply = this.protectedMessage(ike, msg.exchangeType, msg.messageId, true, response);
+    const datagrams = this.encode(ike, reply);
     ike.lastPeerResponse = { messageId: msg.messageId, datagrams };
     for (const d of datagrams) this.sendDatagram(d);
     this.armDpd(now);
@@ -1100,7 +1119,10 @@ export class IkeSession {
   }
 
   /** The responder rekeys a Child SA (strongSwan does so on its own lifetimes and after MOBIKE). */
-  private answerCreateChildSa(msg: IkeMessage): Payload[] {
+  private answerCreateChildSa(
+    msg: IkeMessage,
+    now: number,
+  ): { payloads: Payload[]; after?: () => void } {
     const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
     const rekey = notifies.find((n) => n.notifyType === NotifyStatusType.REKEY_SA);
     const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
@@ -1108,14 +1130,30 @@ export class IkeSession {
     const [kei] = payloadsOf(msg.payloads, PayloadType.KE);
     const tsi = findTs(msg.payloads, PayloadType.TSI);
     const tsr = findTs(msg.payloads, PayloadType.TSR);
-    if (!rekey || rekey.protocolId !== PROTO_ESP || !sa || !ni || !tsi || !tsr)
-      // IKE SA rekeys by the responder and new Child SAs are not supported yet: say so.
-      return [notify(NotifyErrorType.NO_ADDITIONAL_SAS, new Uint8Array(0))];
-    const old = this.children.find(
-      (c) => c.keys.spiOut === u32(rekey.spi) || c.keys.spiIn === u32(rekey.spi),
-    );
-    if (!old)
-      return [notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), PROTO_ESP, rekey.spi)];
+    if (sa && ni && !rekey && sa.proposals[0]?.protocolId === PROTO_IKE)
+      return this.answerIkeRekey(sa.proposals, ni.nonce, kei, now);
+    if (!sa || !ni || !tsi || !tsr || (rekey && rekey.protocolId !== PROTO_ESP))
+      return { payloads: [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))] };
+    if (!rekey) {
+      // A new Child SA from the gateway (strongSwan re-creates one after a hard expiry). We carry
+      // one tunnel: accept it only to replace a missing one, and only for selectors we asked for.
+      if (this.children.length > 0)
+        return { payloads: [notify(NotifyErrorType.NO_ADDITIONAL_SAS, new Uint8Array(0))] };
+      const ourSide = this.lastChildTs?.local ?? this.sentTsi;
+      if (!narrowedWithin(tsi.selectors, this.sentTsr) || !narrowedWithin(tsr.selectors, ourSide))
+        return { payloads: [notify(NotifyErrorType.TS_UNACCEPTABLE, new Uint8Array(0))] };
+    }
+    const old = rekey
+      ? this.children.find(
+          (c) => c.keys.spiOut === u32(rekey.spi) || c.keys.spiIn === u32(rekey.spi),
+        )
+      : undefined;
+    if (rekey && !old)
+      return {
+        payloads: [
+          notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), PROTO_ESP, rekey.spi),
+        ],
+      };
     // Pick the first of their proposals that our configuration allows.
     const mine = buildSaProposals(this.config.espProposals, PROTO_ESP, new Uint8Array(4), {
       withKe: true,
@@ -1129,12 +1167,13 @@ export class IkeSession {
       let shared: Uint8Array | undefined;
       if (algorithms.ke !== undefined && algorithms.ke !== 0) {
         if (!kei || kei.group !== algorithms.ke || !isSupportedKeGroup(kei.group)) {
-          return [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(algorithms.ke))];
+          return { payloads: [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(algorithms.ke))] };
         }
         ke = this.createKe(kei.group);
-        if (!ke) return [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))];
+        if (!ke)
+          return { payloads: [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))] };
         const r = ke.computeSharedSecret(kei.data);
-        if (!r.ok) return [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))];
+        if (!r.ok) return { payloads: [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))] };
         shared = r.sharedSecret;
       }
       const spiIn = nonZero(this.config.random, 4);
@@ -1152,6 +1191,8 @@ export class IkeSession {
       );
       if (shared) zeroise(shared);
       this.event({ kind: 'child-rekeyed', initiator: 'peer', spiIn: u32(spiIn) });
+      this.out.push({ type: 'cancel-timer', timer: 'rekey-child' });
+      this.armRekeyChild(now);
       // The old SA stays until the peer deletes it (it sends the DELETE right after).
       const reply: Payload[] = [
         { type: PayloadType.SA, proposals: [{ ...proposal, number: theirs.number, spi: spiIn }] },
@@ -1162,9 +1203,258 @@ export class IkeSession {
         { type: PayloadType.TSI, selectors: tsi.selectors },
         { type: PayloadType.TSR, selectors: tsr.selectors },
       );
-      return reply;
+      return { payloads: reply };
     }
-    return [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))];
+    return { payloads: [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))] };
+  }
+
+  // ── Rekeying (RFC 7296 §1.3.2, §1.3.3, §2.8, §2.18) ─────────────────────────────────────
+  //
+  //   peer IKE rekey   <-- CREATE_CHILD_SA { SA(IKE, their new SPI), Ni, KEi }
+  //                    CREATE_CHILD_SA { SA(IKE, our new SPI), Nr, KEr } -->   (on the old SA)
+  //                    <-- INFORMATIONAL { D(IKE) } on the old SA;  { } -->
+  //   our Child rekey  CREATE_CHILD_SA { N(REKEY_SA, old SPI), SA(ESP, new SPI), Ni, [KEi], TSi, TSr } -->
+  //                    <-- { SA, Nr, [KEr], TSi, TSr };  INFORMATIONAL { D(ESP, old inbound SPI) } -->
+  //   our IKE rekey    CREATE_CHILD_SA { SA(IKE, our new SPI), Ni, KEi } --> <-- { SA, Nr, KEr }
+  //                    INFORMATIONAL { D(IKE) } on the old SA -->
+  // Child SAs are independent of the IKE SA that created them and move to the new one as they are.
+
+  private answerIkeRekey(
+    proposals: readonly SaProposal[],
+    nonceI: Uint8Array,
+    kei: KePayloadLike | undefined,
+    now: number,
+  ): { payloads: Payload[]; after?: () => void } {
+    const old = this.ike!;
+    const mine = buildSaProposals(this.config.ikeProposals, PROTO_IKE, new Uint8Array(8), {
+      withKe: true,
+    });
+    for (const theirs of proposals) {
+      if (theirs.protocolId !== PROTO_IKE || theirs.spi.length !== 8) continue;
+      const chosen = chooseFrom(theirs, mine, 8);
+      if (!chosen || chosen.algorithms.ke === undefined) continue;
+      const group = chosen.algorithms.ke;
+      if (!kei || kei.group !== group)
+        return { payloads: [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(group))] };
+      const ke = this.createKe(group);
+      if (!ke) return { payloads: [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))] };
+      const shared = ke.computeSharedSecret(kei.data);
+      if (!shared.ok)
+        return { payloads: [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))] };
+      const spiR = nonZero(this.config.random, 8);
+      const nonceR = this.config.random.bytes(NONCE_LENGTH);
+      const next = createIkeSaState({
+        algorithms: chosen.algorithms,
+        nonceI,
+        nonceR,
+        spiI: theirs.spi,
+        spiR,
+        sharedSecret: shared.sharedSecret,
+        weAreInitiator: false, // the gateway started the rekey: it is the new SA's initiator
+        random: this.config.random,
+        rekeyOf: old,
+      });
+      zeroise(shared.sharedSecret);
+      return {
+        payloads: [
+          {
+            type: PayloadType.SA,
+            proposals: [{ ...chosen.proposal, number: theirs.number, spi: spiR }],
+          },
+          { type: PayloadType.NONCE, nonce: nonceR },
+          { type: PayloadType.KE, group, data: ke.publicValue },
+        ],
+        after: () => this.switchIkeSa(next, 'peer', now),
+      };
+    }
+    return { payloads: [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))] };
+  }
+
+  /** Makes `next` the current IKE SA; the old one lives on until its DELETE exchange is done. */
+  private switchIkeSa(next: IkeSaState, initiator: 'us' | 'peer', now: number): void {
+    this.retiring = this.ike;
+    this.ike = next;
+    this.event({ kind: 'ike-rekeyed', initiator });
+    this.armRekeyIke(now);
+  }
+
+  /** The selectors of the last Child SA, to re-create it after the gateway deleted it. */
+  private lastChildTs: { local: TrafficSelector[]; remote: TrafficSelector[] } | undefined;
+
+  private startChildRekey(now: number): void {
+    const child = this.children.at(-1);
+    const ts = child
+      ? {
+          local: child.keys.tsLocal.map(rangeToSelector),
+          remote: child.keys.tsRemote.map(rangeToSelector),
+        }
+      : this.lastChildTs;
+    if (this.phase !== 'established' || !ts) return;
+    const cfg = this.config;
+    const spiIn = nonZero(cfg.random, 4);
+    const nonceI = cfg.random.bytes(NONCE_LENGTH);
+    const pfsGroup = cfg.espProposals[0]?.ke.find((g) => g !== 0);
+    const ke = pfsGroup !== undefined ? this.createKe(pfsGroup) : undefined;
+    const sent = buildSaProposals(cfg.espProposals, PROTO_ESP, spiIn, { withKe: ke !== undefined });
+    const tsi = ts.local;
+    const tsr = ts.remote;
+    // Without a Child SA to replace this creates a new one (RFC 7296 §1.3.1): no REKEY_SA.
+    const payloads: Payload[] = child
+      ? [notify(NotifyStatusType.REKEY_SA, new Uint8Array(0), PROTO_ESP, be32(child.keys.spiIn))]
+      : [];
+    payloads.push(
+      { type: PayloadType.SA, proposals: sent },
+      { type: PayloadType.NONCE, nonce: nonceI },
+    );
+    if (ke) payloads.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
+    payloads.push(
+      { type: PayloadType.TSI, selectors: tsi },
+      { type: PayloadType.TSR, selectors: tsr },
+    );
+    this.sendProtected(
+      now,
+      ExchangeType.CREATE_CHILD_SA,
+      payloads,
+      'a Child SA rekey',
+      (msg, _raw, t) => {
+        const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+        const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
+        const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
+        const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
+        const rtsi = findTs(msg.payloads, PayloadType.TSI);
+        const rtsr = findTs(msg.payloads, PayloadType.TSR);
+        const sel = sa ? checkSelectedProposal(sent, sa.proposals, 4) : undefined;
+        if (!sa || !nr || !rtsi || !rtsr || !sel?.ok) {
+          // TEMPORARY_FAILURE (a collision on their side) or a refusal: try again a little later.
+          const why = notifies.find((n) => n.notifyType < 16384)?.notifyType;
+          this.dropped(`Child SA rekey refused${why ? ` (notify ${why})` : ''}; retrying`);
+          this.out.push({ type: 'arm-timer', timer: 'rekey-child', at: t + 10_000 });
+          return;
+        }
+        let shared: Uint8Array | undefined;
+        if (ke) {
+          if (!ker || ker.group !== ke.group)
+            return this.fail({
+              code: 'invalid-ke',
+              detail: 'Child SA rekey without the KE we asked for',
+            });
+          const r = ke.computeSharedSecret(ker.data);
+          if (!r.ok) return this.fail({ code: 'invalid-ke', detail: r.message });
+          shared = r.sharedSecret;
+        }
+        this.installChild(
+          sel.algorithms,
+          sel.proposal.spi,
+          nonceI,
+          nr.nonce,
+          rtsi.selectors,
+          rtsr.selectors,
+          shared,
+          false,
+          spiIn,
+        );
+        if (shared) zeroise(shared);
+        this.event({ kind: 'child-rekeyed', initiator: 'us', spiIn: u32(spiIn) });
+        this.armRekeyChild(t);
+        // Delete the old Child SA (our inbound SPI); the data plane keeps its inbound side briefly.
+        if (child) this.enqueue((t2) => this.deleteChild(child, t2), t);
+      },
+    );
+  }
+
+  private deleteChild(child: ChildSaState, now: number): void {
+    if (!this.children.includes(child)) return;
+    const del: Payload = {
+      type: PayloadType.DELETE,
+      protocolId: PROTO_ESP,
+      spis: [be32(child.keys.spiIn)],
+    };
+    this.sendProtected(now, ExchangeType.INFORMATIONAL, [del], 'a Child SA delete', () =>
+      this.removeChild(child),
+    );
+  }
+
+  private startIkeRekey(now: number): void {
+    const old = this.ike;
+    if (this.phase !== 'established' || !old || this.retiring) return;
+    const group = old.algorithms.ke ?? this.keGroup;
+    const ke = this.createKe(group);
+    if (!ke) return;
+    const spiI = nonZero(this.config.random, 8);
+    const nonceI = this.config.random.bytes(NONCE_LENGTH);
+    // strongSwan prefers the group in use; offer the negotiated proposal first, then the rest.
+    const sent = buildSaProposals(this.config.ikeProposals, PROTO_IKE, spiI, { withKe: true });
+    const payloads: Payload[] = [
+      { type: PayloadType.SA, proposals: sent },
+      { type: PayloadType.NONCE, nonce: nonceI },
+      { type: PayloadType.KE, group, data: ke.publicValue },
+    ];
+    this.sendProtected(
+      now,
+      ExchangeType.CREATE_CHILD_SA,
+      payloads,
+      'an IKE SA rekey',
+      (msg, _raw, t) => {
+        const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
+        const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
+        const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
+        const sel = sa ? checkSelectedProposal(sent, sa.proposals, 8) : undefined;
+        if (!sa || !nr || !ker || !sel?.ok || sel.algorithms.ke !== group || ker.group !== group) {
+          this.dropped('IKE SA rekey refused; retrying');
+          this.out.push({ type: 'arm-timer', timer: 'rekey-ike', at: t + 10_000 });
+          return;
+        }
+        const shared = ke.computeSharedSecret(ker.data);
+        if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
+        const next = createIkeSaState({
+          algorithms: sel.algorithms,
+          nonceI,
+          nonceR: nr.nonce,
+          spiI,
+          spiR: sel.proposal.spi,
+          sharedSecret: shared.sharedSecret,
+          weAreInitiator: true,
+          random: this.config.random,
+          rekeyOf: old,
+        });
+        zeroise(shared.sharedSecret);
+        this.switchIkeSa(next, 'us', t);
+        // We started it, so we delete the old IKE SA (on the old SA, RFC 7296 §2.18).
+        const retiring = old;
+        this.enqueue(
+          (t2) =>
+            this.sendProtected(
+              t2,
+              ExchangeType.INFORMATIONAL,
+              [{ type: PayloadType.DELETE, protocolId: PROTO_IKE, spis: [] }],
+              'the old IKE SA delete',
+              () => {
+                if (this.retiring === retiring) this.retiring = undefined;
+              },
+              { sa: retiring },
+            ),
+          t,
+        );
+      },
+    );
+  }
+
+  /** Soft lifetime with jitter (strongSwan: rekey = lifetime − margin − random(margin·fuzz)). */
+  private rekeyAt(now: number, lifetimeMs: number | undefined): number | undefined {
+    if (!lifetimeMs || lifetimeMs <= 0) return undefined;
+    const margin = lifetimeMs * 0.1;
+    const jitter = ((this.config.random.bytes(1)[0]! / 255) * margin) | 0;
+    return now + lifetimeMs - margin - jitter;
+  }
+
+  private armRekeyChild(now: number): void {
+    const at = this.rekeyAt(now, this.config.childLifetimeMs);
+    if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-child', at });
+  }
+
+  private armRekeyIke(now: number): void {
+    const at = this.rekeyAt(now, this.config.ikeLifetimeMs);
+    if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-ike', at });
   }
 
   private removeChild(child: ChildSaState): void {
@@ -1189,9 +1479,13 @@ export class IkeSession {
         this.out.push({ type: 'send-keepalive', from: this.local, to: this.remote });
         this.armKeepalive(now);
         return;
-      case 'half-open':
-      case 'rekey-ike':
       case 'rekey-child':
+        if (this.phase === 'established') this.enqueue((t) => this.startChildRekey(t), now);
+        return;
+      case 'rekey-ike':
+        if (this.phase === 'established') this.enqueue((t) => this.startIkeRekey(t), now);
+        return;
+      case 'half-open':
       case 'expire-ike':
       case 'expire-child':
       case 'delete-rekeyed':
@@ -1255,27 +1549,34 @@ export class IkeSession {
     payloads: Payload[],
     stage: string,
     onResponse: InFlight['onResponse'],
-    tries?: number,
+    opts: { tries?: number; sa?: IkeSaState } = {},
   ): void {
-    const ike = this.ike!;
+    const ike = opts.sa ?? this.ike!;
     const messageId = ike.nextRequestId++;
-    const msg = this.protectedMessage(exchange, messageId, false, payloads);
-    if (tries !== undefined) this.deleteTries = tries;
-    this.sendRequest(now, { exchange, messageId, datagrams: this.encode(msg), stage, onResponse });
+    const msg = this.protectedMessage(ike, exchange, messageId, false, payloads);
+    if (opts.tries !== undefined) this.deleteTries = opts.tries;
+    this.sendRequest(now, {
+      exchange,
+      messageId,
+      datagrams: this.encode(ike, msg),
+      stage,
+      onResponse,
+      sa: ike,
+    });
   }
 
   private protectedMessage(
+    ike: IkeSaState,
     exchange: number,
     messageId: number,
     response: boolean,
     payloads: Payload[],
   ): IkeMessage {
-    const ike = this.ike!;
     return {
       spiI: ike.spiI,
       spiR: ike.spiR,
       exchangeType: exchange,
-      initiator: true,
+      initiator: ike.weAreInitiator,
       response,
       higherVersion: false,
       messageId,
@@ -1285,8 +1586,8 @@ export class IkeSession {
   }
 
   /** Encrypts, fragmenting when the peer supports it and the message is too large (RFC 7383). */
-  private encode(msg: IkeMessage): Uint8Array[] {
-    const cipher = this.ike!.out;
+  private encode(ike: IkeSaState, msg: IkeMessage): Uint8Array[] {
+    const cipher = ike.out;
     const whole = encodeMessage(msg, cipher);
     const limit =
       this.config.fragmentSize - ipUdpOverhead(this.remote.address) - NON_ESP_MARKER_LENGTH;
@@ -1342,7 +1643,7 @@ export class IkeSession {
     this.children = [];
     this.phase = 'closed';
     this.inFlight = undefined;
-    for (const t of ['retransmit', 'dpd', 'natt-keepalive'] as const)
+    for (const t of ['retransmit', 'dpd', 'natt-keepalive', 'rekey-child', 'rekey-ike'] as const)
       this.out.push({ type: 'cancel-timer', timer: t });
     this.out.push({ type: 'closed', reason });
   }
@@ -1388,6 +1689,12 @@ function eapPacketBytes(
 ): Uint8Array {
   const len = 5 + data.length;
   return concat(Uint8Array.from([code, identifier, len >> 8, len & 0xff, type]), data);
+}
+
+/** The KE payload fields answerIkeRekey needs. */
+interface KePayloadLike {
+  group: number;
+  data: Uint8Array;
 }
 
 // ── Helpers ──────────────────────────────────────────────────────────────────────────────
@@ -1473,6 +1780,7 @@ function ipUdpOverhead(address: string): number {
 function chooseFrom(
   theirs: SaProposal,
   mine: readonly SaProposal[],
+  spiLength = 4,
 ): { proposal: SaProposal; algorithms: NegotiatedAlgorithms } | undefined {
   for (const m of mine) {
     const picked: SaProposal['transforms'] = [];
@@ -1502,7 +1810,7 @@ function chooseFrom(
       picked.push(pick);
     }
     if (!ok) continue;
-    const sel = checkSelectedProposal([theirs], [{ ...theirs, transforms: picked }], 4);
+    const sel = checkSelectedProposal([theirs], [{ ...theirs, transforms: picked }], spiLength);
     if (sel.ok) return { proposal: { ...theirs, transforms: picked }, algorithms: sel.algorithms };
   }
   return undefined;

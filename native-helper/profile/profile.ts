@@ -121,8 +121,23 @@ const ProfileSchema = v.strictObject(
       { timeout: 4, base: 1.8, tries: 5 },
     ),
     keyingTries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
-    ikeLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 14_400),
-    childLifetime: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60)), 3_600),
+    /** Seconds; we rekey at 80–90 % of a lifetime (the gateway may rekey earlier on its own). */
+    ikeLifetime: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer('must be whole seconds'),
+        v.minValue(10, 'must be at least 10 s'),
+      ),
+      14_400,
+    ),
+    childLifetime: v.optional(
+      v.pipe(
+        v.number(),
+        v.integer('must be whole seconds'),
+        v.minValue(10, 'must be at least 10 s'),
+      ),
+      3_600,
+    ),
   },
   (issue) => `unknown field "${String((issue as { key?: unknown }).key ?? issue.input)}"`,
 );

@@ -195,6 +195,8 @@ export async function resolveSessionConfig(
           : profile.dpdDelay === 0
             ? 0
             : DEFAULT_DPD_DELAY_MS,
+      ikeLifetimeMs: profile.ikeLifetime * 1000,
+      childLifetimeMs: profile.childLifetime * 1000,
       retransmit: {
         timeoutMs: profile.retransmit.timeout * 1000,
         base: profile.retransmit.base,

@@ -1,0 +1,131 @@
+/**
+ * Rekeying against strongSwan, both ways, under continuous traffic: the gateway rekeys the Child
+ * SA and the IKE SA on its own short lifetimes (we answer), and we rekey on ours (we start). Every
+ * rekey must complete and cost at most one ping.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPki, GATEWAY_ID } from './support/pki.js';
+import { PSK, PSK_CLIENT_ID, startGateway, type Gateway } from './support/strongswan.js';
+import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
+import { spawnTsunagi, type TsunagiClient } from './support/tsunagi-client.js';
+
+const canRun =
+  process.getuid?.() === 0 &&
+  existsSync('/usr/lib/ipsec/charon') &&
+  existsSync('dist/native-helper/cli.js') &&
+  existsSync('native-helper/native/build/Release/tsunagi_tun.node');
+
+function events(client: TsunagiClient, kind: string): Record<string, unknown>[] {
+  return client.lines
+    .filter((l) => l.type === 'event' && (l.event as { kind: string }).kind === kind)
+    .map((l) => l.event as Record<string, unknown>);
+}
+
+describe.skipIf(!canRun)('tsunagi connect: rekeying under traffic (strongSwan 5.9.8)', () => {
+  let bed: Testbed;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    bed = await createTestbed();
+    gateway = await startGateway(bed, { pki: await createPki(bed.tempDir('pki')) });
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.stop().catch(() => undefined);
+    await bed?.destroy();
+  });
+
+  function profile(extra: Record<string, unknown>): string {
+    const path = join(bed.tempDir('profile'), 'rekey.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        version: 1,
+        name: 'Rekey',
+        server: ADDR.gateway.outer,
+        remoteId: GATEWAY_ID,
+        localId: PSK_CLIENT_ID,
+        auth: { method: 'psk', secret: PSK },
+        routes: ['10.99.0.0/24'],
+        ...extra,
+      }),
+    );
+    return path;
+  }
+
+  it('we rekey on our own lifetimes (Child 10 s, IKE 15 s): the gateway follows, ≤ 1 ping lost each', async () => {
+    const client = spawnTsunagi(bed, profile({ childLifetime: 10, ikeLifetime: 15 }));
+    try {
+      await client.state(['connected'], 30_000);
+      const ping = await bed.ping({ count: 150, intervalSec: 0.2, deadlineSec: 45 });
+      const childRekeys = events(client, 'child-rekeyed').filter((e) => e.initiator === 'us');
+      const ikeRekeys = events(client, 'ike-rekeyed').filter((e) => e.initiator === 'us');
+      expect(childRekeys.length, JSON.stringify(client.lines.slice(-10))).toBeGreaterThanOrEqual(2);
+      expect(ikeRekeys.length).toBeGreaterThanOrEqual(1);
+      expect(ping.transmitted - ping.received).toBeLessThanOrEqual(
+        childRekeys.length + ikeRekeys.length,
+      );
+      const sas = await gateway.listSas();
+      expect(sas).toHaveLength(1);
+      expect(sas[0]!.childSas.filter((c) => c.state === 'INSTALLED')).toHaveLength(1);
+    } finally {
+      expect(await client.stop()).toBe(0);
+    }
+    expect(await gateway.listSas()).toEqual([]);
+  });
+
+  it('the gateway rekeys the Child SA every 8 s and the IKE SA every 13 s: all answered, ≤ 1 ping lost each', async () => {
+    await gateway.reconfigure([
+      { name: 'psk', auth: 'psk', childRekeySec: 8, ikeRekeySec: 13, randSec: 0 },
+    ]);
+    const client = spawnTsunagi(bed, profile({}));
+    try {
+      await client.state(['connected'], 30_000);
+      const ping = await bed.ping({ count: 150, intervalSec: 0.2, deadlineSec: 45 });
+      const childRekeys = events(client, 'child-rekeyed').filter((e) => e.initiator === 'peer');
+      const ikeRekeys = events(client, 'ike-rekeyed').filter((e) => e.initiator === 'peer');
+      expect(childRekeys.length, JSON.stringify(client.lines.slice(-10))).toBeGreaterThanOrEqual(2);
+      expect(ikeRekeys.length).toBeGreaterThanOrEqual(1);
+      expect(ping.transmitted - ping.received).toBeLessThanOrEqual(
+        childRekeys.length + ikeRekeys.length,
+      );
+      const sas = await gateway.listSas();
+      expect(sas).toHaveLength(1);
+      expect(sas[0]!.state).toBe('ESTABLISHED');
+      expect(sas[0]!.childSas.filter((c) => c.state === 'INSTALLED')).toHaveLength(1);
+    } finally {
+      expect(await client.stop()).toBe(0);
+      await gateway.reconfigure([{ name: 'psk', auth: 'psk' }]);
+    }
+    expect(await gateway.listSas()).toEqual([]);
+  });
+
+  it('the gateway lets the Child SA hard-expire: the IKE SA survives and a new Child SA carries traffic again', async () => {
+    // rekey_time = life_time: libipsec reports the hard expiry, strongSwan deletes the Child SA
+    await gateway.reconfigure([
+      { name: 'psk', auth: 'psk', childRekeySec: 6, childLifeSec: 6, randSec: 0 },
+    ]);
+    const client = spawnTsunagi(bed, profile({}));
+    try {
+      await client.state(['connected'], 30_000);
+      await new Promise((r) => setTimeout(r, 10_000));
+      expect(
+        events(client, 'peer-delete').length,
+        JSON.stringify(client.lines.slice(-8)),
+      ).toBeGreaterThanOrEqual(1);
+      expect(client.lines.some((l) => l.type === 'state' && l.state === 'error')).toBe(false);
+      const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+      expect(ping.received).toBeGreaterThanOrEqual(2);
+      const sas = await gateway.listSas();
+      expect(sas).toHaveLength(1);
+      expect(sas[0]!.childSas.filter((c) => c.state === 'INSTALLED').length).toBeGreaterThanOrEqual(
+        1,
+      );
+    } finally {
+      expect(await client.stop()).toBe(0);
+      await gateway.reconfigure([{ name: 'psk', auth: 'psk' }]);
+    }
+  });
+});
