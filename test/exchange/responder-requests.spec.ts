@@ -1,0 +1,178 @@
+/**
+ * Requests the gateway sends on an established IKE SA, and our answers (RFC 7296 §1.4, §1.3.3,
+ * §2.2): liveness checks, DELETE of the Child SA or the IKE SA, and Child SA rekeys.
+ */
+import { describe, expect, it } from 'vitest';
+import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
+import { NotifyErrorType } from '../../native-helper/ike/message/notify-types.js';
+import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
+import { payloadsOf } from '../../native-helper/ike/message/payload.js';
+import { cidrToRange } from '../../native-helper/ike/traffic-selectors.js';
+import { be32 } from '../support/scripted-responder.js';
+import {
+  armed,
+  closedReason,
+  establish,
+  of,
+  onlySent,
+  sends,
+  sentBytes,
+  timelineEvents,
+} from './harness.js';
+
+describe('liveness checks from the gateway', () => {
+  it('answers an empty INFORMATIONAL with an empty response under its message ID', () => {
+    const x = establish();
+    //             <-- INFORMATIONAL SK{}  (message ID 0: the gateway's own counter)
+    const out = x.deliver(x.gw.liveness());
+    // INFORMATIONAL SK{} -->  (response, I flag: we are the IKE SA's original initiator)
+    const [send] = sends(out);
+    expect(send).toMatchObject({ nonEspMarker: true });
+    const res = x.gw.open(onlySent(out));
+    expect(res).toMatchObject({
+      exchangeType: ExchangeType.INFORMATIONAL,
+      messageId: 0,
+      response: true,
+      initiator: true,
+      payloads: [],
+    });
+    expect(armed(out, 'dpd')).toHaveLength(1);
+    // The next one uses ID 1.
+    expect(x.gw.open(onlySent(x.deliver(x.gw.liveness()))).messageId).toBe(1);
+  });
+
+  it('resends the byte-identical cached response to a retransmitted request', () => {
+    const x = establish();
+    const req = x.gw.liveness();
+    const first = onlySent(x.deliver(req));
+    //             <-- INFORMATIONAL SK{}  (the same request again)
+    const again = x.deliver(req);
+    expect(onlySent(again)).toEqual(first);
+  });
+
+  it('drops a request with an unexpected message ID', () => {
+    const x = establish();
+    //             <-- INFORMATIONAL SK{}  (message ID 5, expected 0)
+    const out = x.deliver(x.gw.liveness(5));
+    expect(sends(out)).toHaveLength(0);
+    expect(timelineEvents(out)).toEqual([
+      { kind: 'dropped', reason: 'peer request with message ID 5, expected 0' },
+    ]);
+    // Nothing moved: ID 0 is still the one expected.
+    x.gw.nextRequestId = 0;
+    expect(x.gw.open(onlySent(x.deliver(x.gw.liveness()))).messageId).toBe(0);
+  });
+});
+
+describe('DELETE from the gateway', () => {
+  it('deletes the Child SA: our response names our inbound SPI, then we delete the empty IKE SA', () => {
+    const x = establish();
+    const child = of(x.log, 'install-child-sa')[0]!.sa;
+    const gwChild = x.gw.childSas[0]!;
+    //             <-- INFORMATIONAL SK{ D(ESP, SPI the gateway receives on) }
+    const out = x.deliver(x.gw.deleteChild(gwChild.spiResponder));
+    // INFORMATIONAL SK{ D(ESP, our inbound SPI) } -->   (response)
+    // INFORMATIONAL SK{ D(IKE) } -->                     (request: no Child SA left)
+    const [response, request] = sentBytes(out);
+    const res = x.gw.open(response!);
+    expect(res.response).toBe(true);
+    expect(res.payloads).toEqual([
+      { type: PayloadType.DELETE, protocolId: 3, spis: [be32(child.spiIn)] },
+    ]);
+    expect(of(out, 'remove-child-sa')).toEqual([
+      { type: 'remove-child-sa', spiIn: child.spiIn, spiOut: child.spiOut },
+    ]);
+    expect(timelineEvents(out)).toContainEqual({ kind: 'peer-delete', what: 'child' });
+    const req = x.gw.open(request!);
+    expect(req).toMatchObject({ response: false, messageId: 2 });
+    expect(req.payloads).toEqual([{ type: PayloadType.DELETE, protocolId: 1, spis: [] }]);
+    //             <-- INFORMATIONAL SK{}
+    expect(closedReason(x.deliver(x.gw.respond(req)))).toMatchObject({
+      kind: 'failed',
+      error: { code: 'peer-deleted' },
+    });
+  });
+
+  it('deletes the IKE SA: an empty response, then closed deleted-by-peer', () => {
+    const x = establish();
+    //             <-- INFORMATIONAL SK{ D(IKE) }
+    const out = x.deliver(x.gw.deleteIke());
+    // INFORMATIONAL SK{} -->
+    const res = x.gw.open(onlySent(out));
+    expect(res).toMatchObject({ response: true, messageId: 0, payloads: [] });
+    expect(timelineEvents(out)).toContainEqual({ kind: 'peer-delete', what: 'ike' });
+    expect(of(out, 'remove-child-sa')).toHaveLength(1);
+    expect(closedReason(out)).toEqual({ kind: 'deleted-by-peer' });
+    expect(x.session.state).toBe('closed');
+  });
+
+  it('ignores a DELETE for a Child SA it does not have, and answers it empty', () => {
+    const x = establish();
+    const out = x.deliver(x.gw.deleteChild(0x0bad0bad));
+    expect(x.gw.open(onlySent(out)).payloads).toEqual([]);
+    expect(of(out, 'remove-child-sa')).toHaveLength(0);
+    expect(x.session.state).toBe('established');
+  });
+});
+
+describe('Child SA rekey by the gateway', () => {
+  function rekey(pfsGroup: number | undefined, esp: string) {
+    const x = establish({ esp });
+    const old = of(x.log, 'install-child-sa')[0]!.sa;
+    const oldGw = x.gw.childSas[0]!;
+    //             <-- CREATE_CHILD_SA SK{ N(REKEY_SA), SA, Ni, [KEi], TSi, TSr }
+    const out = x.deliver(x.gw.rekeyChild(oldGw, pfsGroup));
+    // CREATE_CHILD_SA SK{ SA, Nr, [KEr], TSi, TSr } -->
+    const resBytes = onlySent(out);
+    const res = x.gw.open(resBytes);
+    expect(res).toMatchObject({ exchangeType: ExchangeType.CREATE_CHILD_SA, response: true });
+    expect(payloadsOf(res.payloads, PayloadType.KE)).toHaveLength(pfsGroup === undefined ? 0 : 1);
+    const fresh = x.gw.completeRekey(resBytes);
+    const [install] = of(out, 'install-child-sa');
+    expect(of(out, 'remove-child-sa')).toHaveLength(0); // the old one lives until its DELETE
+    expect(timelineEvents(out)).toContainEqual({
+      kind: 'child-rekeyed',
+      initiator: 'peer',
+      spiIn: fresh.spiInitiator,
+    });
+    // The gateway started this exchange: its "i" keys protect gateway → us.
+    expect(install!.sa).toMatchObject({ spiIn: fresh.spiInitiator, spiOut: fresh.spiResponder });
+    expect(install!.sa.encrKeyIn).toEqual(fresh.keys.encrI);
+    expect(install!.sa.encrKeyOut).toEqual(fresh.keys.encrR);
+    expect(install!.sa.encrKeyIn).not.toEqual(old.encrKeyIn);
+    expect(install!.sa.tsLocal).toEqual([cidrToRange('10.10.0.5/32')]);
+    expect(install!.sa.tsRemote).toEqual([cidrToRange('10.1.0.0/16')]);
+
+    //             <-- INFORMATIONAL SK{ D(ESP, old SPI) }
+    const del = x.deliver(x.gw.deleteChild(oldGw.spiResponder));
+    // INFORMATIONAL SK{ D(ESP, our old inbound SPI) } -->
+    expect(x.gw.open(onlySent(del)).payloads).toEqual([
+      { type: PayloadType.DELETE, protocolId: 3, spis: [be32(old.spiIn)] },
+    ]);
+    expect(of(del, 'remove-child-sa')).toEqual([
+      { type: 'remove-child-sa', spiIn: old.spiIn, spiOut: old.spiOut },
+    ]);
+    expect(x.session.state).toBe('established');
+    // The new one is what a later close removes.
+    const bye = x.input({ type: 'close' });
+    const done = x.deliver(x.gw.respond(x.gw.open(onlySent(bye))));
+    expect(of(done, 'remove-child-sa')).toEqual([
+      { type: 'remove-child-sa', spiIn: fresh.spiInitiator, spiOut: fresh.spiResponder },
+    ]);
+  }
+
+  it('without PFS', () => rekey(undefined, 'aes256gcm16'));
+  it('with PFS (x25519)', () => rekey(31, 'aes256gcm16-x25519'));
+  it('without PFS when PFS is configured but the gateway offers none', () =>
+    rekey(undefined, 'aes256gcm16-x25519'));
+
+  it('refuses a PFS group it does not accept with NO_PROPOSAL_CHOSEN', () => {
+    const x = establish({ esp: 'aes256gcm16' });
+    const out = x.deliver(x.gw.rekeyChild(x.gw.childSas[0]!, 19));
+    const res = x.gw.open(onlySent(out));
+    expect(payloadsOf(res.payloads, PayloadType.NOTIFY)[0]?.notifyType).toBe(
+      NotifyErrorType.NO_PROPOSAL_CHOSEN,
+    );
+    expect(of(out, 'install-child-sa')).toHaveLength(0);
+  });
+});
