@@ -3,7 +3,14 @@
  * helper, …); each one is listed in USAGE only once it exists.
  */
 import pkg from '../../package.json' with { type: 'json' };
+import { HELPER_USAGE, helperCommand } from '../daemon/main.js';
 import { CONNECT_USAGE, connectCommand } from './connect.js';
+import { DOWN_USAGE, downCommand } from './down.js';
+import { EVENTS_USAGE, eventsCommand } from './events.js';
+import { KILLSWITCH_USAGE, killswitchCommand } from './killswitch.js';
+import { LOCKDOWN_USAGE, lockdownCommand } from './lockdown.js';
+import { STATUS_USAGE, statusCommand } from './status.js';
+import { UP_USAGE, upCommand } from './up.js';
 
 export const VERSION: string = pkg.version;
 
@@ -17,7 +24,18 @@ Options:
   -V, --version    print the version
 
 Commands:
-  ${CONNECT_USAGE.split('\n').join('\n  ')}
+${[
+  CONNECT_USAGE,
+  UP_USAGE,
+  DOWN_USAGE,
+  STATUS_USAGE,
+  EVENTS_USAGE,
+  KILLSWITCH_USAGE,
+  LOCKDOWN_USAGE,
+  HELPER_USAGE,
+]
+  .map((u) => `  ${u.split('\n').join('\n  ')}`)
+  .join('\n')}
 `;
 
 export interface CliIo {
@@ -42,6 +60,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return 0;
   }
   if (first === 'connect') return connectCommand(rest, io);
+  if (first === 'up') return upCommand(rest, io);
+  if (first === 'down') return downCommand(rest, io);
+  if (first === 'status') return statusCommand(rest, io);
+  if (first === 'events') return eventsCommand(rest, io);
+  if (first === 'killswitch') return killswitchCommand(rest, io);
+  if (first === 'lockdown') return lockdownCommand(rest, io);
+  if (first === 'helper') return helperCommand(rest, VERSION);
   io.err(
     `tsunagi: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'${rest.length ? ` (with ${rest.length} more argument(s))` : ''}\n` +
       `Run 'tsunagi --help' for the usage.\n`,

@@ -185,12 +185,16 @@ export type Status = v.InferOutput<typeof StatusSchema>;
 // ---------------------------------------------------------------- responses and events (helper → client)
 
 export const ERROR_CODES = [
+  /** The peer's uid may not control the helper (sent once, then the socket is closed). */
+  'forbidden',
   'frame-too-large',
   'malformed-frame',
   'invalid-request',
   'hello-required',
   'unsupported-version',
   'invalid-profile',
+  /** The profile's server name did not resolve (needed before the firewall can allow it). */
+  'unresolvable-server',
   'busy',
   'not-connected',
   'firewall-failed',

@@ -2,6 +2,7 @@
 # into build/Release/tsunagi_tun.node. Linux only for now: on other systems the target is
 # 'none' (nothing to compile), so `npm ci` still succeeds there; the TypeScript side reports
 # "not supported on this platform yet" without ever loading the addon.
+# tsunagi_peercred: SO_PEERCRED for the helper's socket access check (src/peercred_linux.c).
 {
   'targets': [
     {
@@ -9,6 +10,19 @@
       'conditions': [
         ['OS=="linux"', {
           'sources': ['src/tun_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+    {
+      'target_name': 'tsunagi_peercred',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/peercred_linux.c'],
           'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
           'cflags!': ['-O3'],
           'cflags_c!': ['-O3'],

@@ -1,0 +1,141 @@
+/**
+ * The nftables backend: renders a rule plan as one `nft -f` script for the helper's own table
+ * (`inet tsunagi`: IPv4 and IPv6 in one table) and applies it in one transaction. The script
+ * declares the table, deletes it and declares it again, so the old rules are replaced
+ * atomically: there is no moment with no rules. The rules stay in the kernel when the helper
+ * dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
+ */
+import { spawn } from 'node:child_process';
+import type { Firewall } from './firewall.js';
+import {
+  planFirewall,
+  type FirewallPolicy,
+  type Match,
+  type Rule,
+  type RulePlan,
+} from './policy.js';
+
+export const TABLE = 'tsunagi';
+
+const NDP_TYPES =
+  'nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect';
+
+const quote = (name: string): string => {
+  if (!/^[A-Za-z0-9_.%-]{1,15}$/.test(name)) throw new Error(`invalid interface name ${name}`);
+  return `"${name}"`;
+};
+const ADDR = /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/;
+const addr = (a: string): string => {
+  if (!ADDR.test(a)) throw new Error(`invalid address ${a}`);
+  return a;
+};
+const set = (items: string[]): string =>
+  items.length === 1 ? addr(items[0]!) : `{ ${items.map(addr).join(', ')} }`;
+
+function matchOut(m: Match): string[] {
+  switch (m.kind) {
+    case 'loopback':
+      return ['oif "lo"'];
+    case 'established':
+      return ['ct state established,related'];
+    case 'gateway':
+      return [
+        `${m.family} daddr ${addr(m.address)} udp dport { 500, 4500 }`,
+        `${m.family} daddr ${addr(m.address)} meta l4proto esp`,
+      ];
+    case 'dhcp4':
+      return ['meta nfproto ipv4 udp sport 68 udp dport 67'];
+    case 'dhcp6':
+      return ['ip6 daddr ff02::1:2 udp sport 546 udp dport 547'];
+    case 'ndp':
+      return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
+    case 'lan':
+      return [`${m.family} daddr ${set(m.cidrs)}`];
+    case 'interface':
+      return [`oif ${quote(m.name)}`];
+    case 'dns':
+      return [
+        `oif ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} udp dport 53`,
+        `oif ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} tcp dport 53`,
+      ];
+  }
+}
+
+function matchIn(m: Match): string[] {
+  switch (m.kind) {
+    case 'loopback':
+      return ['iif "lo"'];
+    case 'established':
+      return ['ct state established,related'];
+    case 'gateway':
+      return [
+        `${m.family} saddr ${addr(m.address)} udp sport { 500, 4500 }`,
+        `${m.family} saddr ${addr(m.address)} meta l4proto esp`,
+      ];
+    case 'dhcp4':
+      return ['meta nfproto ipv4 udp sport 67 udp dport 68'];
+    case 'dhcp6':
+      return ['meta nfproto ipv6 udp sport 547 udp dport 546'];
+    case 'ndp':
+      return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
+    case 'lan':
+      return [`${m.family} saddr ${set(m.cidrs)}`];
+    case 'interface':
+      return [`iif ${quote(m.name)}`];
+    case 'dns':
+      return [];
+  }
+}
+
+function renderRules(rules: Rule[], match: (m: Match) => string[]): string[] {
+  const lines: string[] = [];
+  for (const r of rules) {
+    if (r.verdict === 'drop') {
+      lines.push('udp dport 53 drop', 'tcp dport 53 drop');
+      continue;
+    }
+    for (const m of match(r.match)) lines.push(`${m} accept`);
+  }
+  return lines;
+}
+
+/** The `nft -f` script that installs this plan in place of whatever the table held. */
+export function renderNftables(plan: RulePlan): string {
+  const reset = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
+  if (plan.kind === 'none') return reset;
+  const chain = (name: string, hook: string, lines: string[]) =>
+    `  chain ${name} {\n    type filter hook ${hook} priority 0; policy drop;\n` +
+    lines.map((l) => `    ${l}\n`).join('') +
+    '  }\n';
+  return (
+    reset +
+    `table inet ${TABLE} {\n` +
+    chain('output', 'output', renderRules(plan.output, matchOut)) +
+    chain('input', 'input', renderRules(plan.input, matchIn)) +
+    '}\n'
+  );
+}
+
+export type NftRunner = (script: string) => Promise<void>;
+
+/** Runs `nft -f -` with the script on stdin; rejects with nft's stderr. */
+export const runNft: NftRunner = (script) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['-f', '-'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`nft failed (${code}): ${err.trim()}`)),
+    );
+    child.stdin.end(script);
+  });
+
+export class NftablesFirewall implements Firewall {
+  constructor(private readonly run: NftRunner = runNft) {}
+  async apply(policy: FirewallPolicy): Promise<void> {
+    await this.run(renderNftables(planFirewall(policy)));
+  }
+}

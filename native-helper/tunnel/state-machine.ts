@@ -1,0 +1,168 @@
+/**
+ * The tunnel state machine: one current state (tunnel/states/*), events applied one at a time.
+ * A transition applies the new state's firewall policy first, then announces the state, then
+ * runs the state's entry side effects (starting a tunnel, arming a retry). If a policy cannot
+ * be applied the machine goes to `error`, whose policy blocks: nothing fails open.
+ */
+import type { Firewall } from '../firewall/firewall.js';
+import type { Settings, TunnelState } from '../ipc/protocol.js';
+import { DisconnectedState } from './states/disconnected.js';
+import { ErrorState } from './states/error.js';
+import type {
+  ConnectTarget,
+  MachineEvent,
+  StateContext,
+  StateNode,
+  TunnelEnd,
+  TunnelUp,
+} from './states/types.js';
+
+export interface TunnelStats {
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  drops: number;
+}
+
+export interface TunnelHandle {
+  stop(): void;
+  stats(): TunnelStats;
+}
+
+export interface TunnelCallbacks {
+  up(up: TunnelUp): void;
+  closed(end: TunnelEnd): void;
+  log(text: string): void;
+}
+
+/** Starts one tunnel (TunnelConnection in the helper, a double in unit tests). */
+export type TunnelDriver = (target: ConnectTarget, callbacks: TunnelCallbacks) => TunnelHandle;
+
+export interface MachineOptions {
+  firewall: Firewall;
+  driver: TunnelDriver;
+  settings: Settings;
+  now?: () => number;
+  onState?: (state: TunnelState) => void;
+  onLog?: (level: 'info' | 'warn' | 'error', text: string) => void;
+  /** The state to start in (e.g. `error` after a crash); disconnected by default. */
+  initial?: StateNode;
+}
+
+export class TunnelStateMachine {
+  private current: StateNode;
+  private settingsNow: Settings;
+  private handle: TunnelHandle | undefined;
+  private generation = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly ctx: StateContext;
+
+  constructor(private readonly options: MachineOptions) {
+    this.current = options.initial ?? new DisconnectedState();
+    this.settingsNow = options.settings;
+    const now = options.now ?? Date.now;
+    this.ctx = {
+      now,
+      startTunnel: (target) => this.startTunnel(target),
+      stopTunnel: () => this.handle?.stop(),
+      tunnelRunning: () => this.handle !== undefined,
+      scheduleRetry: (ms) => {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => void this.dispatch({ type: 'retry' }), ms);
+        this.retryTimer.unref?.();
+      },
+    };
+  }
+
+  get state(): StateNode {
+    return this.current;
+  }
+
+  get settings(): Settings {
+    return this.settingsNow;
+  }
+
+  describe(): TunnelState {
+    return this.current.describe(this.settingsNow);
+  }
+
+  /** Counters of the running tunnel, if any. */
+  stats(): TunnelStats | undefined {
+    return this.handle?.stats();
+  }
+
+  /** Applies the initial state's policy and announces it. */
+  start(): Promise<void> {
+    return this.enqueue(() => this.enter(this.current));
+  }
+
+  /** Feeds one event; resolves once it (and everything queued before it) is handled. */
+  dispatch(event: MachineEvent): Promise<void> {
+    return this.enqueue(async () => {
+      const next = this.current.handle(event, this.ctx);
+      if (next) await this.enter(next);
+    });
+  }
+
+  /** New settings: the current state's policy is applied again under them. */
+  updateSettings(settings: Settings): Promise<void> {
+    return this.enqueue(async () => {
+      this.settingsNow = settings;
+      await this.enter(this.current, false);
+    });
+  }
+
+  /** Stops timers and the tunnel (helper shutdown); the firewall is left as it is. */
+  dispose(): void {
+    clearTimeout(this.retryTimer);
+    this.handle?.stop();
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(job);
+    this.queue = run.catch((e: Error) =>
+      this.options.onLog?.('error', `state machine: ${e.message}`),
+    );
+    return this.queue;
+  }
+
+  private async enter(next: StateNode, runEntry = true): Promise<void> {
+    const policy = next.policy(this.settingsNow);
+    try {
+      await this.options.firewall.apply(policy);
+    } catch (e) {
+      const message = `cannot apply the firewall policy (${policy.kind}): ${(e as Error).message}`;
+      this.options.onLog?.('error', message);
+      if (next.name !== 'error') {
+        this.handle?.stop();
+        await this.enter(
+          new ErrorState('firewall-failed', message, 'Check that nftables is installed.'),
+        );
+        return;
+      }
+    }
+    if (next.name !== 'reconnecting' && next.name !== 'disconnecting')
+      clearTimeout(this.retryTimer);
+    this.current = next;
+    this.options.onState?.(next.describe(this.settingsNow));
+    if (runEntry) next.enter(this.ctx);
+  }
+
+  private startTunnel(target: ConnectTarget): void {
+    const generation = ++this.generation;
+    const live = () => generation === this.generation;
+    this.handle = this.options.driver(target, {
+      up: (up) => {
+        if (live()) void this.dispatch({ type: 'tunnel-up', up });
+      },
+      closed: (end) => {
+        if (!live()) return;
+        this.handle = undefined;
+        void this.dispatch({ type: 'tunnel-closed', end });
+      },
+      log: (text) => this.options.onLog?.('info', text),
+    });
+  }
+}

@@ -1,0 +1,67 @@
+/** The tunnel is up: everything else only through the TUN, DNS only to the tunnel's servers. */
+import type { FirewallPolicy } from '../../firewall/policy.js';
+import type { Settings, TunnelState } from '../../ipc/protocol.js';
+import { DisconnectingState } from './disconnecting.js';
+import { ReconnectingState } from './reconnecting.js';
+import {
+  blocks,
+  type ConnectTarget,
+  type MachineEvent,
+  type StateNode,
+  type TunnelUp,
+  assertNever,
+} from './types.js';
+
+export class ConnectedState implements StateNode {
+  readonly name = 'connected';
+  constructor(
+    readonly target: ConnectTarget,
+    readonly up: TunnelUp,
+    readonly since: number,
+  ) {}
+  policy(settings: Settings): FirewallPolicy {
+    if (!blocks(settings)) return { kind: 'allow-all' };
+    return {
+      kind: 'connected',
+      gateway: this.target.gateway,
+      tun: this.up.tun,
+      dns: this.up.dns,
+      allowLan: settings.allowLan,
+    };
+  }
+  describe(settings: Settings): TunnelState {
+    return {
+      state: 'connected',
+      profile: this.target.profile.name,
+      server: this.target.profile.server,
+      gateway: this.target.gateway.address,
+      virtualIp: this.up.virtualIp,
+      dns: this.up.dns,
+      tun: this.up.tun,
+      ike: this.up.ike,
+      esp: this.up.esp,
+      routes: this.up.routes,
+      blocking: blocks(settings),
+      since: this.since,
+    };
+  }
+  enter(): void {}
+  handle(event: MachineEvent): StateNode | undefined {
+    switch (event.type) {
+      case 'tunnel-closed':
+        return new ReconnectingState(
+          this.target,
+          1,
+          event.end.kind === 'error' ? event.end.message : `closed: ${event.end.reason}`,
+        );
+      case 'disconnect':
+        return new DisconnectingState(this.target);
+      case 'connect':
+      case 'tunnel-up':
+      case 'retry':
+        return undefined;
+      default:
+        return assertNever(event);
+    }
+  }
+}
