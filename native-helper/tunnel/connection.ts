@@ -8,6 +8,7 @@ import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { ikeErrorFix, ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
 import type { IkeCloseReason, IkeTimelineEvent, TunnelConfig } from '../ike/ike-events.js';
 import { IkeSession } from '../ike/ike-session.js';
+import type { IkeSessionConfig } from '../ike/ike-session-config.js';
 import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
 import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
 import { planRoutes } from '../platform/routes/route-plan.js';
@@ -19,6 +20,13 @@ import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
 import { IkeRunner } from './ike-runner.js';
 import { clearJournal, recoverFromJournal, writeJournal, type JournalEntry } from './journal.js';
 import { ConfigError, resolveSessionConfig } from './session-config.js';
+
+/** Failures after which a connection that was up tries again by itself. */
+const RECOVERABLE: ReadonlySet<IkeError['code']> = new Set(['peer-unreachable', 'peer-deleted']);
+const RECONNECT_FIRST_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+const WAKE_TICK_MS = 2_000;
+const WAKE_JUMP_MS = 10_000;
 
 /** ESP-in-UDP overhead on a 1500-byte path (IPv4 20 + UDP 8 + ESP ≤ 60 with CBC): a safe MTU. */
 export const DEFAULT_TUN_MTU = 1400;
@@ -36,6 +44,7 @@ export type ConnectionState =
       routes: string[];
       since: number;
     }
+  | { state: 'reconnecting'; attempt: number; reason: string; retryInMs: number }
   | { state: 'disconnected'; reason: IkeCloseReason['kind'] | 'not-started'; wasConnected: boolean }
   | { state: 'error'; code: IkeError['code']; message: string; fix: string; error: IkeError };
 
@@ -44,6 +53,10 @@ export interface ConnectionEvents {
   timeline(event: IkeTimelineEvent, at: number): void;
   /** Human log lines (no secrets). */
   log(text: string): void;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function errorState(error: IkeError): Extract<ConnectionState, { state: 'error' }> {
@@ -65,6 +78,8 @@ export class TunnelConnection {
   private dataPlane: EspDataPlane | undefined;
   private failure: IkeError | undefined;
   private connected = false;
+  private upWith: TunnelConfig | undefined;
+  private connectedState: Extract<ConnectionState, { state: 'connected' }> | undefined;
   private stopRequested = false;
 
   constructor(
@@ -85,6 +100,7 @@ export class TunnelConnection {
   stop(): void {
     this.stopRequested = true;
     this.runner?.close();
+    this.wakeSleep?.();
   }
 
   /** Runs the connection to its end and resolves with the final state (disconnected or error). */
@@ -111,27 +127,11 @@ export class TunnelConnection {
       return this.end({ state: 'disconnected', reason: 'not-started', wasConnected: false });
 
     const server4500 = { address: config.server.address, port: NATT_PORT };
-    const dataPlane = new EspDataPlane(
+    this.dataPlane = new EspDataPlane(
       (datagrams) => this.transport?.sendMany(datagrams, NATT_PORT, server4500),
       (packets) => void this.tun?.write(packets),
       nodeRandom,
     );
-    this.dataPlane = dataPlane;
-    const session = new IkeSession(config);
-
-    const closed = new Promise<IkeCloseReason>((resolve) => {
-      this.runner = new IkeRunner(session, dataPlane, {
-        timeline: (event, at) => this.events.timeline(event, at),
-        established: (tc) => {
-          this.bringUp(tc, config.server.address).catch((e: Error) => {
-            this.events.log(`cannot bring the tunnel up: ${e.message}`);
-            this.failure = { code: 'config-invalid', field: 'system', detail: e.message };
-            this.runner?.close();
-          });
-        },
-        closed: resolve,
-      });
-    });
     try {
       this.transport = await openUdpTransport(
         config.local.address,
@@ -144,18 +144,131 @@ export class TunnelConnection {
         errorState({ code: 'config-invalid', field: 'system', detail: (e as Error).message }),
       );
     }
-    this.runner!.attach(this.transport);
-    this.runner!.start();
-    if (this.stopRequested) this.runner!.close();
+    const wake = this.watchForWake();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const closed = await this.runSession(config);
+        if (this.failure) return this.end(errorState(this.failure));
+        if (closed.kind === 'deleted-by-us' || this.stopRequested)
+          return this.end({
+            state: 'disconnected',
+            reason: closed.kind,
+            wasConnected: this.connected,
+          });
+        const error: IkeError =
+          closed.kind === 'failed'
+            ? closed.error
+            : { code: 'peer-deleted', detail: 'the gateway deleted the IKE SA' };
+        // A tunnel that was up and lost its gateway comes back by itself (keyingTries, 0 = forever);
+        // a first connection that fails reports why. Routes, DNS and the TUN stay in place meanwhile,
+        // so traffic keeps going into the tunnel (and nowhere else) until it is back.
+        const tries = this.profile.keyingTries;
+        if (
+          !this.connected ||
+          !RECOVERABLE.has(error.code) ||
+          (tries > 0 && attempt + 1 >= tries)
+        ) {
+          if (closed.kind === 'deleted-by-peer' && !this.connected)
+            return this.end({ state: 'disconnected', reason: closed.kind, wasConnected: false });
+          return this.end(errorState(error));
+        }
+        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(attempt, 10));
+        this.events.state({
+          state: 'reconnecting',
+          attempt: attempt + 1,
+          reason: ikeErrorMessage(error),
+          retryInMs: delay,
+        });
+        if (await this.sleepUnlessStopped(delay))
+          return this.end({
+            state: 'disconnected',
+            reason: 'deleted-by-us',
+            wasConnected: this.connected,
+          });
+      }
+    } finally {
+      clearInterval(wake);
+    }
+  }
 
-    const reason = await closed;
-    if (reason.kind === 'failed' || this.failure)
-      return this.end(errorState(this.failure ?? (reason as { error: IkeError }).error));
-    return this.end({ state: 'disconnected', reason: reason.kind, wasConnected: this.connected });
+  /** One IKE SA from IKE_SA_INIT to closed. */
+  private runSession(config: IkeSessionConfig): Promise<IkeCloseReason> {
+    const session = new IkeSession(config);
+    return new Promise<IkeCloseReason>((resolve) => {
+      const runner = new IkeRunner(session, this.dataPlane!, {
+        timeline: (event, at) => this.events.timeline(event, at),
+        established: (tc) => {
+          this.bringUp(tc, config.server.address).catch((e: Error) => {
+            this.events.log(`cannot bring the tunnel up: ${e.message}`);
+            this.failure = { code: 'config-invalid', field: 'system', detail: e.message };
+            runner.close();
+          });
+        },
+        closed: resolve,
+      });
+      this.runner = runner;
+      runner.attach(this.transport!);
+      runner.start();
+      if (this.stopRequested) runner.close();
+    });
+  }
+
+  private wakeSleep: (() => void) | undefined;
+
+  /** Resolves true when stop() was called during the wait. */
+  private sleepUnlessStopped(ms: number): Promise<boolean> {
+    if (this.stopRequested) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeSleep = undefined;
+        resolve(false);
+      }, ms);
+      this.wakeSleep = () => {
+        clearTimeout(t);
+        this.wakeSleep = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  /**
+   * Wake from sleep shows up as a jump of the wall clock between two ticks: probe the gateway at
+   * once instead of waiting for DPD (MOBIKE or a reconnect follows if the path is gone).
+   */
+  private watchForWake(): NodeJS.Timeout {
+    let last = Date.now();
+    const t = setInterval(() => {
+      const now = Date.now();
+      if (now - last > WAKE_JUMP_MS) {
+        this.events.log(
+          `the clock jumped ${Math.round((now - last) / 1000)} s (sleep?): checking the gateway`,
+        );
+        this.runner?.probe();
+      }
+      last = now;
+    }, WAKE_TICK_MS);
+    t.unref();
+    return t;
   }
 
   private async bringUp(tc: TunnelConfig, serverAddress: string): Promise<void> {
     if (!tc.virtualIp4) throw new Error('the gateway assigned no virtual IP');
+    if (
+      this.tun &&
+      this.upWith?.virtualIp4 === tc.virtualIp4 &&
+      sameList(this.upWith.dns, tc.dns)
+    ) {
+      // Reconnected with the same address: the device, routes and DNS are still right.
+      this.upWith = tc;
+      this.events.state({ ...this.connectedState!, ike: tc.ike, esp: tc.esp, since: Date.now() });
+      return;
+    }
+    // First time, or the gateway handed out something else: start from a clean slate.
+    await this.dns?.dispose().catch(() => undefined);
+    await this.routes?.dispose().catch(() => undefined);
+    await this.tun?.close().catch(() => undefined);
+    this.dns = this.routes = this.tun = undefined;
+    this.upWith = tc;
     this.tun = await createTunDevice({
       name: 'tsunagi%d',
       mtu: DEFAULT_TUN_MTU,
@@ -179,7 +292,7 @@ export class TunnelConnection {
       await writeJournal(journal);
     }
     this.connected = true;
-    this.events.state({
+    this.connectedState = {
       state: 'connected',
       server: this.profile.server,
       virtualIp: tc.virtualIp4,
@@ -189,7 +302,8 @@ export class TunnelConnection {
       tun: tun.name,
       routes: plan.tunnel,
       since: Date.now(),
-    });
+    };
+    this.events.state(this.connectedState);
   }
 
   /** Releases everything, in reverse order of acquisition, then reports the final state. */

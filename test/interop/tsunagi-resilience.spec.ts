@@ -1,0 +1,103 @@
+/**
+ * Dead-peer detection and recovery against strongSwan: the gateway is SIGKILLed (no DELETE reaches
+ * us); we must notice within DPD delay + the retransmission budget, go `reconnecting`, keep the
+ * tunnel's routes (fail closed), and come back by ourselves once the gateway is back.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPki, GATEWAY_ID } from './support/pki.js';
+import { PSK, PSK_CLIENT_ID, startGateway, type Gateway } from './support/strongswan.js';
+import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
+import { spawnTsunagi, type TsunagiClient } from './support/tsunagi-client.js';
+
+const canRun =
+  process.getuid?.() === 0 &&
+  existsSync('/usr/lib/ipsec/charon') &&
+  existsSync('dist/native-helper/cli.js') &&
+  existsSync('native-helper/native/build/Release/tsunagi_tun.node');
+
+async function until<T>(what: string, f: () => T | undefined, timeoutMs: number): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function statesAfter(client: TsunagiClient, index: number, state: string) {
+  return client.lines.slice(index).find((l) => l.type === 'state' && l.state === state);
+}
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: dead peer detection and recovery (strongSwan 5.9.8)',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed();
+      gateway = await startGateway(bed, { pki: await createPki(bed.tempDir('pki')) });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    it('gateway SIGKILLed: reconnecting within DPD + retransmit budget, back by itself after restart', async () => {
+      const path = join(bed.tempDir('profile'), 'dpd.json');
+      // DPD after 2 s of silence; retransmits at 0.5 s, 0.75 s, then give up after 1.125 s more.
+      const budgetMs = 2_000 + 500 + 750 + 1_125;
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          name: 'DPD',
+          server: ADDR.gateway.outer,
+          remoteId: GATEWAY_ID,
+          localId: PSK_CLIENT_ID,
+          auth: { method: 'psk', secret: PSK },
+          routes: ['10.99.0.0/24'],
+          dpdDelay: 2,
+          retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
+        }),
+      );
+      const client = spawnTsunagi(bed, path);
+      try {
+        const up = await client.state(['connected'], 30_000);
+        const routesUp = (await bed.exec(bed.ns.client, ['ip', 'route', 'show'])).stdout;
+
+        const mark = client.lines.length;
+        const killedAt = Date.now();
+        await gateway.kill();
+        await until('reconnecting', () => statesAfter(client, mark, 'reconnecting'), 30_000);
+        const detectedMs = Date.now() - killedAt;
+        // the tunnel's routes stay while we reconnect: nothing for 10.99.0.0/24 leaks around it
+        expect((await bed.exec(bed.ns.client, ['ip', 'route', 'show'])).stdout).toBe(routesUp);
+
+        const restartAt = Date.now();
+        await gateway.restart();
+        const back = await until(
+          'connected again',
+          () => statesAfter(client, mark, 'connected'),
+          60_000,
+        );
+        const recoveredMs = Date.now() - restartAt;
+        expect(back).toMatchObject({ virtualIp: up.virtualIp });
+        const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+        expect(ping.received).toBe(3);
+
+        console.log(
+          `DPD: dead peer detected ${detectedMs} ms after SIGKILL (budget ${budgetMs} ms + 1 s check); ` +
+            `tunnel back ${recoveredMs} ms after the gateway restart began`,
+        );
+        expect(detectedMs).toBeLessThan(budgetMs + 2_000);
+      } finally {
+        expect(await client.stop()).toBe(0);
+      }
+    });
+  },
+);
