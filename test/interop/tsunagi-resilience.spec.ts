@@ -101,3 +101,68 @@ describe.skipIf(!canRun)(
     });
   },
 );
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: wake from sleep (process suspended past the gateway DPD)',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed();
+      // The gateway declares us dead quickly: DPD after 2 s, one retransmit of 0.5 s.
+      gateway = await startGateway(bed, {
+        pki: await createPki(bed.tempDir('pki')),
+        defaults: { dpdDelaySec: 2 },
+        charon: { retransmitTimeoutSec: 0.5, retransmitTries: 1, retransmitBase: 1 },
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    it('after SIGSTOP for 12 s and SIGCONT the client notices the jump and recovers without user action', async () => {
+      const path = join(bed.tempDir('profile'), 'wake.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          name: 'Wake',
+          server: ADDR.gateway.outer,
+          remoteId: GATEWAY_ID,
+          localId: PSK_CLIENT_ID,
+          auth: { method: 'psk', secret: PSK },
+          routes: ['10.99.0.0/24'],
+          dpdDelay: 30,
+          retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
+        }),
+      );
+      const client = spawnTsunagi(bed, path);
+      try {
+        await client.state(['connected'], 30_000);
+        const mark = client.lines.length;
+        process.kill(client.proc.pid!, 'SIGSTOP');
+        await new Promise((r) => setTimeout(r, 12_000));
+        // meanwhile the gateway gave up on us and cleared the SA
+        expect(await gateway.listSas()).toEqual([]);
+        const resumedAt = Date.now();
+        process.kill(client.proc.pid!, 'SIGCONT');
+        await until('connected again', () => statesAfter(client, mark, 'connected'), 40_000);
+        const recoveredMs = Date.now() - resumedAt;
+        expect(statesAfter(client, mark, 'reconnecting')).toBeDefined();
+        const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+        expect(ping.received).toBe(3);
+        console.log(
+          `wake: tunnel back ${recoveredMs} ms after the process resumed (its DPD delay is 30 s)`,
+        );
+        // without the wake check it would wait for its 30 s DPD first
+        expect(recoveredMs).toBeLessThan(15_000);
+      } finally {
+        process.kill(client.proc.pid!, 'SIGCONT');
+        expect(await client.stop()).toBe(0);
+      }
+    });
+  },
+);
