@@ -1,0 +1,354 @@
+/**
+ * The helper's socket end to end over a real Unix socket with real SO_PEERCRED: hello and
+ * version, validation of every frame, hostile frames, access control, concurrent subscribers,
+ * redaction of secrets, settings persistence. The tunnel and firewall are in-memory doubles.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HelperServer } from '../../../../native-helper/daemon/server.js';
+import { startHelper, type RunningHelper } from '../../../../native-helper/daemon/main.js';
+import { HelperClient, HelperError } from '../../../../native-helper/ipc/client.js';
+import { encodeFrame, FrameDecoder } from '../../../../native-helper/ipc/framing.js';
+import {
+  MAX_FRAME_BYTES,
+  parseHelperFrame,
+  PROTOCOL_VERSION,
+  type HelperEvent,
+  type HelperFrame,
+} from '../../../../native-helper/ipc/protocol.js';
+import { TunnelStateMachine } from '../../../../native-helper/tunnel/state-machine.js';
+import { FakeDriver, MemoryFirewall, UP } from '../tunnel/doubles.js';
+
+const PSK = 'lab-psk-0123456789abcdef';
+const PROFILE = {
+  version: 1,
+  name: 'Lab',
+  server: '198.51.100.10',
+  remoteId: 'vpn.lab.test',
+  localId: 'client1@psk.lab.test',
+  auth: { method: 'psk', secret: { keychain: 'lab' } },
+};
+
+/** A raw client: writes bytes, collects every frame the helper sends back. */
+class Raw {
+  readonly frames: HelperFrame[] = [];
+  readonly closed: Promise<void>;
+  private readonly decoder = new FrameDecoder();
+  constructor(readonly socket: Socket) {
+    socket.on('data', (d: Buffer) => {
+      for (const x of this.decoder.push(d)) {
+        if (x.kind !== 'frame') throw new Error(`helper sent ${x.kind}`);
+        const p = parseHelperFrame(x.value);
+        if (!p.ok) throw new Error(`helper sent an invalid frame: ${p.message}`);
+        this.frames.push(p.frame);
+      }
+    });
+    socket.on('error', () => undefined);
+    this.closed = new Promise((r) => socket.on('close', () => r()));
+  }
+  static open(path: string): Promise<Raw> {
+    return new Promise((resolve, reject) => {
+      const s = connect(path, () => resolve(new Raw(s)));
+      s.once('error', reject);
+    });
+  }
+  send(value: unknown): void {
+    this.socket.write(encodeFrame(value));
+  }
+  async waitFor(n: number, ms = 3000): Promise<HelperFrame[]> {
+    const start = Date.now();
+    while (this.frames.length < n) {
+      if (Date.now() - start > ms)
+        throw new Error(
+          `got ${this.frames.length} frames, wanted ${n}: ${JSON.stringify(this.frames)}`,
+        );
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return this.frames;
+  }
+  errorCodes(): string[] {
+    return this.frames.flatMap((f) => (f.type === 'response' && !f.ok ? [f.error.code] : []));
+  }
+}
+
+const hello = (id = 1) => ({ id, method: 'hello', version: PROTOCOL_VERSION, client: 'test' });
+
+let dir: string;
+let socketPath: string;
+let server: HelperServer;
+let machine: TunnelStateMachine;
+let firewall: MemoryFirewall;
+let fake: FakeDriver;
+let logLines: string[];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tsunagi-helper-'));
+  chmodSync(dir, 0o755);
+  socketPath = join(dir, 'helper.sock');
+  firewall = new MemoryFirewall();
+  fake = new FakeDriver();
+  logLines = [];
+  const sink: { server?: HelperServer } = {};
+  machine = new TunnelStateMachine({
+    firewall,
+    driver: fake.driver,
+    settings: { killSwitch: true, lockdown: false, allowLan: false },
+    onState: (s) => sink.server?.onState(s),
+    onLog: (level, text) => sink.server?.log(level, text),
+  });
+  server = new HelperServer({
+    socketPath,
+    access: { uids: new Set() },
+    machine,
+    version: 'test',
+    resolve: (h) => Promise.resolve(h),
+    saveSettings: () => Promise.resolve(),
+    log: (l) => logLines.push(l),
+    statsIntervalMs: 50,
+  });
+  sink.server = server;
+  await machine.start();
+  await server.listen();
+});
+
+afterEach(async () => {
+  machine.dispose();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('helper socket', () => {
+  it('hello returns the version and the peer uid from SO_PEERCRED', async () => {
+    const c = await HelperClient.open(socketPath);
+    const r = await c.request({ method: 'status' });
+    expect(r).toMatchObject({ kind: 'status', status: { state: { state: 'disconnected' } } });
+    c.close();
+    const raw = await Raw.open(socketPath);
+    raw.send(hello(7));
+    const [f] = await raw.waitFor(1);
+    expect(f).toEqual({
+      type: 'response',
+      id: 7,
+      ok: true,
+      result: { kind: 'hello', version: PROTOCOL_VERSION, helper: 'test', uid: process.getuid!() },
+    });
+    raw.socket.destroy();
+  });
+
+  it('requires hello first and refuses another protocol version', async () => {
+    const raw = await Raw.open(socketPath);
+    raw.send({ id: 1, method: 'status' });
+    raw.send({ id: 2, method: 'hello', version: PROTOCOL_VERSION + 1 });
+    await raw.waitFor(2);
+    expect(raw.errorCodes()).toEqual(['hello-required', 'unsupported-version']);
+    await raw.closed;
+  });
+
+  it('answers malformed, invalid, oversized and truncated frames with errors and keeps serving', async () => {
+    const other = await HelperClient.open(socketPath);
+    const raw = await Raw.open(socketPath);
+    raw.send(hello());
+    const junk = Buffer.from('{"id": 3, "method"');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(junk.length);
+    raw.socket.write(Buffer.concat([len, junk]));
+    raw.send({ id: 4, method: 'self-destruct' });
+    raw.send({ id: 5, method: 'status', extra: true });
+    raw.send([1, 2, 3]);
+    await raw.waitFor(5);
+    expect(raw.errorCodes()).toEqual([
+      'malformed-frame',
+      'invalid-request',
+      'invalid-request',
+      'invalid-request',
+    ]);
+    expect(
+      raw.frames.filter((f) => f.type === 'response').map((f) => (f as { id: unknown }).id),
+    ).toEqual([1, null, 4, 5, null]);
+
+    const big = Buffer.alloc(4);
+    big.writeUInt32BE(MAX_FRAME_BYTES + 1);
+    raw.socket.write(big);
+    await raw.waitFor(6);
+    expect(raw.errorCodes().at(-1)).toBe('frame-too-large');
+    await raw.closed;
+
+    const trunc = await Raw.open(socketPath);
+    trunc.send(hello());
+    const t = Buffer.alloc(4);
+    t.writeUInt32BE(100);
+    trunc.socket.end(Buffer.concat([t, Buffer.from('{"id":')]));
+    await trunc.waitFor(2);
+    expect(trunc.errorCodes()).toEqual(['malformed-frame']);
+
+    expect(await other.request({ method: 'status' })).toMatchObject({ kind: 'status' });
+    other.close();
+  });
+
+  it('survives 1,000 random frames and still serves a new client', async () => {
+    const raw = await Raw.open(socketPath);
+    raw.send(hello());
+    const arbitraryFrame = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+          method: fc.constantFrom(
+            'hello',
+            'connect',
+            'disconnect',
+            'status',
+            'set-settings',
+            'subscribe',
+            'x',
+          ),
+          version: fc.oneof(fc.integer(), fc.string()),
+          settings: fc.anything(),
+          profile: fc.anything(),
+          secrets: fc.anything(),
+          topics: fc.anything(),
+        },
+        { requiredKeys: ['method'] },
+      ),
+    );
+    const frames = fc.sample(arbitraryFrame, { numRuns: 1000, seed: 42 });
+    let expected = 1;
+    for (const f of frames) {
+      const body = encodeFrame(f);
+      if (body.length > MAX_FRAME_BYTES + 4) continue;
+      raw.socket.write(body);
+      expected++;
+    }
+    // every frame gets exactly one response (an error, or a result for the few valid ones)
+    const got = await raw.waitFor(expected, 20_000);
+    expect(got.filter((f) => f.type === 'response').length).toBeGreaterThanOrEqual(expected);
+    raw.socket.destroy();
+    const fresh = await HelperClient.open(socketPath);
+    expect(await fresh.request({ method: 'status' })).toMatchObject({ kind: 'status' });
+    fresh.close();
+  }, 60_000);
+
+  it('refuses a peer whose uid is not allowed (real SO_PEERCRED, uid 65534)', async () => {
+    const script = `
+      const net = require('node:net');
+      const s = net.connect(${JSON.stringify(socketPath)});
+      const chunks = [];
+      s.on('data', (d) => chunks.push(d));
+      s.on('close', () => { process.stdout.write(Buffer.concat(chunks).subarray(4).toString()); });
+      s.on('error', (e) => { process.stdout.write('ERR ' + e.code); });
+    `;
+    const child = spawn(process.execPath, ['-e', script], { uid: 65534, gid: 65534 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => child.on('exit', r));
+    const frame = JSON.parse(out) as { ok: boolean; error: { code: string; message: string } };
+    expect(frame).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(frame.error.message).toContain('65534');
+    expect(logLines.some((l) => l.includes('refused uid 65534'))).toBe(true);
+  });
+
+  it('concurrent subscribers see the same state stream; secrets never appear', async () => {
+    const a = await HelperClient.open(socketPath);
+    const b = await HelperClient.open(socketPath);
+    const seenA: HelperEvent[] = [];
+    const seenB: HelperEvent[] = [];
+    a.onEvent((e) => seenA.push(e));
+    b.onEvent((e) => seenB.push(e));
+    await a.request({ method: 'subscribe' });
+    await b.request({ method: 'subscribe' });
+    const missing = await a
+      .request({ method: 'connect', profile: PROFILE, secrets: {} })
+      .catch((e: HelperError) => e);
+    expect(missing).toBeInstanceOf(HelperError);
+    expect((missing as HelperError).code).toBe('invalid-profile');
+    const r = await a.request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } });
+    expect(r).toMatchObject({
+      kind: 'accepted',
+      state: { state: 'connecting', gateway: '198.51.100.10' },
+    });
+    expect((fake.last.target.profile.auth as { secret: string }).secret).toBe(PSK);
+    fake.last.callbacks.log(`debug dump: psk=${PSK}`);
+    fake.last.callbacks.up(UP);
+    fake.last.stats.bytesIn = 1000;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(
+      await b
+        .request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } })
+        .catch((e: HelperError) => e.code),
+    ).toBe('busy');
+    await b.request({ method: 'disconnect' });
+    await new Promise((r) => setTimeout(r, 50));
+    const states = (s: HelperEvent[]) =>
+      s.flatMap((e) => (e.event === 'state' ? [e.state.state] : []));
+    expect(states(seenA)).toEqual(['connecting', 'connected', 'disconnecting', 'disconnected']);
+    expect(states(seenB)).toEqual(states(seenA));
+    const stats = seenA.find((e) => e.event === 'stats');
+    expect(stats).toMatchObject({ stats: { bytesIn: 1000, ike: UP.ike, esp: UP.esp } });
+    const everything = JSON.stringify(seenA) + JSON.stringify(seenB) + logLines.join('\n');
+    expect(everything).toContain('psk=<redacted>');
+    expect(everything).not.toContain(PSK);
+    a.close();
+    b.close();
+  });
+
+  it('set-settings applies the current state policy again and tells subscribers', async () => {
+    const a = await HelperClient.open(socketPath);
+    const events: HelperEvent[] = [];
+    a.onEvent((e) => events.push(e));
+    await a.request({ method: 'subscribe', topics: ['settings'] });
+    const r = await a.request({ method: 'set-settings', settings: { lockdown: true } });
+    expect(r).toEqual({
+      kind: 'settings',
+      settings: { killSwitch: true, lockdown: true, allowLan: false },
+    });
+    expect(firewall.last).toEqual({ kind: 'blocked', allowLan: false });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events.map((e) => e.event)).toEqual(['settings']);
+    expect(await a.request({ method: 'disconnect' }).catch((e: HelperError) => e.code)).toBe(
+      'not-connected',
+    );
+    a.close();
+  });
+});
+
+describe('startHelper', () => {
+  let running: RunningHelper | undefined;
+  afterEach(async () => {
+    await running?.shutdown();
+    running = undefined;
+    delete process.env.TSUNAGI_CONFIG_DIR;
+    delete process.env.TSUNAGI_STATE_DIR;
+  });
+
+  it('lockdown persists: a restarted helper blocks before it accepts clients', async () => {
+    process.env.TSUNAGI_CONFIG_DIR = join(dir, 'config');
+    process.env.TSUNAGI_STATE_DIR = join(dir, 'state');
+    const path = join(dir, 'h2.sock');
+    const fw1 = new MemoryFirewall();
+    running = await startHelper({ socketPath: path, group: undefined, allowUids: [] }, 't', {
+      firewall: fw1,
+      driver: new FakeDriver().driver,
+      log: () => undefined,
+    });
+    expect(fw1.applied).toEqual([{ kind: 'allow-all' }]);
+    const c = await HelperClient.open(path);
+    await c.request({ method: 'set-settings', settings: { lockdown: true } });
+    c.close();
+    await running.shutdown();
+    expect(JSON.parse(readFileSync(join(dir, 'config', 'settings.json'), 'utf8'))).toMatchObject({
+      lockdown: true,
+    });
+    const fw2 = new MemoryFirewall();
+    running = await startHelper({ socketPath: path, group: undefined, allowUids: [] }, 't', {
+      firewall: fw2,
+      driver: new FakeDriver().driver,
+      log: () => undefined,
+    });
+    expect(fw2.applied).toEqual([{ kind: 'blocked', allowLan: false }]);
+  });
+});

@@ -1,0 +1,194 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Settings, TunnelState } from '../../../../native-helper/ipc/protocol.js';
+import { TunnelStateMachine } from '../../../../native-helper/tunnel/state-machine.js';
+import {
+  MAX_RECONNECT_ATTEMPTS,
+  reconnectDelayMs,
+} from '../../../../native-helper/tunnel/states/reconnecting.js';
+import { FakeDriver, MemoryFirewall, target, tick, UP } from './doubles.js';
+
+const ON: Settings = { killSwitch: true, lockdown: false, allowLan: false };
+
+function setup(settings: Settings = ON) {
+  const firewall = new MemoryFirewall();
+  const fake = new FakeDriver();
+  const states: TunnelState[] = [];
+  const machine = new TunnelStateMachine({
+    firewall,
+    driver: fake.driver,
+    settings,
+    onState: (s) => states.push(s),
+  });
+  return { firewall, fake, states, machine };
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('TunnelStateMachine', () => {
+  it('connect → connected → disconnect, one policy per state entry', async () => {
+    const { firewall, fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.up(UP);
+    await tick();
+    await machine.dispatch({ type: 'disconnect' });
+    await tick();
+    await tick();
+    expect(states.map((s) => s.state)).toEqual([
+      'disconnected',
+      'connecting',
+      'connected',
+      'disconnecting',
+      'disconnected',
+    ]);
+    expect(firewall.applied).toEqual([
+      { kind: 'allow-all' },
+      { kind: 'blocked', gateway: { address: '198.51.100.10' }, allowLan: false },
+      {
+        kind: 'connected',
+        gateway: { address: '198.51.100.10' },
+        tun: 'tsunagi0',
+        dns: ['10.99.0.53'],
+        allowLan: false,
+      },
+      { kind: 'blocked', gateway: { address: '198.51.100.10' }, allowLan: false },
+      { kind: 'allow-all' },
+    ]);
+    expect(fake.last.stopped).toBe(true);
+  });
+
+  it('the firewall is in place before the tunnel starts', async () => {
+    const { firewall, fake, machine } = setup();
+    await machine.start();
+    let policiesWhenStarted = -1;
+    const original = fake.driver;
+    const m2 = new TunnelStateMachine({
+      firewall,
+      settings: ON,
+      driver: (t, cb) => {
+        policiesWhenStarted = firewall.applied.length;
+        return original(t, cb);
+      },
+    });
+    await m2.start();
+    await m2.dispatch({ type: 'connect', target: target() });
+    expect(firewall.applied[policiesWhenStarted - 1]?.kind).toBe('blocked');
+    void machine;
+  });
+
+  it('kill switch off: nothing is blocked in any state', async () => {
+    const { firewall, fake, machine } = setup({
+      killSwitch: false,
+      lockdown: false,
+      allowLan: false,
+    });
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.up(UP);
+    await tick();
+    fake.last.callbacks.closed({ kind: 'error', code: 'x', message: 'dpd', fix: '' });
+    await tick();
+    expect(firewall.applied.every((p) => p.kind === 'allow-all')).toBe(true);
+    machine.dispose();
+  });
+
+  it('lockdown blocks while disconnected and after a disconnect', async () => {
+    const { firewall, machine } = setup({ killSwitch: false, lockdown: true, allowLan: true });
+    await machine.start();
+    expect(firewall.last).toEqual({ kind: 'blocked', allowLan: true });
+    expect(machine.describe()).toEqual({
+      state: 'disconnected',
+      reason: 'not-started',
+      blocking: true,
+    });
+    await machine.updateSettings({ killSwitch: false, lockdown: false, allowLan: true });
+    expect(firewall.last).toEqual({ kind: 'allow-all' });
+  });
+
+  it('a failure while connecting is an error that keeps blocking until dismissed', async () => {
+    const { firewall, fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.closed({
+      kind: 'error',
+      code: 'auth-failed',
+      message: 'no',
+      fix: 'fix it',
+    });
+    await tick();
+    expect(states.at(-1)).toMatchObject({ state: 'error', code: 'auth-failed', blocking: true });
+    expect(firewall.last?.kind).toBe('blocked');
+    await machine.dispatch({ type: 'disconnect' });
+    expect(states.at(-1)?.state).toBe('disconnected');
+    expect(firewall.last?.kind).toBe('allow-all');
+  });
+
+  it('a dropped tunnel reconnects with backoff, then gives up into error', async () => {
+    vi.useFakeTimers();
+    const { fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.up(UP);
+    await vi.advanceTimersByTimeAsync(0);
+    for (let attempt = 1; attempt <= MAX_RECONNECT_ATTEMPTS; attempt++) {
+      fake.last.callbacks.closed({ kind: 'error', code: 'dpd', message: 'gateway gone', fix: '' });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(states.at(-1)).toMatchObject({
+        state: attempt === 1 ? 'reconnecting' : 'reconnecting',
+      });
+      const before = fake.tunnels.length;
+      await vi.advanceTimersByTimeAsync(reconnectDelayMs(attempt) - 1);
+      expect(fake.tunnels.length).toBe(before);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(fake.tunnels.length).toBe(before + 1);
+    }
+    fake.last.callbacks.closed({ kind: 'error', code: 'dpd', message: 'gateway gone', fix: '' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toMatchObject({
+      state: 'error',
+      code: 'reconnect-failed',
+      blocking: true,
+    });
+  });
+
+  it('a reconnect that succeeds is connected again', async () => {
+    vi.useFakeTimers();
+    const { fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.up(UP);
+    await vi.advanceTimersByTimeAsync(0);
+    fake.last.callbacks.closed({
+      kind: 'disconnected',
+      reason: 'deleted-by-peer',
+      wasConnected: true,
+    });
+    await vi.advanceTimersByTimeAsync(reconnectDelayMs(1));
+    fake.last.callbacks.up(UP);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.map((s) => s.state).slice(-2)).toEqual(['reconnecting', 'connected']);
+  });
+
+  it('a firewall that cannot be applied leads to error, never to an open state', async () => {
+    const { firewall, fake, states, machine } = setup();
+    await machine.start();
+    firewall.failNext = 1;
+    await machine.dispatch({ type: 'connect', target: target() });
+    expect(states.at(-1)).toMatchObject({ state: 'error', code: 'firewall-failed' });
+    expect(firewall.last?.kind).toBe('blocked');
+    expect(fake.tunnels).toHaveLength(0);
+  });
+
+  it('events from a stale tunnel are ignored', async () => {
+    const { fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    const first = fake.last;
+    first.callbacks.closed({ kind: 'error', code: 'x', message: 'm', fix: '' });
+    await tick();
+    await machine.dispatch({ type: 'connect', target: target() });
+    first.callbacks.up(UP);
+    await tick();
+    expect(states.at(-1)?.state).toBe('connecting');
+  });
+});
