@@ -16,7 +16,6 @@ import {
   of,
   onlySent,
   sends,
-  sentBytes,
   timelineEvents,
 } from './harness.js';
 
@@ -65,17 +64,15 @@ describe('liveness checks from the gateway', () => {
 });
 
 describe('DELETE from the gateway', () => {
-  it('deletes the Child SA: our response names our inbound SPI, then we delete the empty IKE SA', () => {
+  it('deletes the Child SA: our response names our inbound SPI; we re-create it after 2 s', () => {
     const x = establish();
     const child = of(x.log, 'install-child-sa')[0]!.sa;
     const gwChild = x.gw.childSas[0]!;
     //             <-- INFORMATIONAL SK{ D(ESP, SPI the gateway receives on) }
     const out = x.deliver(x.gw.deleteChild(gwChild.spiResponder));
     // INFORMATIONAL SK{ D(ESP, our inbound SPI) } -->   (response)
-    // INFORMATIONAL SK{ D(IKE) } -->                     (request: no Child SA left)
-    const [response, request] = sentBytes(out);
-    const res = x.gw.open(response!);
-    expect(res.response).toBe(true);
+    const res = x.gw.open(onlySent(out));
+    expect(res).toMatchObject({ response: true, messageId: 0 });
     expect(res.payloads).toEqual([
       { type: PayloadType.DELETE, protocolId: 3, spis: [be32(child.spiIn)] },
     ]);
@@ -83,14 +80,28 @@ describe('DELETE from the gateway', () => {
       { type: 'remove-child-sa', spiIn: child.spiIn, spiOut: child.spiOut },
     ]);
     expect(timelineEvents(out)).toContainEqual({ kind: 'peer-delete', what: 'child' });
-    const req = x.gw.open(request!);
-    expect(req).toMatchObject({ response: false, messageId: 2 });
-    expect(req.payloads).toEqual([{ type: PayloadType.DELETE, protocolId: 1, spis: [] }]);
-    //             <-- INFORMATIONAL SK{}
-    expect(closedReason(x.deliver(x.gw.respond(req)))).toMatchObject({
-      kind: 'failed',
-      error: { code: 'peer-deleted' },
-    });
+    expect(x.session.state).toBe('established');
+    expect(armed(out, 'rekey-child')).toEqual([x.now + 2_000]);
+
+    // (2 s later, the gateway did not re-create it)
+    // CREATE_CHILD_SA SK{ SA, Ni, TSi, TSr } -->   (a new Child SA: no REKEY_SA)
+    const again = x.fire('rekey-child', x.now + 2_000);
+    const { response, child: fresh, request } = x.gw.answerCreateChild(onlySent(again));
+    expect(request.messageId).toBe(2);
+    expect(request.payloads.map((p) => p.type)).toEqual([
+      PayloadType.SA,
+      PayloadType.NONCE,
+      PayloadType.TSI,
+      PayloadType.TSR,
+    ]);
+    //             <-- CREATE_CHILD_SA SK{ SA, Nr, TSi, TSr }
+    const done = x.deliver(response);
+    const [install] = of(done, 'install-child-sa');
+    expect(install!.sa).toMatchObject({ spiIn: fresh.spiInitiator, spiOut: fresh.spiResponder });
+    expect(install!.sa.encrKeyOut).toEqual(fresh.keys.encrI);
+    expect(install!.sa.encrKeyIn).toEqual(fresh.keys.encrR);
+    expect(install!.sa.tsLocal).toEqual(child.tsLocal);
+    expect(install!.sa.tsRemote).toEqual(child.tsRemote);
   });
 
   it('deletes the IKE SA: an empty response, then closed deleted-by-peer', () => {

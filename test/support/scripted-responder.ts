@@ -546,6 +546,61 @@ export class ScriptedResponder {
     return child;
   }
 
+  /**
+   * Answers the initiator's CREATE_CHILD_SA { [N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr } with
+   * { SA, Nr, [KEr], TSi, TSr } (selectors echoed) and derives the new Child SA's keys.
+   */
+  answerCreateChild(requestBytes: Uint8Array): {
+    response: Uint8Array;
+    child: ResponderChildSa;
+    request: IkeMessage;
+  } {
+    const ike = this.sa();
+    const req = this.open(requestBytes);
+    if (req.exchangeType !== ExchangeType.CREATE_CHILD_SA || req.response)
+      throw new Error('responder: not a CREATE_CHILD_SA request');
+    const [sa] = payloadsOf(req.payloads, PayloadType.SA);
+    const [ni] = payloadsOf(req.payloads, PayloadType.NONCE);
+    const [kei] = payloadsOf(req.payloads, PayloadType.KE);
+    const tsi = req.payloads.find((p) => p.type === PayloadType.TSI);
+    const tsr = req.payloads.find((p) => p.type === PayloadType.TSR);
+    if (!sa?.proposals[0] || !ni || !tsi || !tsr)
+      throw new Error('responder: incomplete CREATE_CHILD_SA');
+    const offered = sa.proposals[0];
+    const spiResponder = nonZeroSpi(this.config.random);
+    const chosen = {
+      ...pickOnePerType(offered, (t) => t.transformType !== T_KE || t.transformId === kei?.group),
+      spi: spiResponder,
+    };
+    const nonceR = this.config.random.bytes(NONCE_BYTES);
+    const payloads: Payload[] = [
+      { type: PayloadType.SA, proposals: [chosen] },
+      { type: PayloadType.NONCE, nonce: nonceR },
+    ];
+    let shared: Uint8Array | undefined;
+    if (kei) {
+      const ke = createKeyExchange(kei.group, { random: this.config.random });
+      const r = ke.computeSharedSecret(kei.data);
+      if (!r.ok) throw new Error(`responder: ${r.message}`);
+      shared = r.sharedSecret;
+      payloads.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
+    }
+    payloads.push(tsi, tsr);
+    const child: ResponderChildSa = {
+      spiInitiator: u32(offered.spi),
+      spiResponder: u32(spiResponder),
+      keys: deriveChildSaKeys(
+        ike.prf,
+        ike.keys.skD,
+        { nonceI: ni.nonce, nonceR, sharedSecret: shared },
+        algorithmsOf(chosen),
+      ),
+      gatewayInitiated: false,
+    };
+    this.childSas.push(child);
+    return { response: this.respond(req, payloads), child, request: req };
+  }
+
   private sa(): IkeSa {
     if (!this.ike) throw new Error('responder: no IKE SA yet');
     return this.ike;
