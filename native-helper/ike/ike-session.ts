@@ -171,9 +171,7 @@ export class IkeSession {
         if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now);
         break;
       case 'roam':
-        // MOBIKE arrives with the resilience work; for now a moved path is probed for liveness.
-        this.local = { ...input.local, port: this.floated ? NATT_PORT : input.local.port };
-        if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now);
+        this.roam(input.local, now);
         break;
       case 'close':
         this.startDelete(now);
@@ -934,6 +932,70 @@ export class IkeSession {
     ) {
       this.queue.shift()!(now);
     }
+  }
+
+  // ── MOBIKE (RFC 4555) ─────────────────────────────────────────────────────────────────
+  //
+  //   INFORMATIONAL { N(UPDATE_SA_ADDRESSES), N(NAT_D_S), N(NAT_D_D) } -->   (from the new address)
+  //   <-- INFORMATIONAL { N(NAT_D_S), N(NAT_D_D) }
+  // Only the original initiator moves an SA; without MOBIKE the path change ends the IKE SA with
+  // a recoverable error and the runtime re-establishes (make-before-break is not possible then).
+
+  private roam(local: Endpoint, now: number): void {
+    const moved = { address: local.address, port: this.floated ? NATT_PORT : local.port };
+    if (moved.address === this.local.address && moved.port === this.local.port) return;
+    // Retransmissions of anything in flight leave from the new address from now on.
+    this.local = moved;
+    if (this.phase !== 'established') return;
+    if (!this.config.mobike || !this.peerMobike || !this.ike?.weAreInitiator)
+      return this.fail({
+        code: 'peer-unreachable',
+        server: this.config.serverName,
+        afterMs: 0,
+        stage: 'a path change (the gateway does not support MOBIKE)',
+        fragmentationHint: false,
+      });
+    this.enqueue((t) => this.sendAddressUpdate(t), now);
+  }
+
+  private sendAddressUpdate(now: number): void {
+    const ike = this.ike;
+    if (!ike || this.phase !== 'established') return;
+    const local = this.local;
+    const payloads: Payload[] = [
+      notify(NotifyStatusType.UPDATE_SA_ADDRESSES, new Uint8Array(0)),
+      // forced encapsulation again: a fake source hash keeps the gateway on ESP-in-UDP
+      notify(
+        NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+        natdHash(ike.spiI, ike.spiR, randomIpv4(this.config), local.port),
+      ),
+      notify(
+        NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+        natdHash(ike.spiI, ike.spiR, this.remote.address, this.remote.port),
+      ),
+    ];
+    this.sendProtected(
+      now,
+      ExchangeType.INFORMATIONAL,
+      payloads,
+      'a MOBIKE address update',
+      (msg, _raw, t) => {
+        const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+        const error = notifies.find((n) => n.notifyType < 16384);
+        if (error)
+          return this.fail({
+            code: 'peer-unreachable',
+            server: this.config.serverName,
+            afterMs: 0,
+            stage: `a MOBIKE address update (refused with notify ${error.notifyType})`,
+            fragmentationHint: false,
+          });
+        this.lastInbound = t;
+        for (const c of this.children) c.keys.local = local;
+        this.out.push({ type: 'update-child-sa-endpoints', local, remote: this.remote });
+        this.event({ kind: 'mobike-update', local });
+      },
+    );
   }
 
   private sendDpd(now: number): void {

@@ -14,7 +14,12 @@ import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
 import { planRoutes } from '../platform/routes/route-plan.js';
 import { applyRoutes, type AppliedRoutes } from '../platform/routes/routes-linux.js';
 import { createTunDevice, type TunDevice } from '../platform/tun/index.js';
-import { openUdpTransport, type UdpTransport } from '../platform/udp/udp-transport.js';
+import {
+  localAddressFor,
+  openUdpTransport,
+  type UdpTransport,
+} from '../platform/udp/udp-transport.js';
+import { watchNetwork } from '../platform/network/network-monitor.js';
 import type { Profile } from '../profile/profile.js';
 import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
 import { IkeRunner } from './ike-runner.js';
@@ -145,6 +150,10 @@ export class TunnelConnection {
       );
     }
     const wake = this.watchForWake();
+    const monitor = watchNetwork(
+      () => void this.checkPath(config),
+      (e) => this.events.log(`roaming disabled: ${e.message}`),
+    );
     try {
       for (let attempt = 0; ; attempt++) {
         const closed = await this.runSession(config);
@@ -188,12 +197,53 @@ export class TunnelConnection {
       }
     } finally {
       clearInterval(wake);
+      monitor.dispose();
+    }
+  }
+
+  private checking = false;
+
+  /**
+   * After a network change: if the kernel now reaches the gateway from another local address,
+   * bind there and move the SA (MOBIKE). The old sockets go once the new ones are in use.
+   */
+  private async checkPath(config: IkeSessionConfig): Promise<void> {
+    if (this.checking || !this.transport) return;
+    this.checking = true;
+    try {
+      let address: string;
+      try {
+        address = await localAddressFor(config.server);
+      } catch {
+        return; // no route at all right now: DPD and the next change will tell
+      }
+      const old = this.transport;
+      if (!old || address === old.localAddress) return;
+      this.events.log(`the path to the gateway moved to ${address}`);
+      const next = await openUdpTransport(
+        address,
+        [IKE_PORT, NATT_PORT],
+        (d) => this.runner?.onDatagram(d),
+        (e) => this.events.log(`UDP error: ${e.message}`),
+      );
+      this.transport = next;
+      this.runner?.attach(next);
+      this.runner?.roam({ address, port: NATT_PORT });
+      await old.close().catch(() => undefined);
+    } catch (e) {
+      this.events.log(`cannot move to the new path: ${(e as Error).message}`);
+    } finally {
+      this.checking = false;
     }
   }
 
   /** One IKE SA from IKE_SA_INIT to closed. */
   private runSession(config: IkeSessionConfig): Promise<IkeCloseReason> {
-    const session = new IkeSession(config);
+    // after a move, a new IKE SA starts from where we are now
+    const local = this.transport
+      ? { address: this.transport.localAddress, port: IKE_PORT }
+      : config.local;
+    const session = new IkeSession({ ...config, local });
     return new Promise<IkeCloseReason>((resolve) => {
       const runner = new IkeRunner(session, this.dataPlane!, {
         timeline: (event, at) => this.events.timeline(event, at),

@@ -4,6 +4,7 @@
  */
 import type {
   ChildSaKeys,
+  Endpoint,
   IkeCloseReason,
   IkeOutput,
   IkeTimelineEvent,
@@ -62,6 +63,11 @@ export class IkeRunner {
 
   close(): void {
     this.perform(this.session.handle({ type: 'close' }, this.now()));
+  }
+
+  /** The local path changed: MOBIKE from `local`, or a re-establishment if that is impossible. */
+  roam(local: Endpoint): void {
+    this.perform(this.session.handle({ type: 'roam', local }, this.now()));
   }
 
   probe(): void {

@@ -166,3 +166,67 @@ describe.skipIf(!canRun)(
     });
   },
 );
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: MOBIKE roaming to another uplink (strongSwan 5.9.8)',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed({ secondUplink: true });
+      gateway = await startGateway(bed, { pki: await createPki(bed.tempDir('pki')) });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    it('the first uplink goes down during a 10/s ping: the SA moves to the second, the ping resumes', async () => {
+      const path = join(bed.tempDir('profile'), 'mobike.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          name: 'MOBIKE',
+          server: ADDR.gateway.outer,
+          remoteId: GATEWAY_ID,
+          localId: PSK_CLIENT_ID,
+          auth: { method: 'psk', secret: PSK },
+          routes: ['10.99.0.0/24'],
+          mobike: true,
+        }),
+      );
+      const client = spawnTsunagi(bed, path);
+      try {
+        const up = await client.state(['connected'], 30_000);
+        expect(up).toBeDefined();
+        expect((await gateway.listSas())[0]!.remoteHost).toBe(ADDR.client.uplink0);
+
+        const pinging = bed.ping({ count: 100, intervalSec: 0.1, deadlineSec: 20 });
+        await new Promise((r) => setTimeout(r, 2_000));
+        await bed.setUplink(0, false);
+        const ping = await pinging;
+
+        const moved = client.lines.find(
+          (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'mobike-update',
+        );
+        expect(moved, JSON.stringify(client.lines.slice(-8))).toBeDefined();
+        const sas = await gateway.listSas();
+        expect(sas).toHaveLength(1);
+        expect(sas[0]!.remoteHost).toBe(ADDR.client.uplink1);
+        const lost = ping.transmitted - ping.received;
+        console.log(
+          `MOBIKE: ${lost} of ${ping.transmitted} pings lost at 10/s → gap ≈ ${lost * 100} ms`,
+        );
+        expect(lost).toBeLessThanOrEqual(10); // goal < 1 s
+        const after = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+        expect(after.received).toBe(3);
+      } finally {
+        expect(await client.stop()).toBe(0);
+        await bed.setUplink(0, true).catch(() => undefined);
+      }
+    });
+  },
+);
