@@ -9,15 +9,7 @@ import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
 import { payloadsOf } from '../../native-helper/ike/message/payload.js';
 import { cidrToRange } from '../../native-helper/ike/traffic-selectors.js';
 import { be32 } from '../support/scripted-responder.js';
-import {
-  armed,
-  closedReason,
-  establish,
-  of,
-  onlySent,
-  sends,
-  timelineEvents,
-} from './harness.js';
+import { armed, closedReason, establish, of, onlySent, sends, timelineEvents } from './harness.js';
 
 describe('liveness checks from the gateway', () => {
   it('answers an empty INFORMATIONAL with an empty response under its message ID', () => {
