@@ -550,7 +550,10 @@ export class ScriptedResponder {
    * Answers the initiator's CREATE_CHILD_SA { [N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr } with
    * { SA, Nr, [KEr], TSi, TSr } (selectors echoed) and derives the new Child SA's keys.
    */
-  answerCreateChild(requestBytes: Uint8Array): {
+  answerCreateChild(
+    requestBytes: Uint8Array,
+    opts: { omitKe?: boolean } = {},
+  ): {
     response: Uint8Array;
     child: ResponderChildSa;
     request: IkeMessage;
@@ -583,7 +586,8 @@ export class ScriptedResponder {
       const r = ke.computeSharedSecret(kei.data);
       if (!r.ok) throw new Error(`responder: ${r.message}`);
       shared = r.sharedSecret;
-      payloads.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
+      if (!opts.omitKe)
+        payloads.push({ type: PayloadType.KE, group: ke.group, data: ke.publicValue });
     }
     payloads.push(tsi, tsr);
     const child: ResponderChildSa = {
