@@ -10,6 +10,8 @@ export interface AppPaths {
   readonly rendererIndex: string;
   /** dist/electron/preload.cjs: sandboxed preloads must be one CommonJS file. */
   readonly preload: string;
+  /** assets/tray: the tray icons (assets/ ships beside dist/). */
+  readonly trayIcons: string;
 }
 
 /** `mainDir` is the directory of the bundled main module (dist/electron). */
@@ -17,6 +19,7 @@ export function resolveAppPaths(mainDir: string): AppPaths {
   return {
     rendererIndex: path.resolve(mainDir, '..', 'renderer', 'index.html'),
     preload: path.resolve(mainDir, 'preload.cjs'),
+    trayIcons: path.resolve(mainDir, '..', '..', 'assets', 'tray'),
   };
 }
 

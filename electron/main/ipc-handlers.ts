@@ -13,11 +13,27 @@ import {
   ipcSchema,
   type AppSettings,
   type AppSnapshot,
+  type CurrentNetwork,
   type IpcSchema,
   type ProfileSummary,
+  type SettingsPatch,
   type TunnelState,
 } from '../shared/ipc-schema.js';
+import { describeCurrentNetwork, trustNetwork } from './network/current-network.js';
+import type { NetworkInfo } from './network/network-info.js';
+import { validateDraft, type ProfileEditor } from './profile-editor.js';
 import { ProfileStoreError, type ProfileStore } from './profile-store.js';
+
+/** The file dialogs (Electron's `dialog` in the app; scripted in tests). undefined = cancelled. */
+export interface ProfileFileDialogs {
+  chooseProfileToImport(): Promise<string | undefined>;
+  chooseExportPath(suggestedName: string): Promise<string | undefined>;
+}
+
+export interface SettingsAccess {
+  get(): AppSettings;
+  update(patch: SettingsPatch): Promise<AppSettings>;
+}
 
 export interface IpcHandlerDeps {
   readonly ipcMain: IpcMainLike;
@@ -25,9 +41,15 @@ export interface IpcHandlerDeps {
   readonly getWebContents: () => WebContentsLike | null | undefined;
   readonly isAllowedSender: (frame: SenderFrameLike) => boolean;
   readonly profileStore: ProfileStore;
+  readonly profileEditor: ProfileEditor;
+  readonly dialogs: ProfileFileDialogs;
+  readonly settings: SettingsAccess;
+  readonly detectNetwork: () => Promise<NetworkInfo>;
   readonly appInfo: { readonly version: string; readonly platform: string };
   readonly getConnection: () => TunnelState;
-  readonly getSettings: () => AppSettings;
+  /** Told after settings changed (tray, notifications, trust agent follow). */
+  readonly onSettingsChanged?: (settings: AppSettings) => void;
+  readonly onProfilesChanged?: (profiles: readonly ProfileSummary[]) => void;
   readonly onUnexpectedError?: (channel: string, error: unknown) => void;
 }
 
@@ -40,11 +62,45 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
     ...(deps.onUnexpectedError ? { onUnexpectedError: deps.onUnexpectedError } : {}),
   });
 
-  const listProfiles = async (): Promise<ProfileSummary[]> => {
+  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
-      return await deps.profileStore.list();
+      return await run();
     } catch (error) {
       throw toIpcError(error);
+    }
+  };
+  const listProfiles = () => guard(() => deps.profileStore.list());
+  const profilesChanged = async () => {
+    const profiles = await listProfiles();
+    ipc.notify.profiles.changed(profiles);
+    deps.onProfilesChanged?.(profiles);
+  };
+  const settingsChanged = (settings: AppSettings) => {
+    ipc.notify.settings.changed(settings);
+    deps.onSettingsChanged?.(settings);
+    return settings;
+  };
+  const updateSettings = async (patch: SettingsPatch) => {
+    try {
+      return settingsChanged(await deps.settings.update(patch));
+    } catch (error) {
+      if (error instanceof Error && error.name === 'SettingsError') {
+        throw new IpcCallError('settings-invalid', error.message);
+      }
+      throw error;
+    }
+  };
+  const currentNetwork = async (): Promise<CurrentNetwork> => {
+    try {
+      return describeCurrentNetwork(
+        await deps.detectNetwork(),
+        deps.settings.get().trustedNetworks,
+      );
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NetworkDetectionError') {
+        return { detected: false, reason: error.message };
+      }
+      throw error;
     }
   };
 
@@ -53,9 +109,55 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
     platform: deps.appInfo.platform,
     connection: deps.getConnection(),
     profiles: await listProfiles(),
-    settings: deps.getSettings(),
+    settings: deps.settings.get(),
   }));
+
   ipc.handle.profiles.list(listProfiles);
+  ipc.handle.profiles.get(({ id }) => guard(() => deps.profileEditor.get(id)));
+  ipc.handle.profiles.validate((draft) => validateDraft(draft));
+  ipc.handle.profiles.save(async (draft) => {
+    const result = await guard(() => deps.profileEditor.save(draft));
+    if (result.saved) await profilesChanged();
+    return result;
+  });
+  ipc.handle.profiles.delete(async ({ id }) => {
+    await guard(() => deps.profileEditor.delete(id));
+    await profilesChanged();
+  });
+  ipc.handle.profiles.duplicate(async ({ id }) => {
+    const copy = await guard(() => deps.profileEditor.duplicate(id));
+    await profilesChanged();
+    return copy;
+  });
+  ipc.handle.profiles.import(async () => {
+    const file = await deps.dialogs.chooseProfileToImport();
+    if (file === undefined) return { imported: false };
+    const profile = await guard(() => deps.profileEditor.importFile(file));
+    await profilesChanged();
+    return { imported: true, profile };
+  });
+  ipc.handle.profiles.export(async ({ id }) => {
+    await guard(() => deps.profileEditor.get(id));
+    const file = await deps.dialogs.chooseExportPath(`${id}.tsunagi.json`);
+    if (file === undefined) return { exported: false };
+    await guard(() => deps.profileEditor.exportFile(id, file));
+    return { exported: true, path: file };
+  });
+
+  ipc.handle.settings.update(updateSettings);
+  ipc.handle.network.current(currentNetwork);
+  ipc.handle.network.trustCurrent(async () => {
+    const current = await currentNetwork();
+    if (!current.detected) throw new IpcCallError('not-supported', current.reason);
+    if (!current.trustable) {
+      throw new IpcCallError(
+        'not-supported',
+        current.untrustableReason ?? 'This network cannot be trusted',
+      );
+    }
+    const trusted = deps.settings.get().trustedNetworks;
+    return updateSettings({ trustedNetworks: trustNetwork(trusted, current) });
+  });
 
   const missing = ipc.unhandled();
   if (missing.length > 0) throw new Error(`IPC calls without a handler: ${missing.join(', ')}`);

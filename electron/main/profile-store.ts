@@ -12,7 +12,8 @@
 // invalid. No file yet means no profiles. A file that cannot be understood is an error the user
 // sees, never an empty list: showing "No profiles yet" would hide their data.
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import * as v from 'valibot';
 import { parseProfile, ProfileError, type Profile } from '../../native-helper/profile/profile.js';
 import type { ProfileAuthMethod, ProfileSummary } from '../shared/ipc-schema.js';
@@ -43,6 +44,12 @@ export interface ProfileStore {
   list(): Promise<ProfileSummary[]>;
   /** One profile by id, or undefined. */
   read(id: string): Promise<StoredProfile | undefined>;
+  /** Adds (new id) or replaces (existing id) a profile; refuses inline secrets. */
+  save(stored: StoredProfile): Promise<void>;
+  /** Removes a profile; false when there was none. */
+  delete(id: string): Promise<boolean>;
+  /** A fresh id derived from `name`, unused in the store. */
+  newId(name: string): Promise<string>;
 }
 
 export type ProfileStoreErrorCode = 'corrupt' | 'unreadable';
@@ -74,6 +81,65 @@ export class JsonFileProfileStore implements ProfileStore {
 
   async read(id: string): Promise<StoredProfile | undefined> {
     return (await this.load()).find((stored) => stored.id === id);
+  }
+
+  async save(stored: StoredProfile): Promise<void> {
+    const inline = inlineSecretField(stored.profile);
+    if (inline) {
+      throw new ProfileStoreError(
+        'corrupt',
+        this.filePath,
+        `${inline} holds a secret; the app keeps secrets in the keychain, never in ${this.filePath}`,
+      );
+    }
+    await this.mutate((all) => {
+      const at = all.findIndex((p) => p.id === stored.id);
+      if (at >= 0) all[at] = stored;
+      else all.push(stored);
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    let found = false;
+    await this.mutate((all) => {
+      const at = all.findIndex((p) => p.id === id);
+      found = at >= 0;
+      if (found) all.splice(at, 1);
+    });
+    return found;
+  }
+
+  async newId(name: string): Promise<string> {
+    const taken = new Set((await this.load()).map((p) => p.id));
+    const base =
+      name
+        .normalize('NFKD')
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 48) || 'profile';
+    const start = /^[a-z0-9]/.test(base) ? base : `p-${base}`;
+    if (!taken.has(start)) return start;
+    for (let n = 2; ; n++) {
+      if (!taken.has(`${start}-${n}`)) return `${start}-${n}`;
+    }
+  }
+
+  private writes: Promise<void> = Promise.resolve();
+
+  /** Serialised read-modify-write, written atomically (temporary file + rename). */
+  private mutate(change: (all: StoredProfile[]) => void): Promise<void> {
+    const run = this.writes.then(async () => {
+      const all = await this.load();
+      change(all);
+      const text = `${JSON.stringify({ version: PROFILE_FILE_VERSION, profiles: all }, null, 2)}\n`;
+      await mkdir(path.dirname(this.filePath), { recursive: true });
+      const temp = `${this.filePath}.${process.pid}.tmp`;
+      await writeFile(temp, text, { mode: 0o600 });
+      await rename(temp, this.filePath);
+    });
+    this.writes = run.catch(() => {});
+    return run;
   }
 
   private async load(): Promise<StoredProfile[]> {
@@ -148,7 +214,7 @@ export function parseProfileFile(text: string, filePath: string): StoredProfile[
 }
 
 /** The field of a secret written in clear, if any (the app's file holds keychain references only). */
-function inlineSecretField(profile: Profile): string | undefined {
+export function inlineSecretField(profile: Profile): string | undefined {
   const auth = profile.auth;
   switch (auth.method) {
     case 'psk':

@@ -17,6 +17,16 @@ export type IpcErrorCode =
   | 'profile-store-corrupt'
   /** The profile file exists but cannot be read (permissions, I/O). */
   | 'profile-store-unreadable'
+  /** No profile has this id. */
+  | 'profile-not-found'
+  /** A profile (imported or edited) does not follow the profile format; the message says why. */
+  | 'profile-invalid'
+  /** The keychain cannot be reached or refused; the message says why. */
+  | 'keychain-unavailable'
+  /** A settings change does not match the settings' schema. */
+  | 'settings-invalid'
+  /** The feature does not work on this platform or in this build yet; the message says why. */
+  | 'not-supported'
   /** The handler failed in a way it did not describe. */
   | 'internal'
   /** The call never got an answer from main (no handler, bridge failure). */

@@ -9,6 +9,7 @@
 
 import type { IpcRendererApi } from './ipc-helpers.js';
 import { invoke, noArgs, notifyRenderer } from './ipc-helpers.js';
+import { isSettingsPatch } from './settings-schema.js';
 
 /**
  * The tunnel as the window shows it. A local union for now: once the helper protocol exists
@@ -51,10 +52,137 @@ export interface ProfileSummary {
 
 export type ThemePreference = 'system' | 'light' | 'dark';
 
+/** A Wi-Fi network the user trusts; with BSSIDs, only those access points count. */
+export interface TrustedWifi {
+  readonly ssid: string;
+  readonly bssids?: readonly string[];
+}
+
+/** A wired network the user trusts, recognised by gateway MAC and/or DNS suffix (all given). */
+export interface TrustedWired {
+  readonly gatewayMac?: string;
+  readonly dnsSuffix?: string;
+}
+
+export interface TrustedNetworkSettings {
+  readonly enabled: boolean;
+  readonly wifi: readonly TrustedWifi[];
+  readonly wired: readonly TrustedWired[];
+  readonly onTrusted: 'disconnect' | 'nothing';
+  readonly onUntrusted: 'connect' | 'nothing';
+  readonly alwaysConnectOnOpenWifi: boolean;
+}
+
 export interface AppSettings {
   /** `system` follows prefers-color-scheme. */
   readonly theme: ThemePreference;
+  /** Block traffic outside the tunnel while it is connecting, reconnecting or failed. */
+  readonly killSwitch: boolean;
+  /** Block traffic outside the tunnel even when disconnected (until the user turns it off). */
+  readonly lockdown: boolean;
+  /** Let the local network through the kill switch (printers, NAS). */
+  readonly allowLan: boolean;
+  /** Connect `autoConnectProfileId` when the app starts and on untrusted networks. */
+  readonly autoConnect: boolean;
+  readonly autoConnectProfileId: string | null;
+  readonly notifications: boolean;
+  readonly launchAtLogin: boolean;
+  readonly trustedNetworks: TrustedNetworkSettings;
 }
+
+/** A change to some settings; main validates it, merges it, saves and answers the result. */
+export type SettingsPatch = {
+  readonly [K in keyof AppSettings]?: AppSettings[K];
+};
+
+/** A secret in the profile file: a reference to a keychain entry, never the secret itself. */
+export interface KeychainRef {
+  readonly keychain: string;
+}
+
+/**
+ * A profile as the editor edits it: the profile format of native-helper/profile/profile.ts
+ * (profile-editor.ts checks the two agree at compile time), secrets as keychain references.
+ */
+export interface ProfileDocument {
+  readonly version: 1;
+  readonly name: string;
+  readonly server: string;
+  readonly port?: number;
+  readonly remoteId?: string;
+  readonly localId?: string;
+  readonly auth:
+    | { readonly method: 'psk'; readonly secret?: KeychainRef }
+    | {
+        readonly method: 'cert';
+        readonly certificate: string;
+        readonly privateKey: string;
+        readonly passphrase?: KeychainRef;
+      }
+    | {
+        readonly method: 'eap-mschapv2';
+        readonly username: string;
+        readonly password?: KeychainRef;
+      };
+  readonly ca?: readonly string[];
+  readonly ike?: string;
+  readonly esp?: string;
+  readonly routes?: 'all' | readonly string[];
+  readonly dns?: boolean;
+  readonly mobike?: boolean;
+  readonly dpdDelay?: number;
+  readonly fragmentation?: boolean;
+  readonly retransmit?: { readonly timeout: number; readonly base: number; readonly tries: number };
+  readonly keyingTries?: number;
+  readonly ikeLifetime?: number;
+  readonly childLifetime?: number;
+}
+
+export interface ProfileDetails {
+  readonly id: string;
+  readonly profile: ProfileDocument;
+}
+
+/** What the editor sends: the profile, and the secret if the user typed a new one. */
+export interface ProfileDraft {
+  /** Absent for a new profile. */
+  readonly id?: string;
+  readonly profile: ProfileDocument;
+  /** A newly typed secret for the method's secret field; main moves it into the keychain. */
+  readonly secret?: string;
+}
+
+export interface ProfileFieldIssue {
+  /** Dotted path of the field, e.g. "server", "auth.secret", "routes[1]"; "" for the profile. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export type ProfileSaveResult =
+  | { readonly saved: true; readonly profile: ProfileSummary }
+  | { readonly saved: false; readonly issues: readonly ProfileFieldIssue[] };
+
+export type ProfileImportResult =
+  { readonly imported: true; readonly profile: ProfileSummary } | { readonly imported: false };
+
+export type ProfileExportResult =
+  { readonly exported: true; readonly path: string } | { readonly exported: false };
+
+/** The network the machine is on, as far as trusted networks care. */
+export type CurrentNetwork =
+  | { readonly detected: false; readonly reason: string }
+  | {
+      readonly detected: true;
+      readonly type: 'wifi' | 'ethernet' | 'other' | 'none';
+      readonly label: string;
+      /** The rule "trust this network" would add; absent when it cannot be trusted. */
+      readonly trustable?:
+        | { readonly kind: 'wifi'; readonly rule: TrustedWifi }
+        | { readonly kind: 'wired'; readonly rule: TrustedWired };
+      readonly trusted: boolean;
+      /** Why this network cannot be trusted (hidden or open Wi-Fi, no gateway MAC or suffix). */
+      readonly untrustableReason?: string;
+    };
 
 /** Everything the renderer needs at start; deltas follow as events. */
 export interface AppSnapshot {
@@ -74,14 +202,55 @@ export const ipcSchema = {
   },
   profiles: {
     list: invoke<void, readonly ProfileSummary[]>(noArgs),
+    get: invoke<{ readonly id: string }, ProfileDetails>(isIdArgs),
+    /** Checks a draft against the profile format and the proposal syntax; [] when valid. */
+    validate: invoke<ProfileDraft, readonly ProfileFieldIssue[]>(isProfileDraft),
+    save: invoke<ProfileDraft, ProfileSaveResult>(isProfileDraft),
+    delete: invoke<{ readonly id: string }, void>(isIdArgs),
+    duplicate: invoke<{ readonly id: string }, ProfileSummary>(isIdArgs),
+    /** Opens a file dialog in main, reads and validates the profile, moves its secrets to the keychain. */
+    import: invoke<void, ProfileImportResult>(noArgs),
+    /** Opens a save dialog in main and writes the profile with keychain references only. */
+    export: invoke<{ readonly id: string }, ProfileExportResult>(isIdArgs),
     changed: notifyRenderer<readonly ProfileSummary[]>(),
   },
   settings: {
+    /** Validates, merges, saves; answers the whole new settings (and notifies `changed`). */
+    update: invoke<SettingsPatch, AppSettings>(isSettingsPatch),
     changed: notifyRenderer<AppSettings>(),
+  },
+  network: {
+    current: invoke<void, CurrentNetwork>(noArgs),
+    /** Adds the current network to the trusted list (answers the new settings). */
+    trustCurrent: invoke<void, AppSettings>(noArgs),
   },
 } as const;
 
 export type IpcSchema = typeof ipcSchema;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIdArgs(value: unknown): value is { readonly id: string } {
+  return (
+    isRecord(value) &&
+    Object.keys(value).length === 1 &&
+    typeof value['id'] === 'string' &&
+    value['id'].length > 0
+  );
+}
+
+/** The shape only: main validates the profile itself and answers field issues. */
+function isProfileDraft(value: unknown): value is ProfileDraft {
+  if (!isRecord(value)) return false;
+  if (Object.keys(value).some((k) => k !== 'id' && k !== 'profile' && k !== 'secret')) return false;
+  if (value['id'] !== undefined && (typeof value['id'] !== 'string' || value['id'] === '')) {
+    return false;
+  }
+  if (value['secret'] !== undefined && typeof value['secret'] !== 'string') return false;
+  return isRecord(value['profile']);
+}
 
 /** What the preload exposes as `window.tsunagi`. */
 export type TsunagiApi = IpcRendererApi<IpcSchema>;

@@ -2,6 +2,7 @@ import { act, cleanup, fireEvent, render, screen, within } from '@testing-librar
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppSnapshot } from '../../electron/shared/ipc-schema';
 import { App } from '../../renderer/app';
+import { DEFAULT_SETTINGS } from '../../electron/shared/settings-schema';
 import { createAppStore } from '../../renderer/store/app-store';
 import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
 
@@ -118,9 +119,9 @@ describe('app shell', () => {
     const { fake } = renderApp();
     await screen.findByText('No profiles yet');
     expect(document.documentElement.dataset['theme']).toBeUndefined();
-    act(() => fake.events.settings.emit({ theme: 'dark' }));
+    act(() => fake.events.settings.emit({ ...DEFAULT_SETTINGS, theme: 'dark' }));
     expect(document.documentElement.dataset['theme']).toBe('dark');
-    act(() => fake.events.settings.emit({ theme: 'system' }));
+    act(() => fake.events.settings.emit({ ...DEFAULT_SETTINGS, theme: 'system' }));
     expect(document.documentElement.dataset['theme']).toBeUndefined();
   });
 });

@@ -10,13 +10,22 @@ import type {
   TsunagiApi,
   TunnelState,
 } from '../../electron/shared/ipc-schema';
+import type {
+  CurrentNetwork,
+  ProfileDetails,
+  ProfileDraft,
+  ProfileFieldIssue,
+  ProfileSaveResult,
+  SettingsPatch,
+} from '../../electron/shared/ipc-schema';
+import { DEFAULT_SETTINGS } from '../../electron/shared/settings-schema';
 
 export const EMPTY_SNAPSHOT: AppSnapshot = {
   version: '0.1.0',
   platform: 'linux',
   connection: { state: 'disconnected' },
   profiles: [],
-  settings: { theme: 'system' },
+  settings: DEFAULT_SETTINGS,
 };
 
 class Channel<T> {
@@ -38,6 +47,18 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
   const settings = new Channel<AppSettings>();
   const answers: IpcResult<AppSnapshot>[] = [];
   let snapshotCalls = 0;
+  /** Every call other than getSnapshot, in order, with its arguments. */
+  const calls: { name: string; args?: unknown }[] = [];
+  const details = new Map<string, ProfileDetails>();
+  const programmed = {
+    validate: [] as ProfileFieldIssue[],
+    save: undefined as ProfileSaveResult | undefined,
+    network: { detected: false, reason: 'not detected in tests' } as CurrentNetwork,
+  };
+  let currentSettings: AppSettings = snapshot.settings;
+  const ok = <T>(value: T): IpcResult<T> => ({ ok: true, value });
+  const record = (name: string, args?: unknown) =>
+    calls.push({ name, ...(args === undefined ? {} : { args }) });
 
   const api: TsunagiApi = {
     app: {
@@ -49,9 +70,70 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
     connection: { listenChanged: connection.listen },
     profiles: {
       list: async () => ({ ok: true, value: snapshot.profiles }),
+      get: async ({ id }) => {
+        record('profiles.get', { id });
+        const found = details.get(id);
+        return found
+          ? ok(found)
+          : {
+              ok: false,
+              error: { code: 'profile-not-found', message: `There is no profile "${id}"` },
+            };
+      },
+      validate: async (draft: ProfileDraft) => {
+        record('profiles.validate', draft);
+        return ok(programmed.validate);
+      },
+      save: async (draft: ProfileDraft) => {
+        record('profiles.save', draft);
+        return ok(
+          programmed.save ?? {
+            saved: true,
+            profile: {
+              id: draft.id ?? 'new',
+              name: draft.profile.name,
+              server: draft.profile.server,
+              authMethod: draft.profile.auth.method,
+            },
+          },
+        );
+      },
+      delete: async ({ id }) => {
+        record('profiles.delete', { id });
+        return ok(undefined);
+      },
+      duplicate: async ({ id }) => {
+        record('profiles.duplicate', { id });
+        return ok({ id: `${id}-copy`, name: 'copy', server: 'x', authMethod: 'psk' });
+      },
+      import: async () => {
+        record('profiles.import');
+        return ok({ imported: false });
+      },
+      export: async ({ id }) => {
+        record('profiles.export', { id });
+        return ok({ exported: true, path: `/tmp/${id}.tsunagi.json` });
+      },
       listenChanged: profiles.listen,
     },
-    settings: { listenChanged: settings.listen },
+    settings: {
+      update: async (patch: SettingsPatch) => {
+        record('settings.update', patch);
+        currentSettings = { ...currentSettings, ...patch };
+        return ok(currentSettings);
+      },
+      listenChanged: settings.listen,
+    },
+    network: {
+      current: async () => {
+        record('network.current');
+        return ok(programmed.network);
+      },
+      trustCurrent: async () => {
+        record('network.trustCurrent');
+        return ok(currentSettings);
+      },
+    },
   };
 
   return {
@@ -60,6 +142,9 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
     /** The next getSnapshot calls answer these, in order, before falling back to `snapshot`. */
     queueSnapshotAnswers: (...queued: IpcResult<AppSnapshot>[]) => answers.push(...queued),
     snapshotCalls: () => snapshotCalls,
+    calls,
+    details,
+    programmed,
     listenerCount: () =>
       connection.listeners.size + profiles.listeners.size + settings.listeners.size,
   };

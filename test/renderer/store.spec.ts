@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../electron/shared/settings-schema';
 import { createAppStore } from '../../renderer/store/app-store';
 import { syncStoreWithMain } from '../../renderer/store/sync';
 import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
@@ -19,7 +20,7 @@ describe('app store', () => {
     expect(store.getState()).toMatchObject({
       connection: { state: 'disconnected' },
       profiles: [],
-      settings: { theme: 'system' },
+      settings: DEFAULT_SETTINGS,
       appInfo: { version: '0.1.0', platform: 'linux' },
       boot: { status: 'ready' },
       view: 'profiles',

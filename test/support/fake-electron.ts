@@ -22,7 +22,12 @@ import type {
   IpcMainInvokeEvent,
   IpcRenderer,
   IpcRendererEvent,
+  MenuItemConstructorOptions,
+  NativeTheme,
+  Notification,
+  NotificationConstructorOptions,
   Session,
+  Tray,
   WebContents,
   WindowOpenHandlerResponse,
 } from 'electron';
@@ -266,7 +271,13 @@ export class FakeApp
   implements
     Pick<
       App,
-      'requestSingleInstanceLock' | 'quit' | 'exit' | 'whenReady' | 'getPath' | 'getVersion'
+      | 'requestSingleInstanceLock'
+      | 'quit'
+      | 'exit'
+      | 'whenReady'
+      | 'getPath'
+      | 'getVersion'
+      | 'setLoginItemSettings'
     >
 {
   hasSingleInstanceLock = true;
@@ -299,6 +310,12 @@ export class FakeApp
     return this.version;
   }
 
+  loginItemSettings: Parameters<App['setLoginItemSettings']>[0][] = [];
+
+  setLoginItemSettings(settings: Parameters<App['setLoginItemSettings']>[0]): void {
+    this.loginItemSettings.push(settings);
+  }
+
   reset(): void {
     this.removeAllListeners();
     this.hasSingleInstanceLock = true;
@@ -306,6 +323,7 @@ export class FakeApp
     this.exitCodes = [];
     this.version = '0.1.0';
     this.userDataDir = '/nonexistent/tsunagi-user-data';
+    this.loginItemSettings = [];
   }
 }
 
@@ -357,6 +375,140 @@ export class FakeContextBridge implements Pick<ContextBridge, 'exposeInMainWorld
   }
 }
 
+/** A built menu: keeps its template so tests read labels and click items. */
+export class FakeMenu {
+  constructor(readonly template: readonly MenuItemConstructorOptions[]) {}
+
+  static buildFromTemplate(template: MenuItemConstructorOptions[]): FakeMenu {
+    return new FakeMenu(
+      structuredClone(template.map(({ click: _c, ...rest }) => rest)).map((item, i) => ({
+        ...item,
+        ...(template[i]!.click ? { click: template[i]!.click } : {}),
+      })),
+    );
+  }
+
+  /** The item with this label (throws when none). */
+  item(label: string): MenuItemConstructorOptions {
+    const found = this.template.find((i) => i.label === label);
+    if (!found) throw new Error(`No menu item "${label}" in [${this.labels().join(', ')}]`);
+    return found;
+  }
+
+  labels(): string[] {
+    return this.template.map((i) => (i.type === 'separator' ? '---' : (i.label ?? '')));
+  }
+
+  /** Clicks an item as Electron would: nothing happens when it is disabled. */
+  click(label: string): void {
+    const item = this.item(label);
+    if (item.enabled === false) return;
+    (item.click as (() => void) | undefined)?.();
+  }
+}
+
+export class FakeTray
+  extends EventEmitter
+  implements Pick<Tray, 'setImage' | 'setToolTip' | 'destroy' | 'isDestroyed'>
+{
+  image: string;
+  toolTip = '';
+  menu: FakeMenu | null = null;
+  destroyed = false;
+
+  constructor(image: string) {
+    super();
+    this.image = image;
+  }
+
+  setImage(image: string): void {
+    this.image = image;
+  }
+
+  setToolTip(toolTip: string): void {
+    this.toolTip = toolTip;
+  }
+
+  setContextMenu(menu: FakeMenu | null): void {
+    this.menu = menu;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+export class FakeNativeTheme
+  extends EventEmitter
+  implements Pick<NativeTheme, 'shouldUseDarkColors'>
+{
+  shouldUseDarkColors = false;
+
+  /** Simulates the system switching between light and dark. */
+  setDark(dark: boolean): void {
+    this.shouldUseDarkColors = dark;
+    this.emit('updated');
+  }
+
+  reset(): void {
+    this.removeAllListeners();
+    this.shouldUseDarkColors = false;
+  }
+}
+
+export class FakeNotification implements Pick<Notification, 'show'> {
+  static supported = true;
+  static readonly shown: NotificationConstructorOptions[] = [];
+
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+
+  constructor(readonly options: NotificationConstructorOptions = {}) {}
+
+  show(): void {
+    FakeNotification.shown.push(this.options);
+  }
+
+  static reset(): void {
+    FakeNotification.supported = true;
+    FakeNotification.shown.length = 0;
+  }
+}
+
+/** Electron's dialog: answers are scripted by the test (queue), cancelled when none is queued. */
+export class FakeDialog {
+  readonly openAnswers: string[] = [];
+  readonly saveAnswers: string[] = [];
+  readonly opened: unknown[] = [];
+
+  async showOpenDialog(...args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> {
+    this.opened.push(args.at(-1));
+    const answer = this.openAnswers.shift();
+    return answer === undefined
+      ? { canceled: true, filePaths: [] }
+      : { canceled: false, filePaths: [answer] };
+  }
+
+  async showSaveDialog(...args: unknown[]): Promise<{ canceled: boolean; filePath: string }> {
+    this.opened.push(args.at(-1));
+    const answer = this.saveAnswers.shift();
+    return answer === undefined
+      ? { canceled: true, filePath: '' }
+      : { canceled: false, filePath: answer };
+  }
+
+  reset(): void {
+    this.openAnswers.length = 0;
+    this.saveAnswers.length = 0;
+    this.opened.length = 0;
+  }
+}
+
 export function createFakeElectron() {
   const app = new FakeApp();
   const ipcMain = new FakeIpcMain();
@@ -364,6 +516,16 @@ export function createFakeElectron() {
   const contextBridge = new FakeContextBridge();
   const defaultSession = new FakeSession();
   const windows: FakeBrowserWindow[] = [];
+  const trays: FakeTray[] = [];
+  const nativeTheme = new FakeNativeTheme();
+  const dialog = new FakeDialog();
+
+  class TrackedTray extends FakeTray {
+    constructor(image: string) {
+      super(image);
+      trays.push(this);
+    }
+  }
 
   class TrackedBrowserWindow extends FakeBrowserWindow {
     constructor(options?: BrowserWindowConstructorOptions) {
@@ -380,6 +542,11 @@ export function createFakeElectron() {
     ipcRenderer,
     contextBridge,
     session: { defaultSession },
+    Tray: TrackedTray,
+    Menu: FakeMenu,
+    Notification: FakeNotification,
+    nativeTheme,
+    dialog,
   };
 
   return {
@@ -390,6 +557,10 @@ export function createFakeElectron() {
     contextBridge,
     defaultSession,
     windows,
+    trays,
+    nativeTheme,
+    notifications: FakeNotification.shown,
+    dialog,
     /** A further renderer (another page or frame) talking to the same ipcMain. */
     connectRenderer(contents: FakeWebContents, frame?: FakeFrame): FakeIpcRenderer {
       return new FakeIpcRenderer(ipcMain).attach(contents, frame);
@@ -401,6 +572,10 @@ export function createFakeElectron() {
       contextBridge.reset();
       defaultSession.reset();
       windows.length = 0;
+      trays.length = 0;
+      nativeTheme.reset();
+      FakeNotification.reset();
+      dialog.reset();
     },
   };
 }

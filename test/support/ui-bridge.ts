@@ -16,7 +16,11 @@ import { build } from 'esbuild';
 import type { Frame, Page } from 'playwright-core';
 import { createSenderPolicy } from '../../electron/main/app-paths';
 import { registerIpcHandlers, type MainIpc } from '../../electron/main/ipc-handlers';
+import type { NetworkInfo } from '../../electron/main/network/network-info';
+import { ProfileEditor } from '../../electron/main/profile-editor';
 import type { ProfileStore } from '../../electron/main/profile-store';
+import { MemorySecretStore } from '../../electron/main/secrets/secret-store';
+import { DEFAULT_SETTINGS, settingsPatchProblem } from '../../electron/shared/settings-schema';
 import type { SenderFrameLike } from '../../electron/shared/ipc-helpers';
 import type { AppSettings, TunnelState } from '../../electron/shared/ipc-schema';
 import { FakeIpcMain } from './fake-electron';
@@ -74,6 +78,8 @@ export interface BridgeOptions {
   readonly platform?: string;
   readonly connection?: TunnelState;
   readonly settings?: AppSettings;
+  /** What network detection reports (default: no network). */
+  readonly network?: NetworkInfo;
 }
 
 export interface UiBridge {
@@ -82,6 +88,12 @@ export interface UiBridge {
   readonly ipcMain: FakeIpcMain;
   /** Changes what getSnapshot reports from now on (events are sent with main.notify). */
   setConnection(state: TunnelState): void;
+  /** The keychain behind the profile editor (in memory). */
+  readonly secrets: MemorySecretStore;
+  /** Files the next import/export dialogs answer (cancelled when empty). */
+  readonly importAnswers: string[];
+  readonly exportAnswers: string[];
+  settings(): AppSettings;
   dispose(): void;
 }
 
@@ -107,14 +119,33 @@ export async function installUiBridge(page: Page, options: BridgeOptions): Promi
     isDestroyed: () => page.isClosed(),
   };
 
+  const secrets = new MemorySecretStore();
+  const importAnswers: string[] = [];
+  const exportAnswers: string[] = [];
+  let settings: AppSettings = options.settings ?? DEFAULT_SETTINGS;
+
   const main = registerIpcHandlers({
     ipcMain,
     getWebContents: () => webContents,
     isAllowedSender: createSenderPolicy(RENDERER_INDEX),
     profileStore: options.profileStore,
+    profileEditor: new ProfileEditor(options.profileStore, secrets),
+    dialogs: {
+      chooseProfileToImport: async () => importAnswers.shift(),
+      chooseExportPath: async () => exportAnswers.shift(),
+    },
+    settings: {
+      get: () => settings,
+      update: async (patch) => {
+        const problem = settingsPatchProblem(patch);
+        if (problem) throw new Error(problem);
+        settings = { ...settings, ...patch };
+        return settings;
+      },
+    },
+    detectNetwork: async () => options.network ?? { type: 'none' },
     appInfo: { version: options.version ?? '0.1.0', platform: options.platform ?? 'linux' },
     getConnection: () => connection,
-    getSettings: () => options.settings ?? { theme: 'system' },
   });
 
   await page.exposeBinding('__tsunagiIpcInvoke', (source, channel: string, args: unknown[]) =>
@@ -128,6 +159,10 @@ export async function installUiBridge(page: Page, options: BridgeOptions): Promi
     setConnection: (state) => {
       connection = state;
     },
+    secrets,
+    importAnswers,
+    exportAnswers,
+    settings: () => settings,
     dispose: () => main.dispose(),
   };
 }

@@ -37,7 +37,11 @@ export class SecretStoreError extends Error {
 
 /** Account names are the references written in profiles: short, printable, no surprises. */
 export function checkAccount(account: string): void {
-  if (account.trim() === '' || account.length > 256 || [...account].some((c) => c.charCodeAt(0) < 0x20)) {
+  if (
+    account.trim() === '' ||
+    account.length > 256 ||
+    [...account].some((c) => c.charCodeAt(0) < 0x20)
+  ) {
     throw new SecretStoreError(
       'keychain-failed',
       `"${account}" is not a usable keychain account name (1–256 printable characters)`,

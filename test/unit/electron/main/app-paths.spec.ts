@@ -15,6 +15,7 @@ describe('resolveAppPaths', () => {
     expect(paths).toEqual({
       rendererIndex: path.resolve('/opt/tsunagi/dist/renderer/index.html'),
       preload: path.resolve('/opt/tsunagi/dist/electron/preload.cjs'),
+      trayIcons: path.resolve('/opt/tsunagi/assets/tray'),
     });
   });
 });

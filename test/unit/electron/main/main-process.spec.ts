@@ -1,5 +1,5 @@
 // Drives the main process end to end through the fake `electron`: window, preload, IPC.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,7 +8,8 @@ const { fakeElectron } = await vi.hoisted(() => import('../../../support/fake-el
 vi.mock('electron', () => fakeElectron.module);
 
 import { resolveAppPaths } from '../../../../electron/main/app-paths.js';
-import { startMainProcess } from '../../../../electron/main/main-process.js';
+import { DEFAULT_SETTINGS, startMainProcess } from '../../../../electron/main/main-process.js';
+import { MemorySecretStore } from '../../../../electron/main/secrets/secret-store.js';
 import type { TsunagiApi } from '../../../../electron/shared/ipc-schema.js';
 
 const paths = resolveAppPaths('/opt/tsunagi/dist/electron');
@@ -34,7 +35,7 @@ async function loadPreloadInto(window: (typeof fakeElectron.windows)[number]): P
 }
 
 async function start() {
-  const main = await startMainProcess(paths);
+  const main = await startMainProcess(paths, { secretStore: new MemorySecretStore() });
   expect(main).toBeDefined();
   const window = fakeElectron.windows[0]!;
   await vi.waitFor(() => expect(window.loadedFile).toBe(paths.rendererIndex));
@@ -76,7 +77,7 @@ describe('startMainProcess', () => {
         platform: process.platform,
         connection: { state: 'disconnected' },
         profiles: [],
-        settings: { theme: 'system' },
+        settings: DEFAULT_SETTINGS,
       },
     });
     await expect(tsunagi.profiles.list()).resolves.toEqual({ ok: true, value: [] });
@@ -165,16 +166,43 @@ describe('startMainProcess', () => {
     expect(window.focused).toBe(true);
   });
 
-  it('quits when the window closes (no tray yet) and removes its IPC handlers', async () => {
+  it('stays in the tray when the window closes; Quit in the tray quits and removes its IPC handlers', async () => {
     const { main, window } = await start();
     window.close();
     expect(main.window()).toBeNull();
-    if (process.platform !== 'darwin') {
-      fakeElectron.app.emit('window-all-closed');
-      expect(fakeElectron.app.quitCalls).toBe(1);
-    } else {
-      fakeElectron.app.quit();
-    }
+    fakeElectron.app.emit('window-all-closed');
+    expect(fakeElectron.app.quitCalls).toBe(0);
+    const tray = fakeElectron.trays[0]!;
+    expect(tray.image).toBe(path.join(paths.trayIcons, 'tray-disconnected-light.png'));
+    // Connecting is disabled until the daemon is wired in, and says so.
+    expect(tray.menu!.labels()).toContain('Open Tsunagi');
+    tray.menu!.click('Open Tsunagi');
+    expect(fakeElectron.windows).toHaveLength(2);
+    tray.menu!.click('Quit');
+    expect(fakeElectron.app.quitCalls).toBe(1);
     expect(fakeElectron.ipcMain.handlers.size).toBe(0);
+    expect(tray.isDestroyed()).toBe(true);
+  });
+
+  it('persists settings from the window and from the tray, and tells the window', async () => {
+    const { main, window } = await start();
+    const tsunagi = await loadPreloadInto(window);
+    const seen: unknown[] = [];
+    tsunagi.settings.listenChanged((s) => seen.push(s.killSwitch));
+    const updated = await tsunagi.settings.update({ launchAtLogin: true, notifications: false });
+    expect(updated).toMatchObject({
+      ok: true,
+      value: { launchAtLogin: true, notifications: false },
+    });
+    expect(fakeElectron.app.loginItemSettings.at(-1)).toEqual({ openAtLogin: true });
+    fakeElectron.trays[0]!.menu!.click('Kill switch');
+    await vi.waitFor(() => expect(main.settings.get().killSwitch).toBe(true));
+    await vi.waitFor(() => expect(seen).toEqual([false, true]));
+    const file = JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8'));
+    expect(file).toMatchObject({ version: 1, killSwitch: true, launchAtLogin: true });
+    await expect(tsunagi.settings.update({ killSwitch: 'yes' } as never)).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'invalid-arguments' },
+    });
   });
 });

@@ -20,8 +20,19 @@ describe('preload', () => {
     expect(shape).toEqual({
       app: ['getSnapshot'],
       connection: ['listenChanged'],
-      profiles: ['list', 'listenChanged'],
-      settings: ['listenChanged'],
+      profiles: [
+        'delete',
+        'duplicate',
+        'export',
+        'get',
+        'import',
+        'list',
+        'listenChanged',
+        'save',
+        'validate',
+      ],
+      settings: ['listenChanged', 'update'],
+      network: ['current', 'trustCurrent'],
     });
     for (const members of Object.values(api)) {
       for (const member of Object.values(members)) expect(typeof member).toBe('function');

@@ -12,9 +12,45 @@ describe('ipcSchema', () => {
     expect(shape).toEqual({
       app: { getSnapshot: 'invoke' },
       connection: { changed: 'notify' },
-      profiles: { list: 'invoke', changed: 'notify' },
-      settings: { changed: 'notify' },
+      profiles: {
+        list: 'invoke',
+        get: 'invoke',
+        validate: 'invoke',
+        save: 'invoke',
+        delete: 'invoke',
+        duplicate: 'invoke',
+        import: 'invoke',
+        export: 'invoke',
+        changed: 'notify',
+      },
+      settings: { update: 'invoke', changed: 'notify' },
+      network: { current: 'invoke', trustCurrent: 'invoke' },
     });
+  });
+
+  it('checks the shape of profile and settings arguments', () => {
+    expect(ipcSchema.profiles.get.isArgs({ id: 'office' })).toBe(true);
+    expect(ipcSchema.profiles.get.isArgs({ id: '' })).toBe(false);
+    expect(ipcSchema.profiles.get.isArgs({ id: 'a', extra: 1 })).toBe(false);
+    expect(ipcSchema.profiles.save.isArgs({ profile: {}, secret: 'x' })).toBe(true);
+    expect(ipcSchema.profiles.save.isArgs({ profile: [], secret: 'x' })).toBe(false);
+    expect(ipcSchema.profiles.save.isArgs({ profile: {}, secret: 1 })).toBe(false);
+    expect(ipcSchema.profiles.save.isArgs({ profile: {}, password: 'x' })).toBe(false);
+    expect(ipcSchema.settings.update.isArgs({ killSwitch: true })).toBe(true);
+    expect(ipcSchema.settings.update.isArgs({ killSwitch: 'on' })).toBe(false);
+    expect(ipcSchema.settings.update.isArgs({ unknown: true })).toBe(false);
+    expect(
+      ipcSchema.settings.update.isArgs({
+        trustedNetworks: {
+          enabled: true,
+          wifi: [{ ssid: 'Home', bssids: ['00:11:22:33:44:55'] }],
+          wired: [{}],
+          onTrusted: 'disconnect',
+          onUntrusted: 'connect',
+          alwaysConnectOnOpenWifi: true,
+        },
+      }),
+    ).toBe(false);
   });
 
   it('accepts no arguments for argument-less calls', () => {

@@ -20,7 +20,8 @@ const rules: TrustRules = {
   killSwitch: false,
 };
 
-const wifi = (over: Partial<Extract<NetworkInfo, { type: 'wifi' }>> = {}): NetworkInfo => ({
+type Connected = Exclude<NetworkInfo, { type: 'none' }>;
+const wifi = (over: Partial<Connected> = {}): NetworkInfo => ({
   type: 'wifi',
   interface: 'wlan0',
   ssid: 'Home WPA2',
@@ -28,7 +29,7 @@ const wifi = (over: Partial<Extract<NetworkInfo, { type: 'wifi' }>> = {}): Netwo
   open: false,
   ...over,
 });
-const wired = (over: Partial<Extract<NetworkInfo, { type: 'ethernet' }>> = {}): NetworkInfo => ({
+const wired = (over: Partial<Connected> = {}): NetworkInfo => ({
   type: 'ethernet',
   interface: 'eth0',
   ...over,
