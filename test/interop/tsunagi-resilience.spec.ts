@@ -230,3 +230,66 @@ describe.skipIf(!canRun)(
     });
   },
 );
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: behind a NAT with a short UDP timeout (keepalives)',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed({ nat: true, natUdpTimeoutSec: 30 });
+      // no DPD from the gateway: only our NAT keepalives (every 20 s) may keep the mapping alive
+      gateway = await startGateway(bed, {
+        pki: await createPki(bed.tempDir('pki')),
+        defaults: { dpdDelaySec: 0 },
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    it('NAT detected, everything on 4500; after 70 s idle the gateway can still reach us (mapping kept)', async () => {
+      const path = join(bed.tempDir('profile'), 'nat.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          name: 'NAT',
+          server: ADDR.gateway.outer,
+          remoteId: GATEWAY_ID,
+          localId: PSK_CLIENT_ID,
+          auth: { method: 'psk', secret: PSK },
+          routes: ['10.99.0.0/24'],
+          dpdDelay: 0,
+        }),
+      );
+      const client = spawnTsunagi(bed, path);
+      try {
+        const up = await client.state(['connected'], 30_000);
+        const nat = client.lines.find(
+          (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'nat-detected',
+        );
+        expect(nat?.event).toMatchObject({ local: true });
+        const sa = (await gateway.listSas())[0]!;
+        expect(sa.remoteHost).toBe(ADDR.router.gateway); // we are seen from behind the masquerade
+        expect(sa.remotePort).not.toBe(500);
+
+        await new Promise((r) => setTimeout(r, 70_000));
+        // from the protected host to our virtual IP: only works if the NAT still maps the gateway's
+        // ESP-in-UDP back to us
+        const ping = await bed.ping({
+          from: bed.ns.host,
+          target: String(up.virtualIp),
+          count: 3,
+          intervalSec: 0.3,
+        });
+        expect(ping.received, ping.output).toBe(3);
+      } finally {
+        expect(await client.stop()).toBe(0);
+      }
+    }, 150_000);
+  },
+);
