@@ -18,6 +18,7 @@ import { createKeyExchange, type KeyExchange } from '../../native-helper/ike/cry
 import {
   deriveChildSaKeys,
   deriveIkeSaKeys,
+  rekeyedSkeyseed,
   skeyseed,
   type ChildSaKeys as KeymatChildKeys,
   type IkeSaKeys,
@@ -123,6 +124,10 @@ export interface ResponderChildSa {
 interface IkeSa {
   spiI: Uint8Array;
   spiR: Uint8Array;
+  /** After an IKE rekey the gateway started, it is the new SA's initiator (RFC 7296 §2.18). */
+  gatewayIsInitiator: boolean;
+  /** Our request counter on this SA while it is not the current one. */
+  savedNextRequestId?: number;
   prf: number;
   keys: IkeSaKeys;
   out: SkCipher;
@@ -157,6 +162,10 @@ export class ScriptedResponder {
   /** Our own requests' message IDs (the initiator's are independent, §2.2). */
   nextRequestId = 0;
   private pendingRekey: PendingRekey | undefined;
+  private pendingIkeRekey:
+    { messageId: number; ke: KeyExchange; spiI: Uint8Array; nonceI: Uint8Array } | undefined;
+  /** The IKE SA replaced by the last rekey, until deleteOldIke(). */
+  oldIke: IkeSa | undefined;
 
   constructor(readonly config: ResponderConfig) {
     this.spiR = config.random.bytes(8);
@@ -268,6 +277,7 @@ export class ScriptedResponder {
     this.ike = {
       spiI: req.spiI,
       spiR: this.spiR,
+      gatewayIsInitiator: false,
       prf: alg.prf!,
       keys,
       // The responder protects with SK_er/SK_ar and opens with SK_ei/SK_ai (RFC 7296 §2.14).
@@ -314,14 +324,14 @@ export class ScriptedResponder {
   /** Encodes a message from the gateway: no I flag, protected with SK_er. */
   protect(
     m: { exchangeType: number; response: boolean; messageId: number; payloads: Payload[] },
-    opts: { fragmentSize?: number; initiatorFlag?: boolean } = {},
+    opts: { fragmentSize?: number; initiatorFlag?: boolean; on?: IkeSa } = {},
   ): Uint8Array[] {
-    const ike = this.sa();
+    const ike = opts.on ?? this.sa();
     const msg: IkeMessage = {
       spiI: ike.spiI,
       spiR: ike.spiR,
       exchangeType: m.exchangeType,
-      initiator: opts.initiatorFlag ?? false,
+      initiator: opts.initiatorFlag ?? ike.gatewayIsInitiator,
       response: m.response,
       higherVersion: false,
       messageId: m.messageId,
@@ -603,6 +613,105 @@ export class ScriptedResponder {
     };
     this.childSas.push(child);
     return { response: this.respond(req, payloads), child, request: req };
+  }
+
+  /** CREATE_CHILD_SA { SA(IKE, new SPIi), Ni, KEi }: the gateway rekeys the IKE SA (§1.3.2). */
+  rekeyIke(): Uint8Array {
+    const choice = this.ikeChoice!;
+    const group = choice.transforms.find((t) => t.transformType === T_KE)!.transformId;
+    const ke = createKeyExchange(group, { random: this.config.random });
+    const spiI = this.config.random.bytes(8);
+    const nonceI = this.config.random.bytes(NONCE_BYTES);
+    this.pendingIkeRekey = { messageId: this.nextRequestId, ke, spiI, nonceI };
+    return this.request(ExchangeType.CREATE_CHILD_SA, [
+      {
+        type: PayloadType.SA,
+        proposals: [{ ...choice, number: 1, protocolId: ProtocolId.IKE, spi: spiI }],
+      },
+      { type: PayloadType.NONCE, nonce: nonceI },
+      { type: PayloadType.KE, group, data: ke.publicValue },
+    ]);
+  }
+
+  /**
+   * Reads the answer to rekeyIke and switches to the new IKE SA: SKEYSEED = prf(SK_d(old),
+   * g^ir | Ni | Nr), the gateway as its initiator (SK_ei/SK_ai to send, the I flag set).
+   */
+  completeIkeRekey(responseBytes: Uint8Array): void {
+    const old = this.sa();
+    const p = this.pendingIkeRekey;
+    if (!p) throw new Error('responder: no IKE rekey pending');
+    const res = this.open(responseBytes);
+    if (!res.response || res.messageId !== p.messageId)
+      throw new Error('responder: not the IKE rekey response');
+    const [sa] = payloadsOf(res.payloads, PayloadType.SA);
+    const [nr] = payloadsOf(res.payloads, PayloadType.NONCE);
+    const [ker] = payloadsOf(res.payloads, PayloadType.KE);
+    if (!sa?.proposals[0] || !nr || !ker)
+      throw new Error('responder: IKE rekey answer without SA, Nr or KEr');
+    const shared = p.ke.computeSharedSecret(ker.data);
+    if (!shared.ok) throw new Error(`responder: ${shared.message}`);
+    const alg = algorithmsOf(sa.proposals[0]);
+    const seed = rekeyedSkeyseed(old.prf, old.keys.skD, shared.sharedSecret, p.nonceI, nr.nonce);
+    const spiR = sa.proposals[0].spi;
+    const keys = deriveIkeSaKeys(
+      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, prf: alg.prf!, integ: alg.integ },
+      seed,
+      { nonceI: p.nonceI, nonceR: nr.nonce, spiI: p.spiI, spiR },
+    );
+    const inCipher = createSkCipher(
+      alg.encr,
+      alg.encrKeyBits,
+      alg.integ,
+      keys.skEr,
+      keys.skAr,
+      this.config.random,
+    );
+    old.savedNextRequestId = this.nextRequestId;
+    this.oldIke = old;
+    this.ike = {
+      spiI: p.spiI,
+      spiR,
+      gatewayIsInitiator: true,
+      prf: alg.prf!,
+      keys,
+      out: createSkCipher(
+        alg.encr,
+        alg.encrKeyBits,
+        alg.integ,
+        keys.skEi,
+        keys.skAi,
+        this.config.random,
+      ),
+      in: inCipher,
+      reassembler: new FragmentReassembler(inCipher),
+    };
+    this.nextRequestId = 0;
+    this.pendingIkeRekey = undefined;
+  }
+
+  /** INFORMATIONAL { D(IKE) } on the SA replaced by the last rekey. */
+  deleteOldIke(): Uint8Array {
+    const old = this.oldIke;
+    if (!old) throw new Error('responder: no old IKE SA');
+    const id = old.savedNextRequestId ?? 0;
+    old.savedNextRequestId = id + 1;
+    return this.protect(
+      {
+        exchangeType: ExchangeType.INFORMATIONAL,
+        response: false,
+        messageId: id,
+        payloads: [{ type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] }],
+      },
+      { on: old },
+    )[0]!;
+  }
+
+  /** Decrypts a message on the SA replaced by the last rekey. */
+  openOld(bytes: Uint8Array): IkeMessage {
+    const r = decodeMessage(bytes, this.oldIke!.in);
+    if (!r.ok) throw new Error(`responder: cannot open on the old SA (${r.error.message})`);
+    return r.message;
   }
 
   private sa(): IkeSa {
