@@ -344,13 +344,16 @@ export class ScriptedResponder {
   }
 
   /** A response to one of the initiator's requests. */
-  respond(request: IkeMessage, payloads: Payload[] = []): Uint8Array {
-    return this.protect({
-      exchangeType: request.exchangeType,
-      response: true,
-      messageId: request.messageId,
-      payloads,
-    })[0]!;
+  respond(request: IkeMessage, payloads: Payload[] = [], onOldSa = false): Uint8Array {
+    return this.protect(
+      {
+        exchangeType: request.exchangeType,
+        response: true,
+        messageId: request.messageId,
+        payloads,
+      },
+      onOldSa ? { on: this.oldIke! } : {},
+    )[0]!;
   }
 
   /** One of the gateway's own requests, with the next message ID (or a chosen one). */
@@ -688,6 +691,72 @@ export class ScriptedResponder {
     };
     this.nextRequestId = 0;
     this.pendingIkeRekey = undefined;
+  }
+
+  /**
+   * Answers the initiator's CREATE_CHILD_SA { SA(IKE, SPIi'), Ni, KEi } with { SA(SPIr'), Nr,
+   * KEr } on the current SA, then makes the new SA current (the initiator stays its initiator).
+   */
+  answerIkeRekey(requestBytes: Uint8Array): Uint8Array {
+    const old = this.sa();
+    const req = this.open(requestBytes);
+    const [sa] = payloadsOf(req.payloads, PayloadType.SA);
+    const [ni] = payloadsOf(req.payloads, PayloadType.NONCE);
+    const [kei] = payloadsOf(req.payloads, PayloadType.KE);
+    if (req.exchangeType !== ExchangeType.CREATE_CHILD_SA || !sa?.proposals[0] || !ni || !kei)
+      throw new Error('responder: not an IKE rekey request');
+    const offered = sa.proposals.find((p) => p.protocolId === ProtocolId.IKE && p.spi.length === 8);
+    if (!offered) throw new Error('responder: no IKE proposal in the rekey');
+    const spiR = this.config.random.bytes(8);
+    const chosen = {
+      ...pickOnePerType(offered, (t) => t.transformType !== T_KE || t.transformId === kei.group),
+      spi: spiR,
+    };
+    const nonceR = this.config.random.bytes(NONCE_BYTES);
+    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const shared = ke.computeSharedSecret(kei.data);
+    if (!shared.ok) throw new Error(`responder: ${shared.message}`);
+    const response = this.respond(req, [
+      { type: PayloadType.SA, proposals: [chosen] },
+      { type: PayloadType.NONCE, nonce: nonceR },
+      { type: PayloadType.KE, group: ke.group, data: ke.publicValue },
+    ]);
+    const alg = algorithmsOf(chosen);
+    const seed = rekeyedSkeyseed(old.prf, old.keys.skD, shared.sharedSecret, ni.nonce, nonceR);
+    const keys = deriveIkeSaKeys(
+      { encr: alg.encr, encrKeyBits: alg.encrKeyBits, prf: alg.prf!, integ: alg.integ },
+      seed,
+      { nonceI: ni.nonce, nonceR, spiI: offered.spi, spiR },
+    );
+    const inCipher = createSkCipher(
+      alg.encr,
+      alg.encrKeyBits,
+      alg.integ,
+      keys.skEi,
+      keys.skAi,
+      this.config.random,
+    );
+    old.savedNextRequestId = this.nextRequestId;
+    this.oldIke = old;
+    this.ike = {
+      spiI: offered.spi,
+      spiR,
+      gatewayIsInitiator: false,
+      prf: alg.prf!,
+      keys,
+      out: createSkCipher(
+        alg.encr,
+        alg.encrKeyBits,
+        alg.integ,
+        keys.skEr,
+        keys.skAr,
+        this.config.random,
+      ),
+      in: inCipher,
+      reassembler: new FragmentReassembler(inCipher),
+    };
+    this.nextRequestId = 0;
+    return response;
   }
 
   /** INFORMATIONAL { D(IKE) } on the SA replaced by the last rekey. */

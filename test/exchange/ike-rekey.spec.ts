@@ -1,5 +1,5 @@
 /**
- * The gateway rekeys the IKE SA (RFC 7296 §1.3.2, §2.18): we answer, the new SA's keys come from
+* IKE SA rekeys both ways (RFC 7296 §1.3.2, §2.18). When the gateway rekeys, we answer, the new SA's keys come from
  * the old SK_d, and the gateway — which started the rekey — is the new SA's initiator, so we send
  * without the I flag (and with SK_er) from then on; the old SA ends with the gateway's DELETE.
  */
@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
 import { payloadsOf } from '../../native-helper/ike/message/payload.js';
-import { establish, of, onlySent, sends, timelineEvents } from './harness.js';
+import { armed, establish, of, onlySent, sends, timelineEvents } from './harness.js';
 
 describe('IKE SA rekey by the gateway', () => {
   it('switches to the new SA with the roles of the rekey', () => {
@@ -73,6 +73,47 @@ describe('IKE SA rekey by the gateway', () => {
     const end = x.deliver(x.gw.deleteIke());
     expect(end.find((o) => o.type === 'closed')).toMatchObject({
       reason: { kind: 'deleted-by-peer' },
+    });
+  });
+});
+
+describe('IKE SA rekey by us', () => {
+  it('rekeys on its lifetime, stays the initiator, and deletes the old SA on the old SA', () => {
+    const HOUR = 3_600_000;
+    const x = establish({ ikeLifetimeMs: 4 * HOUR });
+    const oldSpiI = x.gw.ike!.spiI;
+    const [at] = armed(x.log, 'rekey-ike');
+    expect(at).toBeGreaterThanOrEqual(x.now + 0.8 * 4 * HOUR);
+    expect(at).toBeLessThanOrEqual(x.now + 0.9 * 4 * HOUR);
+    // CREATE_CHILD_SA SK{ SA(IKE, SPIi'), Ni, KEi } -->
+    const out = x.fire('rekey-ike', at);
+    const reqBytes = onlySent(out);
+    expect(x.gw.open(reqBytes)).toMatchObject({ messageId: 2, initiator: true });
+    //             <-- CREATE_CHILD_SA SK{ SA(IKE, SPIr'), Nr, KEr }
+    // INFORMATIONAL SK{ D(IKE) } -->   (on the old SA)
+    const done = x.deliver(x.gw.answerIkeRekey(reqBytes));
+    expect(timelineEvents(done)).toContainEqual({ kind: 'ike-rekeyed', initiator: 'us' });
+    const delBytes = onlySent(done);
+    expect(delBytes.subarray(0, 8)).toEqual(oldSpiI);
+    const del = x.gw.openOld(delBytes);
+    expect(del).toMatchObject({ messageId: 3, initiator: true });
+    expect(del.payloads).toEqual([{ type: PayloadType.DELETE, protocolId: 1, spis: [] }]);
+    //             <-- INFORMATIONAL SK{}   (old SA)
+    const gone = x.deliver(x.gw.respond(del, [], true));
+    expect(gone.find((o) => o.type === 'closed')).toBeUndefined();
+    expect(of(gone, 'remove-child-sa')).toHaveLength(0);
+    expect(armed(done, 'rekey-ike')).toHaveLength(1);
+
+    // The new SA: we are still its initiator (I flag, SK_ei); message IDs restart at 0.
+    const dpd = x.fire('dpd', x.now + 60_000);
+    const ping = x.gw.open(onlySent(dpd));
+    expect(ping).toMatchObject({ initiator: true, messageId: 0, response: false });
+    expect(onlySent(dpd).subarray(0, 8)).not.toEqual(oldSpiI);
+    x.deliver(x.gw.respond(ping));
+    //             <-- INFORMATIONAL SK{}   (the gateway's first request on the new SA)
+    expect(x.gw.open(onlySent(x.deliver(x.gw.liveness())))).toMatchObject({
+      response: true,
+      messageId: 0,
     });
   });
 });
