@@ -1,7 +1,7 @@
 /**
-* IKE SA rekeys both ways (RFC 7296 §1.3.2, §2.18). When the gateway rekeys, we answer, the new SA's keys come from
- * the old SK_d, and the gateway — which started the rekey — is the new SA's initiator, so we send
- * without the I flag (and with SK_er) from then on; the old SA ends with the gateway's DELETE.
+ * IKE SA rekeys both ways (RFC 7296 §1.3.2, §2.18). The new SA's keys come from the old SK_d, and
+ * whoever started the rekey is the new SA's initiator: after the gateway's rekey we send without
+ * the I flag (with SK_er); after ours we keep it. The old SA ends with a DELETE on the old SA.
  */
 import { describe, expect, it } from 'vitest';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
