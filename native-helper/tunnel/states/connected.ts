@@ -7,6 +7,7 @@ import {
   blocks,
   type ConnectTarget,
   type MachineEvent,
+  type StateContext,
   type StateNode,
   type TunnelUp,
   assertNever,
@@ -46,13 +47,14 @@ export class ConnectedState implements StateNode {
     };
   }
   enter(): void {}
-  handle(event: MachineEvent): StateNode | undefined {
+  handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {
     switch (event.type) {
       case 'tunnel-closed':
         return new ReconnectingState(
           this.target,
           1,
           event.end.kind === 'error' ? event.end.message : `closed: ${event.end.reason}`,
+          ctx.now(),
         );
       case 'disconnect':
         return new DisconnectingState(this.target);

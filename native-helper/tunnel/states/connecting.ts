@@ -16,8 +16,10 @@ import {
 
 export class ConnectingState implements StateNode {
   readonly name = 'connecting';
-  private since = 0;
-  constructor(readonly target: ConnectTarget) {}
+  constructor(
+    readonly target: ConnectTarget,
+    readonly since: number,
+  ) {}
   policy(settings: Settings): FirewallPolicy {
     return blockedPolicy(settings, this.target);
   }
@@ -32,7 +34,6 @@ export class ConnectingState implements StateNode {
     };
   }
   enter(ctx: StateContext): void {
-    this.since = ctx.now();
     ctx.startTunnel(this.target);
   }
   handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {

@@ -1,7 +1,7 @@
 /** No tunnel. Blocks only under lockdown (which survives helper restarts). */
 import type { Settings, TunnelState } from '../../ipc/protocol.js';
 import { ConnectingState } from './connecting.js';
-import { assertNever, type MachineEvent, type StateNode } from './types.js';
+import { assertNever, type MachineEvent, type StateContext, type StateNode } from './types.js';
 import type { FirewallPolicy } from '../../firewall/policy.js';
 
 export class DisconnectedState implements StateNode {
@@ -16,10 +16,10 @@ export class DisconnectedState implements StateNode {
     return { state: 'disconnected', reason: this.reason, blocking: settings.lockdown };
   }
   enter(): void {}
-  handle(event: MachineEvent): StateNode | undefined {
+  handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {
     switch (event.type) {
       case 'connect':
-        return new ConnectingState(event.target);
+        return new ConnectingState(event.target, ctx.now());
       case 'disconnect':
       case 'tunnel-up':
       case 'tunnel-closed':

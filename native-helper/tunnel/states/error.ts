@@ -8,6 +8,7 @@ import {
   blocks,
   type ConnectTarget,
   type MachineEvent,
+  type StateContext,
   type StateNode,
   assertNever,
 } from './types.js';
@@ -33,10 +34,10 @@ export class ErrorState implements StateNode {
     };
   }
   enter(): void {}
-  handle(event: MachineEvent): StateNode | undefined {
+  handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {
     switch (event.type) {
       case 'connect':
-        return new ConnectingState(event.target);
+        return new ConnectingState(event.target, ctx.now());
       case 'disconnect':
         return new DisconnectedState('user');
       case 'tunnel-up':

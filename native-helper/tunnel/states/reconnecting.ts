@@ -21,11 +21,11 @@ export const reconnectDelayMs = (attempt: number): number =>
 
 export class ReconnectingState implements StateNode {
   readonly name = 'reconnecting';
-  private since = 0;
   constructor(
     readonly target: ConnectTarget,
     readonly attempt: number,
     readonly reason: string,
+    readonly since: number,
   ) {}
   policy(settings: Settings): FirewallPolicy {
     return blockedPolicy(settings, this.target);
@@ -43,7 +43,6 @@ export class ReconnectingState implements StateNode {
     };
   }
   enter(ctx: StateContext): void {
-    this.since = ctx.now();
     ctx.scheduleRetry(reconnectDelayMs(this.attempt));
   }
   handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {
@@ -62,7 +61,7 @@ export class ReconnectingState implements StateNode {
             'Check that the gateway is reachable, then connect again.',
             this.target,
           );
-        return new ReconnectingState(this.target, this.attempt + 1, why);
+        return new ReconnectingState(this.target, this.attempt + 1, why, ctx.now());
       }
       case 'disconnect':
         return new DisconnectingState(this.target);
