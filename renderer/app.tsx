@@ -16,6 +16,7 @@ import {
 import { syncStoreWithMain, type StoreSync } from './store/sync';
 import { ConnectionView } from './views/connection-view';
 import { ProfilesView } from './views/profiles-view';
+import { SettingsView } from './views/settings-view';
 import { LoadingView, StartupErrorView } from './views/startup-views';
 
 export function App({ api, store }: { api: TsunagiApi; store: AppStore }) {
@@ -30,12 +31,12 @@ export function App({ api, store }: { api: TsunagiApi; store: AppStore }) {
   return (
     <StoreContext.Provider value={store}>
       <ThemeFromSettings />
-      <Screen onRetry={() => void sync.current?.reload()} />
+      <Screen api={api} onRetry={() => void sync.current?.reload()} />
     </StoreContext.Provider>
   );
 }
 
-function Screen({ onRetry }: { onRetry: () => void }) {
+function Screen({ api, onRetry }: { api: TsunagiApi; onRetry: () => void }) {
   const boot = useBoot();
   switch (boot.status) {
     case 'loading':
@@ -43,17 +44,18 @@ function Screen({ onRetry }: { onRetry: () => void }) {
     case 'failed':
       return <StartupErrorView error={boot.error} onRetry={onRetry} />;
     case 'ready':
-      return <Shell />;
+      return <Shell api={api} />;
   }
 }
 
-function Shell() {
+function Shell({ api }: { api: TsunagiApi }) {
   const state = useTunnelState();
   const profiles = useProfiles();
   const view = useView();
   const setView = useSetView();
   const appInfo = useAppInfo();
-  if (!state || !appInfo) return null;
+  const settings = useSettings();
+  if (!state || !appInfo || !settings) return null;
   return (
     <div className="shell">
       <AppHeader state={state} />
@@ -65,8 +67,10 @@ function Shell() {
             profiles={profiles}
             onShowProfiles={() => setView('profiles')}
           />
+        ) : view === 'profiles' ? (
+          <ProfilesView profiles={profiles} api={api} />
         ) : (
-          <ProfilesView profiles={profiles} />
+          <SettingsView api={api} settings={settings} profiles={profiles} />
         )}
       </main>
     </div>

@@ -10,7 +10,7 @@ import type {
 } from '../../electron/shared/ipc-schema';
 import type { IpcError } from '../../electron/shared/ipc-helpers';
 
-export type ViewId = 'connection' | 'profiles';
+export type ViewId = 'connection' | 'profiles' | 'settings';
 
 export type BootStatus =
   | { readonly status: 'loading' }

@@ -26,15 +26,18 @@ describe('app shell', () => {
     const pill = screen.getByRole('status');
     expect(pill.textContent).toBe('Connection: Disconnected');
     expect(pill.dataset['tone']).toBe('neutral');
-    const importButton = screen.getByRole('button', { name: 'Import a profile' });
-    expect((importButton as HTMLButtonElement).disabled).toBe(true);
-    expect(importButton.getAttribute('aria-describedby')).toBe('import-unavailable');
+    expect(
+      (screen.getByRole('button', { name: 'Import a profile' }) as HTMLButtonElement).disabled,
+    ).toBe(false);
+    expect(
+      (screen.getByRole('button', { name: 'New profile' }) as HTMLButtonElement).disabled,
+    ).toBe(false);
     const nav = screen.getByRole('navigation', { name: 'Sections' });
     expect(
       within(nav)
         .getAllByRole('button')
         .map((b) => b.textContent),
-    ).toEqual(['Connection', 'Profiles']);
+    ).toEqual(['Connection', 'Profiles', 'Settings']);
     expect(within(nav).getByRole('button', { name: 'Profiles' }).getAttribute('aria-current')).toBe(
       'page',
     );

@@ -1,0 +1,370 @@
+import { useId, useState, type ReactNode } from 'react';
+import type {
+  ProfileDocument,
+  ProfileFieldIssue,
+  ProfileSummary,
+  TsunagiApi,
+} from '../../electron/shared/ipc-schema';
+import {
+  documentFromForm,
+  emptyProfileForm,
+  formFromDocument,
+  issuesByField,
+  secretLabel,
+  type FormField,
+  type ProfileForm,
+} from '../lib/profile-form';
+
+type Issues = ReturnType<typeof issuesByField>;
+
+export function ProfileEditor({
+  api,
+  id,
+  original,
+  onDone,
+}: {
+  api: TsunagiApi;
+  /** undefined for a new profile. */
+  id?: string;
+  original?: ProfileDocument;
+  onDone: (saved?: ProfileSummary) => void;
+}) {
+  const [form, setForm] = useState<ProfileForm>(() =>
+    original ? formFromDocument(original) : emptyProfileForm(),
+  );
+  const [issues, setIssues] = useState<Issues>({});
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [failure, setFailure] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+
+  const draft = (f: ProfileForm) => ({
+    ...(id !== undefined ? { id } : {}),
+    profile: documentFromForm(f, original),
+    ...(f.secret !== '' ? { secret: f.secret } : {}),
+  });
+  const show = (all: readonly ProfileFieldIssue[], only?: ReadonlySet<string>) => {
+    const grouped = issuesByField(all);
+    if (only) {
+      for (const key of Object.keys(grouped)) {
+        if (!only.has(key)) delete grouped[key as keyof Issues];
+      }
+    }
+    setIssues(grouped);
+  };
+  const validate = async (field: string) => {
+    const nowTouched = new Set(touched).add(field);
+    setTouched(nowTouched);
+    const answer = await api.profiles.validate(draft(form));
+    if (answer.ok) show(answer.value, nowTouched);
+  };
+  const set = <K extends keyof ProfileForm>(key: K, value: ProfileForm[K]) =>
+    setForm((f) => ({ ...f, [key]: value }));
+
+  const save = async () => {
+    setSaving(true);
+    setFailure(null);
+    const answer = await api.profiles.save(draft(form));
+    setSaving(false);
+    if (!answer.ok) return setFailure(answer.error.message);
+    if (!answer.value.saved) {
+      show(answer.value.issues);
+      return;
+    }
+    onDone(answer.value.profile);
+  };
+
+  const text = (field: FormField, label: string, extra: Partial<TextFieldProps> = {}) => (
+    <TextField
+      label={label}
+      value={form[field] as string}
+      error={issues[field]}
+      onChange={(v) => set(field, v)}
+      onBlur={() => void validate(field)}
+      {...extra}
+    />
+  );
+
+  return (
+    <section className="view" aria-labelledby="editor-title">
+      <header className="view__header">
+        <h2 id="editor-title" className="view__title">
+          {id === undefined ? 'New profile' : `Edit ${original?.name ?? id}`}
+        </h2>
+        <p className="view__subtitle">
+          Secrets go to your keychain; the profile file only names them.
+        </p>
+      </header>
+      <form
+        className="editor"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          void save();
+        }}
+      >
+        <Section title="Gateway">
+          {text('name', 'Name', { placeholder: 'Office' })}
+          <div className="editor__row">
+            {text('server', 'Server', { placeholder: 'vpn.example.com', grow: true })}
+            {text('port', 'Port', { placeholder: '500', inputMode: 'numeric', narrow: true })}
+          </div>
+        </Section>
+
+        <Section title="Identities">
+          {text('remoteId', 'Gateway identity', {
+            placeholder: 'Defaults to the server name',
+          })}
+          {text('localId', 'Your identity', { placeholder: 'Defaults to your address' })}
+        </Section>
+
+        <Section title="Sign-in">
+          <SelectField
+            label="Method"
+            value={form.method}
+            error={issues.method}
+            options={[
+              ['eap-mschapv2', 'User name and password (EAP-MSCHAPv2)'],
+              ['psk', 'Pre-shared key'],
+              ['cert', 'Certificate'],
+            ]}
+            onChange={(v) => set('method', v as ProfileForm['method'])}
+          />
+          {form.method === 'eap-mschapv2' && text('username', 'User name')}
+          {form.method === 'cert' && (
+            <>
+              {text('certificate', 'Certificate file', { placeholder: '/path/to/you.pem' })}
+              {text('privateKey', 'Private key file', { placeholder: '/path/to/you.key' })}
+            </>
+          )}
+          {text('secret', secretLabel(form.method), {
+            type: 'password',
+            autoComplete: 'new-password',
+            placeholder:
+              form.hasStoredSecret && original?.auth.method === form.method
+                ? 'Saved in your keychain (type to replace)'
+                : '',
+          })}
+        </Section>
+
+        <Section title="Trust">
+          {text('ca', 'CA certificates', {
+            multiline: true,
+            placeholder: 'One file per line; empty uses the system store',
+          })}
+        </Section>
+
+        <Section title="Proposals">
+          {text('ike', 'IKE proposals', {
+            placeholder: 'aes256gcm16-prfsha256-x25519 (empty: defaults)',
+            mono: true,
+          })}
+          {text('esp', 'ESP proposals', {
+            placeholder: 'aes256gcm16,chacha20poly1305 (empty: defaults)',
+            mono: true,
+          })}
+        </Section>
+
+        <Section title="Traffic">
+          <fieldset className="field">
+            <legend className="field__label">Send through the VPN</legend>
+            <label className="choice">
+              <input
+                type="radio"
+                name="routes"
+                checked={form.routesMode === 'all'}
+                onChange={() => set('routesMode', 'all')}
+              />
+              All traffic
+            </label>
+            <label className="choice">
+              <input
+                type="radio"
+                name="routes"
+                checked={form.routesMode === 'split'}
+                onChange={() => set('routesMode', 'split')}
+              />
+              Only these networks
+            </label>
+          </fieldset>
+          {form.routesMode === 'split' &&
+            text('routes', 'Networks', {
+              multiline: true,
+              placeholder: '10.0.0.0/8\nfd00::/8',
+              mono: true,
+            })}
+          <Check
+            label="Use the gateway's DNS servers"
+            checked={form.dns}
+            onChange={(v) => set('dns', v)}
+          />
+        </Section>
+
+        <Section title="Connection">
+          <Check
+            label="MOBIKE (keep the tunnel when your address changes)"
+            checked={form.mobike}
+            onChange={(v) => set('mobike', v)}
+          />
+          <Check
+            label="IKE fragmentation"
+            checked={form.fragmentation}
+            onChange={(v) => set('fragmentation', v)}
+          />
+          {text('dpdDelay', 'Dead peer detection (seconds, 0 = off)', {
+            inputMode: 'numeric',
+            narrow: true,
+          })}
+        </Section>
+
+        {issues[''] && (
+          <p className="editor__failure" role="alert">
+            {issues['']}
+          </p>
+        )}
+        {failure && (
+          <p className="editor__failure" role="alert">
+            {failure}
+          </p>
+        )}
+        <div className="editor__actions">
+          <button type="button" className="button button--quiet" onClick={() => onDone()}>
+            Cancel
+          </button>
+          <button type="submit" className="button" disabled={saving}>
+            {saving ? 'Saving…' : 'Save profile'}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <fieldset className="editor__section">
+      <legend className="editor__section-title">{title}</legend>
+      {children}
+    </fieldset>
+  );
+}
+
+interface TextFieldProps {
+  label: string;
+  value: string;
+  error: string | undefined;
+  onChange: (value: string) => void;
+  onBlur: () => void;
+  placeholder?: string;
+  type?: 'text' | 'password';
+  autoComplete?: string;
+  inputMode?: 'numeric' | 'text';
+  multiline?: boolean;
+  mono?: boolean;
+  grow?: boolean;
+  narrow?: boolean;
+}
+
+function TextField(props: TextFieldProps) {
+  const id = useId();
+  const errorId = `${id}-error`;
+  const common = {
+    id,
+    value: props.value,
+    placeholder: props.placeholder,
+    'aria-invalid': props.error ? true : undefined,
+    'aria-describedby': props.error ? errorId : undefined,
+    className: `field__input${props.mono ? ' field__input--mono' : ''}`,
+    onBlur: props.onBlur,
+  };
+  return (
+    <div
+      className={`field${props.grow ? ' field--grow' : ''}${props.narrow ? ' field--narrow' : ''}`}
+    >
+      <label className="field__label" htmlFor={id}>
+        {props.label}
+      </label>
+      {props.multiline ? (
+        <textarea {...common} rows={3} onChange={(e) => props.onChange(e.target.value)} />
+      ) : (
+        <input
+          {...common}
+          type={props.type ?? 'text'}
+          autoComplete={props.autoComplete ?? 'off'}
+          inputMode={props.inputMode}
+          spellCheck={false}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+      {props.error && (
+        <p id={errorId} className="field__error">
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function SelectField({
+  label,
+  value,
+  options,
+  error,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: readonly (readonly [string, string])[];
+  error?: string | undefined;
+  onChange: (value: string) => void;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        {label}
+      </label>
+      <select
+        id={id}
+        className="field__input"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      >
+        {options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+      {error && <p className="field__error">{error}</p>}
+    </div>
+  );
+}
+
+export function Check({
+  label,
+  checked,
+  onChange,
+  disabled,
+  note,
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (value: boolean) => void;
+  disabled?: boolean;
+  note?: string;
+}) {
+  return (
+    <label className="choice">
+      <input
+        type="checkbox"
+        checked={checked}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.checked)}
+      />
+      <span>
+        {label}
+        {note && <span className="choice__note">{note}</span>}
+      </span>
+    </label>
+  );
+}

@@ -1,0 +1,196 @@
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { App } from '../../renderer/app';
+import { createAppStore } from '../../renderer/store/app-store';
+import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
+
+afterEach(cleanup);
+
+const office = {
+  id: 'office',
+  name: 'Office',
+  server: 'vpn.example.com',
+  authMethod: 'psk' as const,
+};
+
+function renderWith(profiles = [office]) {
+  const fake = createFakeTsunagi({ ...EMPTY_SNAPSHOT, profiles });
+  const store = createAppStore();
+  render(<App api={fake.api} store={store} />);
+  return { fake, store };
+}
+
+const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+
+describe('profile editor', () => {
+  it('creates a profile: every section is there, the secret goes with the draft', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    expect(screen.getByRole('heading', { name: 'New profile' })).toBeTruthy();
+    for (const legend of [
+      'Gateway',
+      'Identities',
+      'Sign-in',
+      'Trust',
+      'Proposals',
+      'Traffic',
+      'Connection',
+    ]) {
+      expect(screen.getByRole('group', { name: legend })).toBeTruthy();
+    }
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(screen.getByLabelText('Method'), { target: { value: 'psk' } });
+    fireEvent.change(field('Pre-shared key'), { target: { value: 's3cret' } });
+    fireEvent.change(field('IKE proposals'), { target: { value: 'aes256gcm16-prfsha256-x25519' } });
+    fireEvent.click(screen.getByLabelText('Only these networks'));
+    fireEvent.change(field('Networks'), { target: { value: '10.0.0.0/8\n' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const save = fake.calls.find((c) => c.name === 'profiles.save');
+    expect(save?.args).toEqual({
+      profile: {
+        version: 1,
+        name: 'Lab',
+        server: '192.0.2.10',
+        auth: { method: 'psk' },
+        ca: [],
+        ike: 'aes256gcm16-prfsha256-x25519',
+        routes: ['10.0.0.0/8'],
+        dns: true,
+        mobike: true,
+        fragmentation: true,
+        dpdDelay: 30,
+      },
+      secret: 's3cret',
+    });
+    expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
+  });
+
+  it('shows main’s validation messages on the fields', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fake.programmed.save = {
+      saved: false,
+      issues: [
+        {
+          field: 'server',
+          message: 'must be a host name or an IP address, without a scheme or path',
+        },
+        { field: 'auth.password', message: 'enter the password' },
+      ],
+    };
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const server = field('Server');
+    expect(server.getAttribute('aria-invalid')).toBe('true');
+    const described = document.getElementById(server.getAttribute('aria-describedby')!);
+    expect(described?.textContent).toBe(
+      'must be a host name or an IP address, without a scheme or path',
+    );
+    expect(screen.getByText('enter the password')).toBeTruthy();
+    expect(screen.getByRole('heading', { name: 'New profile' })).toBeTruthy();
+  });
+
+  it('validates a field when it loses focus, showing only touched fields', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fake.programmed.validate = [
+      { field: 'ike', message: 'unknown IKE algorithm "blowfish"' },
+      { field: 'name', message: 'the name must not be empty' },
+    ];
+    fireEvent.change(field('IKE proposals'), { target: { value: 'aes256-blowfish' } });
+    await act(async () => fireEvent.blur(field('IKE proposals')));
+    expect(screen.getByText('unknown IKE algorithm "blowfish"')).toBeTruthy();
+    expect(screen.queryByText('the name must not be empty')).toBeNull();
+  });
+
+  it('edits an existing profile without resending its secret', async () => {
+    const { fake } = renderWith();
+    fake.details.set('office', {
+      id: 'office',
+      profile: {
+        version: 1,
+        name: 'Office',
+        server: 'vpn.example.com',
+        auth: { method: 'psk', secret: { keychain: 'profile/office/secret' } },
+      },
+    });
+    fireEvent.click(await screen.findByRole('button', { name: 'Profiles' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Edit Office' }));
+    expect(await screen.findByRole('heading', { name: 'Edit Office' })).toBeTruthy();
+    expect(field('Pre-shared key').placeholder).toBe('Saved in your keychain (type to replace)');
+    fireEvent.change(field('Server'), { target: { value: '203.0.113.5' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const save = fake.calls.find((c) => c.name === 'profiles.save');
+    expect(save?.args).toMatchObject({
+      id: 'office',
+      profile: {
+        server: '203.0.113.5',
+        auth: { method: 'psk', secret: { keychain: 'profile/office/secret' } },
+      },
+    });
+    expect(save?.args).not.toHaveProperty('secret');
+  });
+
+  it('duplicates, exports and deletes (after a confirmation) from the list', async () => {
+    const { fake } = renderWith();
+    fireEvent.click(await screen.findByRole('button', { name: 'Profiles' }));
+    const list = screen.getByRole('list', { name: 'Profiles' });
+    await act(async () =>
+      fireEvent.click(within(list).getByRole('button', { name: 'Duplicate Office' })),
+    );
+    await act(async () =>
+      fireEvent.click(within(list).getByRole('button', { name: 'Export Office' })),
+    );
+    expect(
+      await screen.findByText('Exported to /tmp/office.tsunagi.json (without secrets).'),
+    ).toBeTruthy();
+    fireEvent.click(within(list).getByRole('button', { name: 'Delete Office' }));
+    expect(fake.calls.some((c) => c.name === 'profiles.delete')).toBe(false);
+    await act(async () =>
+      fireEvent.click(within(list).getByRole('button', { name: 'Confirm deleting Office' })),
+    );
+    expect(fake.calls.map((c) => c.name)).toEqual([
+      'profiles.duplicate',
+      'profiles.export',
+      'profiles.delete',
+    ]);
+  });
+});
+
+describe('settings view', () => {
+  it('persists toggles through main and offers to trust the current network', async () => {
+    const { fake } = renderWith();
+    fake.programmed.network = {
+      detected: true,
+      type: 'wifi',
+      label: 'Wi-Fi “Home”',
+      trusted: false,
+      trustable: { kind: 'wifi', rule: { ssid: 'Home' } },
+    };
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    await act(async () =>
+      fireEvent.click(screen.getByLabelText('Kill switch: block traffic while the VPN is not up')),
+    );
+    expect(fake.calls).toContainEqual({ name: 'settings.update', args: { killSwitch: true } });
+    const trust = await screen.findByRole('button', { name: 'Trust this network' });
+    await act(async () => fireEvent.click(trust));
+    expect(fake.calls.some((c) => c.name === 'network.trustCurrent')).toBe(true);
+  });
+
+  it('disables "Trust this network" with the reason for open Wi-Fi', async () => {
+    const { fake } = renderWith();
+    fake.programmed.network = {
+      detected: true,
+      type: 'wifi',
+      label: 'Wi-Fi “Cafe”',
+      trusted: false,
+      untrustableReason: 'Open Wi-Fi is never trusted: anyone can use its name',
+    };
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const trust = (await screen.findByRole('button', {
+      name: 'Trust this network',
+    })) as HTMLButtonElement;
+    expect(trust.disabled).toBe(true);
+    expect(screen.getByText('Open Wi-Fi is never trusted: anyone can use its name')).toBeTruthy();
+  });
+});
