@@ -57,23 +57,21 @@ describe('TunnelStateMachine', () => {
     expect(fake.last.stopped).toBe(true);
   });
 
-  it('the firewall is in place before the tunnel starts', async () => {
-    const { firewall, fake, machine } = setup();
-    await machine.start();
-    let policiesWhenStarted = -1;
-    const original = fake.driver;
-    const m2 = new TunnelStateMachine({
+  it('the blocking policy is in place before the tunnel starts', async () => {
+    const firewall = new MemoryFirewall();
+    const fake = new FakeDriver();
+    let appliedWhenStarted: string | undefined;
+    const machine = new TunnelStateMachine({
       firewall,
       settings: ON,
       driver: (t, cb) => {
-        policiesWhenStarted = firewall.applied.length;
-        return original(t, cb);
+        appliedWhenStarted = firewall.last?.kind;
+        return fake.driver(t, cb);
       },
     });
-    await m2.start();
-    await m2.dispatch({ type: 'connect', target: target() });
-    expect(firewall.applied[policiesWhenStarted - 1]?.kind).toBe('blocked');
-    void machine;
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    expect(appliedWhenStarted).toBe('blocked');
   });
 
   it('kill switch off: nothing is blocked in any state', async () => {
