@@ -34,7 +34,9 @@ export type IkeError =
   | { code: 'redirect-loop'; detail: string }
   | { code: 'eap-failed'; detail: string }
   | { code: 'peer-deleted'; detail: string }
-  | { code: 'config-invalid'; field: string; detail: string };
+  | { code: 'config-invalid'; field: string; detail: string }
+  /** This computer could not set up the tunnel (TUN device, routes, DNS, sockets). */
+  | { code: 'local-setup-failed'; detail: string };
 
 export type IkeErrorCode = IkeError['code'];
 
@@ -83,6 +85,8 @@ export function ikeErrorMessage(e: IkeError): string {
       return `the gateway closed the connection (${e.detail})`;
     case 'config-invalid':
       return `the profile's ${e.field} is invalid: ${e.detail}`;
+    case 'local-setup-failed':
+      return `this computer could not set up the tunnel: ${e.detail}`;
   }
 }
 
@@ -124,6 +128,8 @@ export function ikeErrorFix(e: IkeError): string {
       return 'reconnect; if it keeps happening, ask the administrator why the gateway closes the session';
     case 'config-invalid':
       return `correct "${e.field}" in the profile`;
+    case 'local-setup-failed':
+      return 'run Tsunagi as root (or with CAP_NET_ADMIN); if it persists, report this message';
   }
 }
 

@@ -145,9 +145,7 @@ export class TunnelConnection {
         (e) => this.events.log(`UDP error: ${e.message}`),
       );
     } catch (e) {
-      return this.end(
-        errorState({ code: 'config-invalid', field: 'system', detail: (e as Error).message }),
-      );
+      return this.end(errorState({ code: 'local-setup-failed', detail: (e as Error).message }));
     }
     const wake = this.watchForWake();
     const monitor = watchNetwork(
@@ -250,7 +248,7 @@ export class TunnelConnection {
         established: (tc) => {
           this.bringUp(tc, config.server.address).catch((e: Error) => {
             this.events.log(`cannot bring the tunnel up: ${e.message}`);
-            this.failure = { code: 'config-invalid', field: 'system', detail: e.message };
+            this.failure = { code: 'local-setup-failed', detail: e.message };
             runner.close();
           });
         },

@@ -185,6 +185,8 @@ describe.skipIf(!canRun)('tsunagi connect ⇄ strongSwan 5.9.8 (namespaces)', ()
 
   it('full tunnel ("routes": "all"): a 10 MB TCP transfer crosses the tunnel, the gateway keeps its own route', async () => {
     const routesBefore = (await bed.exec(bed.ns.client, ['ip', 'route', 'show'])).stdout;
+    // IPv6 on in the client namespace, so there is something that could leak around the tunnel
+    await bed.exec(bed.ns.client, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0']);
     const client = connect(profile({ routes: 'all' }));
     try {
       const up = await client.state(['connected', 'error'], 30_000);
@@ -198,6 +200,11 @@ describe.skipIf(!canRun)('tsunagi connect ⇄ strongSwan 5.9.8 (namespaces)', ()
       const viaTunnel = (await bed.exec(bed.ns.client, ['ip', 'route', 'get', '10.99.0.10']))
         .stdout;
       expect(viaTunnel).toContain(String(up.tun));
+      // IPv6 cannot leak around the full tunnel: it goes into the TUN device, where no SA takes it
+      const v6 = await bed.exec(bed.ns.client, ['ip', '-6', 'route', 'get', '2001:db8::1'], {
+        check: false,
+      });
+      expect(v6.stdout).toContain(String(up.tun));
       const before = (await gateway.listSas())[0]!.childSas[0]!;
       const t = await checksumTransfer(bed, 10 * 1024 * 1024);
       expect(t.received).toEqual(t.sent);

@@ -9,6 +9,12 @@ import { bytesToIp, ipToBytes } from '../../ike/traffic-selectors.js';
 export interface RoutePlan {
   /** Prefixes routed into the TUN device (IPv4 CIDR text). */
   tunnel: string[];
+  /**
+   * IPv6 prefixes routed into the TUN device. With a full IPv4 tunnel and no IPv6 from the gateway
+   * this is ::/1 + 8000::/1, so IPv6 cannot leak around the tunnel: the data plane has no IPv6 SA
+   * and drops (and counts) what arrives. Link-local traffic keeps its more specific routes.
+   */
+  tunnel6: string[];
   /** Whether the gateway needs a host route via the original path (full tunnel or overlap). */
   pinServer: boolean;
 }
@@ -70,5 +76,14 @@ export function planRoutes(
       else tunnel.push(c);
     }
   }
-  return { tunnel, pinServer: tunnel.some((c) => inside(serverAddress, c)) };
+  const tunnel6: string[] = [];
+  for (const r of tsRemote.filter((t) => t.family === 6)) {
+    for (const c of rangeToCidrs(r.startAddress, r.endAddress)) {
+      if (c === '::/0') tunnel6.push('::/1', '8000::/1');
+      else tunnel6.push(c);
+    }
+  }
+  const full = tunnel.includes('0.0.0.0/1') && tunnel.includes('128.0.0.0/1');
+  if (full && tunnel6.length === 0) tunnel6.push('::/1', '8000::/1');
+  return { tunnel, tunnel6, pinServer: tunnel.some((c) => inside(serverAddress, c)) };
 }

@@ -3,6 +3,7 @@
  * the routes it added (routes that already existed are left alone and never removed).
  */
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { RoutePlan } from './route-plan.js';
 
@@ -36,7 +37,7 @@ export async function applyRoutes(
 ): Promise<AppliedRoutes> {
   const added: string[][] = [];
   const remove = async () => {
-    for (const r of added.reverse()) await ip(['route', 'del', ...r]).catch(() => undefined);
+    for (const r of added.reverse()) await ip(routeDel(r)).catch(() => undefined);
     added.length = 0;
   };
   try {
@@ -57,6 +58,19 @@ export async function applyRoutes(
       await ip(['route', 'add', ...route]);
       added.push(route);
     }
+    // With IPv6 off system-wide nothing can leak; otherwise the TUN device must accept IPv6 routes.
+    const ipv6 =
+      plan.tunnel6.length > 0 &&
+      (
+        await readFile('/proc/sys/net/ipv6/conf/all/disable_ipv6', 'utf8').catch(() => '1')
+      ).trim() === '0';
+    if (ipv6) await writeFile(`/proc/sys/net/ipv6/conf/${tunName}/disable_ipv6`, '0');
+    for (const prefix of ipv6 ? plan.tunnel6 : []) {
+      // `ip route add <v6 prefix>` picks the IPv6 table from the address family
+      const route = [prefix, 'dev', tunName];
+      await ip(['-6', 'route', 'add', ...route]);
+      added.push(['-6', ...route]);
+    }
   } catch (e) {
     await remove();
     throw new Error(`cannot set the tunnel routes: ${(e as Error).message}`, { cause: e });
@@ -66,5 +80,10 @@ export async function applyRoutes(
 
 /** Undo routes recorded in a crash journal (best effort: some may already be gone). */
 export async function removeRoutes(routes: readonly string[][]): Promise<void> {
-  for (const r of [...routes].reverse()) await ip(['route', 'del', ...r]).catch(() => undefined);
+  for (const r of [...routes].reverse()) await ip(routeDel(r)).catch(() => undefined);
+}
+
+/** `ip route del` for a recorded route (IPv6 ones are recorded with a leading "-6"). */
+function routeDel(r: readonly string[]): string[] {
+  return r[0] === '-6' ? ['-6', 'route', 'del', ...r.slice(1)] : ['route', 'del', ...r];
 }
