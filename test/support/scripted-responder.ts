@@ -486,7 +486,11 @@ export class ScriptedResponder {
    * CREATE_CHILD_SA { N(REKEY_SA, ESP, old SPI), SA, Ni, [KEi], TSi, TSr }: rekeys a Child SA.
    * With `pfsGroup` it offers that group and sends KEi.
    */
-  rekeyChild(old: ResponderChildSa, pfsGroup?: number): Uint8Array {
+  rekeyChild(
+    old: ResponderChildSa,
+    pfsGroup?: number,
+    ts: { tsi?: TrafficSelector[]; tsr?: TrafficSelector[] } = {},
+  ): Uint8Array {
     const base = this.childChoice!;
     const spiResponder = nonZeroSpi(this.config.random);
     const nonceI = this.config.random.bytes(NONCE_BYTES);
@@ -512,9 +516,11 @@ export class ScriptedResponder {
     payloads.push(
       {
         type: PayloadType.TSI,
-        selectors: [rangeToSelector(cidrToRange(this.config.protectedSubnet ?? '10.1.0.0/16'))],
+        selectors: ts.tsi ?? [
+          rangeToSelector(cidrToRange(this.config.protectedSubnet ?? '10.1.0.0/16')),
+        ],
       },
-      { type: PayloadType.TSR, selectors: [rangeToSelector(cidrToRange(`${vip}/32`))] },
+      { type: PayloadType.TSR, selectors: ts.tsr ?? [rangeToSelector(cidrToRange(`${vip}/32`))] },
     );
     return this.request(ExchangeType.CREATE_CHILD_SA, payloads);
   }
