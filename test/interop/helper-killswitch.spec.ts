@@ -291,6 +291,8 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     const journal = join(stateDir, 'connection.journal.json');
     expect(existsSync(journal)).toBe(true);
     const entry = JSON.parse(readFileSync(journal, 'utf8')) as { tun: string };
+    const resolvBefore = bed.readClientResolvConf();
+    expect(resolvBefore).toContain(`nameserver ${ADDR.dns}`);
     const exited = new Promise((res) => helper.on('exit', res));
     helper.kill('SIGKILL');
     await exited;
@@ -306,6 +308,7 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     expect(links).not.toContain(entry.tun);
     const routes = (await exec(bed.ns.client, ['ip', 'route'])).stdout;
     expect(routes).not.toContain('10.99.0.0/24');
+    expect(bed.readClientResolvConf()).not.toContain(`nameserver ${ADDR.dns}`);
     const c = await client();
     const st = await c.request({ method: 'status' });
     expect(st).toMatchObject({
