@@ -1,5 +1,5 @@
 // The app shell in a real Chromium, talking to the real main-process handlers (ui-bridge.ts).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -72,13 +72,13 @@ describe('app shell', () => {
     await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Tsunagi');
     await expect(page.getByRole('status').textContent()).resolves.toBe('Connection: Disconnected');
-    expect(await page.getByRole('button', { name: 'Import a profile' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Import a profile' }).isEnabled()).toBe(true);
     expect(
       await page
         .getByRole('navigation', { name: 'Sections' })
         .getByRole('button')
         .allTextContents(),
-    ).toEqual(['Connection', 'Profiles']);
+    ).toEqual(['Connection', 'Profiles', 'Settings']);
     expect(await page.getByRole('button', { name: 'Profiles' }).getAttribute('aria-current')).toBe(
       'page',
     );
@@ -135,6 +135,88 @@ describe('app shell', () => {
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
       await page.screenshot({ path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`) });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('creates a profile, lists it, edits it, and shows validation messages on the fields', async () => {
+    await page.getByRole('heading', { name: 'No profiles yet' }).waitFor();
+    await page.getByRole('button', { name: 'New profile' }).click();
+    await page.getByRole('heading', { name: 'New profile' }).waitFor();
+
+    // Save with a server that is a URL and no password: main's profile schema answers per field.
+    await page.getByLabel('Name', { exact: true }).fill('Office');
+    await page.getByLabel('Server', { exact: true }).fill('https://vpn.example.com/');
+    await page.getByLabel('User name', { exact: true }).fill('alice');
+    await page.getByLabel('IKE proposals', { exact: true }).fill('aes256gcm16-prfsha256-blowfish');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page
+      .getByText('must be a host name or an IP address, without a scheme or path')
+      .waitFor();
+    await page.getByText('enter the password').waitFor();
+    expect(await page.getByLabel('Server', { exact: true }).getAttribute('aria-invalid')).toBe(
+      'true',
+    );
+    expect(await page.getByText(/blowfish/).count()).toBeGreaterThan(0);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, `profile-editor-errors-${colorScheme}.png`),
+        fullPage: true,
+      });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.getByLabel('Server', { exact: true }).fill('vpn.example.com');
+    await page.getByLabel('IKE proposals', { exact: true }).fill('aes256gcm16-prfsha256-x25519');
+    await page.getByLabel('Password', { exact: true }).fill('correct horse');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Saved “Office”.').waitFor();
+    const list = page.getByRole('list', { name: 'Profiles' });
+    await list.getByText('Office', { exact: true }).waitFor();
+    // The secret went to the keychain, never to the profile file.
+    expect(bridge.secrets.entries.get('profile/office/password')).toBe('correct horse');
+    const fileText = await readFile(path.join(profileDir, 'profiles.json'), 'utf8');
+    expect(fileText).not.toContain('correct horse');
+
+    await page.getByRole('button', { name: 'Edit Office' }).click();
+    await page.getByRole('heading', { name: 'Edit Office' }).waitFor();
+    expect(await page.getByLabel('Server', { exact: true }).inputValue()).toBe('vpn.example.com');
+    await page.getByLabel('Server', { exact: true }).fill('203.0.113.7');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await list.getByText('203.0.113.7').waitFor();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({ path: path.join(SCREENSHOTS, `profiles-${colorScheme}.png`) });
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('button', { name: 'Edit Office' }).click();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, `profile-editor-${colorScheme}.png`),
+        fullPage: true,
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('settings persist through main (screenshots)', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page
+      .getByLabel('Kill switch: block traffic while the VPN is not up', { exact: true })
+      .check();
+    await expect.poll(() => bridge.settings().killSwitch).toBe(true);
+    await page.getByText('Not connected to a network').waitFor();
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, `settings-${colorScheme}.png`),
+        fullPage: true,
+      });
     }
     expect(problems).toEqual([]);
   });
