@@ -159,6 +159,7 @@ describe('app shell', () => {
     );
     expect(await page.getByText(/blowfish/).count()).toBeGreaterThan(0);
     await mkdir(SCREENSHOTS, { recursive: true });
+    await page.getByRole('heading', { name: 'New profile' }).scrollIntoViewIfNeeded();
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       await page.screenshot({
@@ -192,6 +193,7 @@ describe('app shell', () => {
     }
     await page.emulateMedia({ colorScheme: 'light' });
     await page.getByRole('button', { name: 'Edit Office' }).click();
+    await page.getByRole('group', { name: 'Sign-in' }).scrollIntoViewIfNeeded();
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       await page.screenshot({
