@@ -2,8 +2,9 @@
  * The nftables backend: renders a rule plan as one `nft -f` script for the helper's own table
  * (`inet tsunagi`: IPv4 and IPv6 in one table) and applies it in one transaction. The script
  * declares the table, deletes it and declares it again, so the old rules are replaced
- * atomically: there is no moment with no rules. The rules stay in the kernel when the helper
- * dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
+ * atomically: there is no moment with no rules. The TUN is matched by name (oifname): a policy
+ * loads before the device exists and a re-created device is matched again. The rules stay in
+ * the kernel when the helper dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
  */
 import { spawn } from 'node:child_process';
 import type { Firewall } from './firewall.js';
@@ -52,11 +53,11 @@ function matchOut(m: Match): string[] {
     case 'lan':
       return [`${m.family} daddr ${set(m.cidrs)}`];
     case 'interface':
-      return [`oif ${quote(m.name)}`];
+      return [`oifname ${quote(m.name)}`];
     case 'dns':
       return [
-        `oif ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} udp dport 53`,
-        `oif ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} tcp dport 53`,
+        `oifname ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} udp dport 53`,
+        `oifname ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} tcp dport 53`,
       ];
   }
 }
@@ -81,7 +82,7 @@ function matchIn(m: Match): string[] {
     case 'lan':
       return [`${m.family} saddr ${set(m.cidrs)}`];
     case 'interface':
-      return [`iif ${quote(m.name)}`];
+      return [`iifname ${quote(m.name)}`];
     case 'dns':
       return [];
   }

@@ -10,6 +10,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderNftables } from '../../native-helper/firewall/nftables.js';
+import { planFirewall, type FirewallPolicy } from '../../native-helper/firewall/policy.js';
 import { HelperClient } from '../../native-helper/ipc/client.js';
 import type { HelperEvent, TunnelState } from '../../native-helper/ipc/protocol.js';
 import { createPki, GATEWAY_ID, type LabPki } from './support/pki.js';
@@ -207,6 +209,31 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     if (helper && helper.exitCode === null) helper.kill('SIGTERM');
     await gateway?.stop().catch(() => undefined);
     await bed?.destroy();
+  });
+
+  it('the kernel accepts every policy the plan can produce (IPv4 and IPv6, LAN, DNS)', async () => {
+    const policies: FirewallPolicy[] = [
+      { kind: 'blocked', allowLan: false },
+      { kind: 'blocked', allowLan: true, gateway: { address: ADDR.gateway.outer } },
+      { kind: 'blocked', allowLan: false, gateway: { address: '2001:db8::10' } },
+      {
+        kind: 'connected',
+        gateway: { address: ADDR.gateway.outer },
+        tun: 'tsunagi0',
+        dns: [ADDR.dns, 'fd00::53'],
+        allowLan: true,
+      },
+      { kind: 'allow-all' },
+    ];
+    for (const p of policies) {
+      await bed.exec(bed.ns.client, ['nft', '-f', '-'], {
+        input: renderNftables(planFirewall(p)),
+        timeoutMs: 10_000,
+      });
+      const tables = await nftTable();
+      if (p.kind === 'allow-all') expect(tables).not.toContain('tsunagi');
+      else expect(tables).toContain('table inet tsunagi');
+    }
   });
 
   it('kill switch off: the probes leak (the capture can see a leak)', async () => {

@@ -27,7 +27,7 @@ describe('planFirewall', () => {
     expect(text).toContain('policy drop;');
     expect(text).toContain('ip daddr 198.51.100.10 udp dport { 500, 4500 } accept');
     expect(text).toContain('ip daddr 198.51.100.10 meta l4proto esp accept');
-    expect(text).not.toContain('oif "tsunagi');
+    expect(text).not.toContain('oifname "tsunagi');
     // atomic replacement: the old table is deleted in the same script
     expect(
       text.startsWith('table inet tsunagi {}\ndelete table inet tsunagi\ntable inet tsunagi {'),
@@ -60,10 +60,12 @@ describe('planFirewall', () => {
     const k = kinds(plan.output);
     expect(k.slice(-4)).toEqual(['accept:dns', 'accept:dns', 'drop:any-dns', 'accept:interface']);
     const text = renderNftables(plan);
-    expect(text).toContain('oif "tsunagi0" ip daddr 10.99.0.53 udp dport 53 accept');
-    expect(text).toContain('oif "tsunagi0" ip6 daddr fd00::53 tcp dport 53 accept');
-    expect(text.indexOf('udp dport 53 drop')).toBeLessThan(text.indexOf('oif "tsunagi0" accept'));
-    expect(text).toContain('iif "tsunagi0" accept');
+    expect(text).toContain('oifname "tsunagi0" ip daddr 10.99.0.53 udp dport 53 accept');
+    expect(text).toContain('oifname "tsunagi0" ip6 daddr fd00::53 tcp dport 53 accept');
+    expect(text.indexOf('udp dport 53 drop')).toBeLessThan(
+      text.indexOf('oifname "tsunagi0" accept'),
+    );
+    expect(text).toContain('iifname "tsunagi0" accept');
   });
 
   it('refuses to render hostile names and addresses', () => {
