@@ -91,7 +91,8 @@ interface InFlight {
   firstSentAt: number;
   /** Stage name for peer-unreachable diagnostics. */
   stage: string;
-  onResponse: (msg: IkeMessage, raw: Uint8Array, now: number) => void;
+  /** Returns false when it dropped the response: the request then stays outstanding. */
+  onResponse: (msg: IkeMessage, raw: Uint8Array, now: number) => boolean | void;
   /** The IKE SA it was sent on (none for IKE_SA_INIT). */
   sa: IkeSaState | undefined;
 }
@@ -102,6 +103,8 @@ interface ChildSaState {
 
 export class IkeSession {
   private phase: Phase = 'idle';
+  /** The `now` of the input being handled (for paths that end the SA without one). */
+  private clock = 0;
   private readonly out: IkeOutput[] = [];
   private inFlight: InFlight | undefined;
   private readonly queue: ((now: number) => void)[] = [];
@@ -156,6 +159,7 @@ export class IkeSession {
 
   /** Feeds one input; returns what the runtime must do, in order. */
   handle(input: IkeInput, now: number): IkeOutput[] {
+    this.clock = now;
     if (this.phase === 'closed') return [];
     switch (input.type) {
       case 'start':
@@ -189,7 +193,9 @@ export class IkeSession {
 
   private startIkeSaInit(now: number): void {
     this.phase = 'ike-sa-init';
-    this.ke = this.createKe(this.keGroup);
+    // RFC 7296 §2.6: after a COOKIE every other payload stays the same, so the KE is kept unless
+    // the group changed (INVALID_KE_PAYLOAD).
+    if (!this.ke || this.ke.group !== this.keGroup) this.ke = this.createKe(this.keGroup);
     if (!this.ke) return;
     const payloads: Payload[] = [];
     if (this.cookie) payloads.push(notify(NotifyStatusType.COOKIE, this.cookie));
@@ -207,7 +213,7 @@ export class IkeSession {
       // the responder sees a NAT and uses ESP-in-UDP, as strongSwan's `encap = yes` does.
       notify(
         NotifyStatusType.NAT_DETECTION_SOURCE_IP,
-        natdHash(this.spiI, ZERO_SPI, randomIpv4(this.config), this.local.port),
+        natdHash(this.spiI, ZERO_SPI, this.fakeSourceAddress(), this.local.port),
       ),
       notify(
         NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
@@ -245,6 +251,14 @@ export class IkeSession {
     });
   }
 
+  private fakeNatAddress: string | undefined;
+
+  /** One random address per session for the faked NAT_DETECTION_SOURCE_IP (forced encapsulation). */
+  private fakeSourceAddress(): string {
+    this.fakeNatAddress ??= randomIpv4(this.config);
+    return this.fakeNatAddress;
+  }
+
   private createKe(group: number): KeyExchange | undefined {
     try {
       return createKeyExchange(group, { random: this.config.random, modp: this.config.modp });
@@ -254,14 +268,14 @@ export class IkeSession {
     }
   }
 
-  private onIkeSaInitResponse(msg: IkeMessage, raw: Uint8Array, now: number): void {
+  private onIkeSaInitResponse(msg: IkeMessage, raw: Uint8Array, now: number): boolean | void {
     const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
     const cookie = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE);
     if (cookie) {
       if (cookie.data.length < 1 || cookie.data.length > 64)
         return this.dropped('COOKIE of invalid length');
       if (this.cookie && constantTimeEqual(this.cookie, cookie.data))
-        return this.dropped('repeated identical COOKIE');
+        return (this.dropped('repeated identical COOKIE'), false);
       if (!this.bumpInitRetries('COOKIE')) return;
       this.cookie = cookie.data;
       this.event({ kind: 'cookie-requested' });
@@ -300,7 +314,7 @@ export class IkeSession {
       });
     }
     if (msg.spiR.every((b) => b === 0))
-      return this.dropped('IKE_SA_INIT response with a zero responder SPI');
+      return (this.dropped('IKE_SA_INIT response with a zero responder SPI'), false);
 
     const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
     const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
@@ -760,6 +774,9 @@ export class IkeSession {
 
   /** After the gateway is authenticated: CP, SA and TS, then the Child SA. */
   private completeAuth(msg: IkeMessage, now: number): void {
+    // The gateway is authenticated: the IKE SA exists on both sides from here on, so any refusal
+    // below ends with a DELETE rather than a dangling SA (and address lease) on the gateway.
+    this.phase = 'established';
     const ike = this.ike!;
     const cfg = this.config;
     const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
@@ -1109,8 +1126,14 @@ export class IkeSession {
       return this.dropped('IKE_SA_INIT response with the I flag');
     if (f.exchange !== ExchangeType.IKE_SA_INIT) this.lastInbound = now;
     this.inFlight = undefined;
-    this.out.push({ type: 'cancel-timer', timer: 'retransmit' });
-    f.onResponse(msg, raw, now);
+    if (f.onResponse(msg, raw, now) === false) {
+      // not an answer we can use: keep waiting (and retransmitting) for the real one
+      this.inFlight ??= f;
+      return;
+    }
+    // a handler that sent a new request has armed the timer for it already
+    if (!this.inFlight || this.inFlight === f)
+      this.out.push({ type: 'cancel-timer', timer: 'retransmit' });
     this.runQueue(now);
   }
 
@@ -1210,6 +1233,13 @@ export class IkeSession {
           (c) => c.keys.spiOut === u32(rekey.spi) || c.keys.spiIn === u32(rekey.spi),
         )
       : undefined;
+    if (
+      old &&
+      (!narrowedWithin(tsi.selectors, old.keys.tsRemote.map(rangeToSelector)) ||
+        !narrowedWithin(tsr.selectors, old.keys.tsLocal.map(rangeToSelector)))
+    )
+      // RFC 7296 §2.9: selectors are only ever narrowed; a rekey keeps the old SA's
+      return { payloads: [notify(NotifyErrorType.TS_UNACCEPTABLE, new Uint8Array(0))] };
     if (rekey && !old)
       return {
         payloads: [
@@ -1560,7 +1590,8 @@ export class IkeSession {
     this.out.push({
       type: 'arm-timer',
       timer: 'dpd',
-      at: Math.max(now, this.lastInbound) + this.config.dpdDelayMs,
+      // strongSwan: reschedule at last inbound + dpd_delay (never in the past)
+      at: Math.max(now + 1, this.lastInbound + this.config.dpdDelayMs),
     });
   }
 
@@ -1693,7 +1724,7 @@ export class IkeSession {
       error.code !== 'peer-unreachable'
     ) {
       // Authenticated or not, tell the peer we are gone when we can.
-      if (this.phase === 'established') return this.startDelete(0, error);
+      if (this.phase === 'established') return this.startDelete(this.clock, error);
     }
     this.close({ kind: 'failed', error });
   }
