@@ -40,7 +40,8 @@ export default defineConfig({
         test: {
           name: 'interop',
           environment: 'node',
-          include: ['test/interop/**/*.spec.ts'],
+          // the benchmark's --quick smoke run lives with the suites that need root and strongSwan
+          include: ['test/interop/**/*.spec.ts', 'test/bench/**/*.spec.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
