@@ -142,6 +142,8 @@ describe('Child SA rekey by the gateway', () => {
     expect(install!.sa).toMatchObject({ spiIn: fresh.spiInitiator, spiOut: fresh.spiResponder });
     expect(install!.sa.encrKeyIn).toEqual(fresh.keys.encrI);
     expect(install!.sa.encrKeyOut).toEqual(fresh.keys.encrR);
+    expect(install!.sa.integKeyIn).toEqual(fresh.keys.integI);
+    expect(install!.sa.integKeyOut).toEqual(fresh.keys.integR);
     expect(install!.sa.encrKeyIn).not.toEqual(old.encrKeyIn);
     expect(install!.sa.tsLocal).toEqual([cidrToRange('10.10.0.5/32')]);
     expect(install!.sa.tsRemote).toEqual([cidrToRange('10.1.0.0/16')]);
@@ -165,6 +167,8 @@ describe('Child SA rekey by the gateway', () => {
   }
 
   it('without PFS', () => rekey(undefined, 'aes256gcm16'));
+  it('without PFS, AES-CBC + HMAC (integrity keys too)', () => rekey(undefined, 'aes128-sha256'));
+  it('with PFS (ecp256), AES-CBC + HMAC', () => rekey(19, 'aes128-sha256-ecp256'));
   it('with PFS (x25519)', () => rekey(31, 'aes256gcm16-x25519'));
   it('without PFS when PFS is configured but the gateway offers none', () =>
     rekey(undefined, 'aes256gcm16-x25519'));
