@@ -51,3 +51,27 @@ export async function resolveProfileSecrets(
       };
   }
 }
+
+/**
+ * The helper's connect request (native-helper/ipc/protocol.ts) takes the profile with its
+ * references as they are plus `secrets: { account: secret }`: this collects that map.
+ */
+export async function collectProfileSecrets(
+  profile: Profile,
+  store: SecretStore,
+): Promise<Record<string, string>> {
+  const resolved = await resolveProfileSecrets(profile, store);
+  const secrets: Record<string, string> = {};
+  const pairs: [SecretValue | undefined, SecretValue | undefined][] =
+    profile.auth.method === 'psk' && resolved.auth.method === 'psk'
+      ? [[profile.auth.secret, resolved.auth.secret]]
+      : profile.auth.method === 'eap-mschapv2' && resolved.auth.method === 'eap-mschapv2'
+        ? [[profile.auth.password, resolved.auth.password]]
+        : profile.auth.method === 'cert' && resolved.auth.method === 'cert'
+          ? [[profile.auth.passphrase, resolved.auth.passphrase]]
+          : [];
+  for (const [ref, value] of pairs) {
+    if (ref && typeof ref === 'object' && typeof value === 'string') secrets[ref.keychain] = value;
+  }
+  return secrets;
+}

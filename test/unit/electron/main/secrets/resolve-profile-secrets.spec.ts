@@ -5,7 +5,10 @@ import {
   KeytarSecretStore,
   type KeytarLike,
 } from '../../../../../electron/main/secrets/keytar-secret-store.js';
-import { resolveProfileSecrets } from '../../../../../electron/main/secrets/resolve-profile-secrets.js';
+import {
+  collectProfileSecrets,
+  resolveProfileSecrets,
+} from '../../../../../electron/main/secrets/resolve-profile-secrets.js';
 import {
   MemorySecretStore,
   SecretStoreError,
@@ -86,6 +89,23 @@ describe('resolveProfileSecrets', () => {
     await expect(resolveProfileSecrets(profile, failing)).rejects.toMatchObject({
       code: 'no-keychain',
     });
+  });
+});
+
+describe('collectProfileSecrets', () => {
+  it('maps each keychain account to its secret, for the helper connect request', async () => {
+    const store = new MemorySecretStore();
+    await store.set('profile/o/password', 'pw');
+    const profile = parseProfile({
+      ...base,
+      auth: { method: 'eap-mschapv2', username: 'a', password: { keychain: 'profile/o/password' } },
+    });
+    expect(await collectProfileSecrets(profile, store)).toEqual({ 'profile/o/password': 'pw' });
+    const noSecret = parseProfile({
+      ...base,
+      auth: { method: 'cert', certificate: 'a', privateKey: 'b' },
+    });
+    expect(await collectProfileSecrets(noSecret, store)).toEqual({});
   });
 });
 
