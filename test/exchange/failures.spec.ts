@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
 import { NotifyErrorType } from '../../native-helper/ike/message/notify-types.js';
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
+import type { IkeOutput } from '../../native-helper/ike/ike-events.js';
 import { cidrToRange, rangeToSelector } from '../../native-helper/ike/traffic-selectors.js';
 import {
   CLIENT,
@@ -32,6 +33,17 @@ function authWith(auth: AuthOptions, o: ConfigOptions = {}, r: Partial<Responder
   //             <-- IKE_AUTH SK{ ... as scripted ... }
   const out = x.deliverAll(x.gw.answerAuth(req, auth));
   return { x, out };
+}
+
+/**
+ * The gateway authenticated, so the IKE SA exists on both sides: refusing the Child SA deletes it.
+ *   INFORMATIONAL SK{ D(IKE) } -->   <-- INFORMATIONAL SK{}   then closed with `error`
+ */
+function expectDeleteThen(x: Exchange, out: IkeOutput[], error: object): void {
+  const del = x.gw.open(onlySent(out));
+  expect(del.payloads).toEqual([{ type: PayloadType.DELETE, protocolId: 1, spis: [] }]);
+  expect(closedReason(out)).toBeUndefined();
+  expect(closedReason(x.deliver(x.gw.respond(del)))).toMatchObject({ kind: 'failed', error });
 }
 
 describe('authentication failures', () => {
@@ -91,19 +103,15 @@ describe('authentication failures', () => {
 });
 
 describe('Child SA failures', () => {
-  it('TS wider than proposed → ts-unacceptable, nothing installed', () => {
-    const { out } = authWith(
+  it('TS wider than proposed → D(IKE), then ts-unacceptable, nothing installed', () => {
+    const { x, out } = authWith(
       { tsr: [rangeToSelector(cidrToRange('10.0.0.0/8'))] },
       { remoteTs: [cidrToRange('10.1.0.0/16')] },
     );
     expect(of(out, 'install-child-sa')).toHaveLength(0);
     expect(of(out, 'established')).toHaveLength(0);
-    expect(closedReason(out)).toMatchObject({
-      kind: 'failed',
-      error: { code: 'ts-unacceptable' },
-    });
+    expectDeleteThen(x, out, { code: 'ts-unacceptable' });
   });
-
   it('TS narrowed within what we proposed is accepted', () => {
     const { out } = authWith(
       { tsr: [rangeToSelector(cidrToRange('10.1.2.0/24'))] },
@@ -112,8 +120,8 @@ describe('Child SA failures', () => {
     expect(of(out, 'install-child-sa')[0]!.sa.tsRemote).toEqual([cidrToRange('10.1.2.0/24')]);
   });
 
-  it('an ESP transform we never offered → no-proposal-chosen (esp)', () => {
-    const { out } = authWith({
+  it('an ESP transform we never offered → D(IKE), then no-proposal-chosen (esp)', () => {
+    const { x, out } = authWith({
       tamperChildChoice: (p) => ({
         ...p,
         transforms: p.transforms.map((t) =>
@@ -124,12 +132,12 @@ describe('Child SA failures', () => {
       }),
     });
     expect(of(out, 'install-child-sa')).toHaveLength(0);
-    expect(closedReason(out)).toMatchObject({
-      kind: 'failed',
-      error: { code: 'no-proposal-chosen', stage: 'esp', offered: ['aes256gcm16'] },
+    expectDeleteThen(x, out, {
+      code: 'no-proposal-chosen',
+      stage: 'esp',
+      offered: ['aes256gcm16'],
     });
   });
-
   it('TS_UNACCEPTABLE from the gateway: the authenticated IKE SA is deleted, then ts-unacceptable', () => {
     const { x, out } = authWith({ childError: NotifyErrorType.TS_UNACCEPTABLE });
     // INFORMATIONAL SK{ D(IKE) } -->
@@ -151,13 +159,9 @@ describe('Child SA failures', () => {
     });
   });
 
-  it('no virtual IP in the reply when we asked for one → internal-address-failure', () => {
-    const { out } = authWith({ omitCp: true });
+  it('no virtual IP in the reply when we asked for one → D(IKE), then internal-address-failure', () => {
+    const { x, out } = authWith({ omitCp: true });
     expect(of(out, 'install-child-sa')).toHaveLength(0);
-    // (Whether the authenticated IKE SA is deleted first: pending-delete-after-auth.spec.ts.txt.)
-    expect(closedReason(out)).toEqual({
-      kind: 'failed',
-      error: { code: 'internal-address-failure' },
-    });
+    expectDeleteThen(x, out, { code: 'internal-address-failure' });
   });
 });

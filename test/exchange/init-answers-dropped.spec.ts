@@ -1,9 +1,7 @@
 /**
- * PENDING (session bug, not run): an IKE_SA_INIT answer that the session drops after decoding it
- * (a repeated identical COOKIE, a zero responder SPI) must leave the request outstanding. Today
- * IkeSession.onResponse() clears `inFlight` and cancels the retransmit timer *before*
- * onIkeSaInitResponse() decides to drop, so the session then waits forever: no retransmission,
- * no give-up, and the genuine answer is dropped as "response to no outstanding request".
+ * IKE_SA_INIT answers the session drops after decoding them (a repeated identical COOKIE, a zero
+ * responder SPI) leave the request outstanding: it is still retransmitted and the genuine answer
+ * still completes the exchange (otherwise one spoofed datagram would stall the attempt forever).
  */
 import { describe, expect, it } from 'vitest';
 import { encodeMessage } from '../../native-helper/ike/message/message.js';
@@ -23,7 +21,7 @@ import {
 
 const COOKIE = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
 
-describe('IKE_SA_INIT answers dropped after decoding (pending)', () => {
+describe('IKE_SA_INIT answers dropped after decoding', () => {
   it('a repeated identical COOKIE leaves the retried request outstanding', () => {
     const x = new Exchange(sessionConfig(), responderFor());
     const first = onlySent(x.start());

@@ -86,6 +86,8 @@ describe('our Child SA rekey', () => {
     // INFORMATIONAL SK{ D(IKE) } -->
     const del = x.gw.open(onlySent(done));
     expect(del.payloads).toEqual([{ type: PayloadType.DELETE, protocolId: 1, spis: [] }]);
+    // Its retransmission is timed from now (fail() once used time 0).
+    expect(armed(done, 'retransmit')).toEqual([at + 4_000]);
     //             <-- INFORMATIONAL SK{}
     expect(x.deliver(x.gw.respond(del)).find((o) => o.type === 'closed')).toMatchObject({
       reason: { kind: 'failed', error: { code: 'invalid-ke' } },
