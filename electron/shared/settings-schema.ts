@@ -6,9 +6,10 @@ import type { AppSettings, SettingsPatch } from './ipc-schema.js';
 
 export const DEFAULT_SETTINGS: AppSettings = {
   theme: 'system',
-  killSwitch: false,
+  // The helper's own defaults (native-helper/ipc/protocol.ts DEFAULT_SETTINGS): fail closed.
+  killSwitch: true,
   lockdown: false,
-  allowLan: true,
+  allowLan: false,
   autoConnect: false,
   autoConnectProfileId: null,
   notifications: true,

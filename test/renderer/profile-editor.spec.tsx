@@ -171,7 +171,7 @@ describe('settings view', () => {
     await act(async () =>
       fireEvent.click(screen.getByLabelText('Kill switch: block traffic while the VPN is not up')),
     );
-    expect(fake.calls).toContainEqual({ name: 'settings.update', args: { killSwitch: true } });
+    expect(fake.calls).toContainEqual({ name: 'settings.update', args: { killSwitch: false } });
     const trust = await screen.findByRole('button', { name: 'Trust this network' });
     await act(async () => fireEvent.click(trust));
     expect(fake.calls.some((c) => c.name === 'network.trustCurrent')).toBe(true);

@@ -196,10 +196,10 @@ describe('startMainProcess', () => {
     });
     expect(fakeElectron.app.loginItemSettings.at(-1)).toEqual({ openAtLogin: true });
     fakeElectron.trays[0]!.menu!.click('Kill switch');
-    await vi.waitFor(() => expect(main.settings.get().killSwitch).toBe(true));
-    await vi.waitFor(() => expect(seen).toEqual([false, true]));
+    await vi.waitFor(() => expect(main.settings.get().killSwitch).toBe(false));
+    await vi.waitFor(() => expect(seen).toEqual([true, false]));
     const file = JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8'));
-    expect(file).toMatchObject({ version: 1, killSwitch: true, launchAtLogin: true });
+    expect(file).toMatchObject({ version: 1, killSwitch: false, launchAtLogin: true });
     await expect(tsunagi.settings.update({ killSwitch: 'yes' } as never)).resolves.toMatchObject({
       ok: false,
       error: { code: 'invalid-arguments' },

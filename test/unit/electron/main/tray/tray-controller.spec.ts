@@ -82,12 +82,12 @@ describe('TrayController', () => {
     tray.menu!.click('Quit');
     expect(actions).toEqual([
       { type: 'connect', profileId: 'office' },
-      { type: 'set-kill-switch', enabled: true },
+      { type: 'set-kill-switch', enabled: false },
       { type: 'open-window' },
       { type: 'quit' },
     ]);
-    controller.update({ settings: { ...DEFAULT_SETTINGS, killSwitch: true } });
-    expect(tray.menu!.item('Kill switch')).toMatchObject({ type: 'checkbox', checked: true });
+    controller.update({ settings: { ...DEFAULT_SETTINGS, killSwitch: false } });
+    expect(tray.menu!.item('Kill switch')).toMatchObject({ type: 'checkbox', checked: false });
   });
 
   it('shows the reason on items that cannot work yet', () => {
