@@ -43,7 +43,8 @@ await Promise.all([
     entryPoints: { main: 'electron/main/index.ts' },
     outdir: 'dist/electron',
     format: 'esm',
-    external: [...common.external, 'electron'],
+    // keytar is a native module: it must be loaded from node_modules, never bundled
+    external: [...common.external, 'electron', 'keytar'],
     banner: {
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
