@@ -20,7 +20,7 @@ import {
   MAX_IKE_INIT_RETRIES,
   MAX_EAP_ROUNDS,
 } from '../constants.js';
-import { concat, constantTimeEqual, hash, zeroise } from './crypto/hash.js';
+import { concat, constantTimeEqual, zeroise } from './crypto/hash.js';
 import type { KeyExchange } from './crypto/ke.js';
 import { createKeyExchange, isSupportedKeGroup } from './crypto/ke.js';
 import {
@@ -33,6 +33,8 @@ import type { Identity } from './crypto/identity.js';
 import { SUPPORTED_SIGNATURE_HASHES, signAuth, verifyAuth } from './crypto/signature.js';
 import { decodeEapPayload, EapCode, EapType, encodeEapPayload } from './message/eap-payload.js';
 import { deriveChildSaKeys } from './crypto/keymat.js';
+import { pskAuth } from './crypto/auth.js';
+import { natDetectionHash } from './crypto/nat-detection.js';
 import { createIkeSaState, type IkeSaState } from './ike-sa-state.js';
 import { prf } from './crypto/prf.js';
 import type { IkeError } from './ike-error.js';
@@ -70,14 +72,12 @@ import {
 } from './sa-negotiation.js';
 import {
   bytesToIp,
-  ipToBytes,
   narrowedWithin,
   rangeToSelector,
   selectorToRange,
   ANY_IPV4,
 } from './traffic-selectors.js';
 
-const KEY_PAD = new TextEncoder().encode('Key Pad for IKEv2');
 const NON_ESP_MARKER_LENGTH = 4;
 
 type Phase = 'idle' | 'ike-sa-init' | 'ike-auth' | 'established' | 'deleting' | 'closed';
@@ -213,11 +213,11 @@ export class IkeSession {
       // the responder sees a NAT and uses ESP-in-UDP, as strongSwan's `encap = yes` does.
       notify(
         NotifyStatusType.NAT_DETECTION_SOURCE_IP,
-        natdHash(this.spiI, ZERO_SPI, this.fakeSourceAddress(), this.local.port),
+        natDetectionHash(this.spiI, ZERO_SPI, this.fakeSourceAddress(), this.local.port),
       ),
       notify(
         NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
-        natdHash(this.spiI, ZERO_SPI, this.remote.address, this.remote.port),
+        natDetectionHash(this.spiI, ZERO_SPI, this.remote.address, this.remote.port),
       ),
     );
     if (this.config.fragmentation)
@@ -373,8 +373,18 @@ export class IkeSession {
       (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
     );
     if (srcHashes.length && dstHashes.length) {
-      const expectRemote = natdHash(this.spiI, msg.spiR, this.remote.address, this.remote.port);
-      const expectLocal = natdHash(this.spiI, msg.spiR, this.local.address, this.local.port);
+      const expectRemote = natDetectionHash(
+        this.spiI,
+        msg.spiR,
+        this.remote.address,
+        this.remote.port,
+      );
+      const expectLocal = natDetectionHash(
+        this.spiI,
+        msg.spiR,
+        this.local.address,
+        this.local.port,
+      );
       this.natRemote = !srcHashes.some((n) => constantTimeEqual(n.data, expectRemote));
       this.natLocal = !dstHashes.some((n) => constantTimeEqual(n.data, expectLocal));
     }
@@ -984,11 +994,11 @@ export class IkeSession {
       // forced encapsulation again: a fake source hash keeps the gateway on ESP-in-UDP
       notify(
         NotifyStatusType.NAT_DETECTION_SOURCE_IP,
-        natdHash(ike.spiI, ike.spiR, randomIpv4(this.config), local.port),
+        natDetectionHash(ike.spiI, ike.spiR, randomIpv4(this.config), local.port),
       ),
       notify(
         NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
-        natdHash(ike.spiI, ike.spiR, this.remote.address, this.remote.port),
+        natDetectionHash(ike.spiI, ike.spiR, this.remote.address, this.remote.port),
       ),
     ];
     this.sendProtected(
@@ -1812,23 +1822,6 @@ function nonZero(random: IkeSessionConfig['random'], n: number): Uint8Array {
 
 function randomIpv4(config: IkeSessionConfig): string {
   return bytesToIp(config.random.bytes(4));
-}
-
-/** RFC 7296 §2.23: SHA-1(SPIi | SPIr | IP | port). */
-function natdHash(spiI: Uint8Array, spiR: Uint8Array, ip: string, port: number): Uint8Array {
-  const addr = ipToBytes(ip);
-  if (!addr) throw new Error(`not an IP address: ${ip}`);
-  return hash('sha1', concat(spiI, spiR, addr, be16(port)));
-}
-
-/** AUTH = prf(prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>) (RFC 7296 §2.15). */
-function pskAuth(prfAlg: number, secret: Uint8Array, octets: Uint8Array): Uint8Array {
-  const k = prf(prfAlg, secret, KEY_PAD);
-  try {
-    return prf(prfAlg, k, octets);
-  } finally {
-    zeroise(k);
-  }
 }
 
 /** The ID payload body as signed: ID Type | RESERVED(3) | data. */
