@@ -293,3 +293,65 @@ describe.skipIf(!canRun)(
     }, 150_000);
   },
 );
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: MOBIKE across a NAT (the mapping changes with the path)',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed({ secondUplink: true, nat: true });
+      gateway = await startGateway(bed, { pki: await createPki(bed.tempDir('pki')) });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    it('behind the masquerading router, the uplink moves: the gateway follows the new mapping, ping resumes', async () => {
+      const path = join(bed.tempDir('profile'), 'mobike-nat.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          version: 1,
+          name: 'MOBIKE NAT',
+          server: ADDR.gateway.outer,
+          remoteId: GATEWAY_ID,
+          localId: PSK_CLIENT_ID,
+          auth: { method: 'psk', secret: PSK },
+          routes: ['10.99.0.0/24'],
+        }),
+      );
+      const client = spawnTsunagi(bed, path);
+      try {
+        await client.state(['connected'], 30_000);
+        const before = (await gateway.listSas())[0]!;
+        expect(before.remoteHost).toBe(ADDR.router.gateway);
+
+        const pinging = bed.ping({ count: 100, intervalSec: 0.1, deadlineSec: 20 });
+        await new Promise((r) => setTimeout(r, 2_000));
+        await bed.setUplink(0, false);
+        const ping = await pinging;
+
+        const moved = client.lines.find(
+          (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'mobike-update',
+        );
+        expect(moved, JSON.stringify(client.lines.slice(-8))).toBeDefined();
+        const after = (await gateway.listSas())[0]!;
+        expect(after.remoteHost).toBe(ADDR.router.gateway);
+        const lost = ping.transmitted - ping.received;
+        console.log(
+          `MOBIKE via NAT: gateway saw ${before.remoteHost}:${before.remotePort} → ${after.remoteHost}:${after.remotePort}; ` +
+            `${lost} of ${ping.transmitted} pings lost at 10/s → gap ≈ ${lost * 100} ms`,
+        );
+        expect(lost).toBeLessThanOrEqual(10);
+        expect((await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 })).received).toBe(3);
+      } finally {
+        expect(await client.stop()).toBe(0);
+        await bed.setUplink(0, true).catch(() => undefined);
+      }
+    });
+  },
+);
