@@ -55,16 +55,15 @@ import { decodeMessage, encodeFragments, encodeMessage } from './message/message
 import { NotifyErrorType, NotifyStatusType } from './message/notify-types.js';
 import type { Payload } from './message/payload.js';
 import { payloadsOf } from './message/payload.js';
-import { PayloadType } from './message/payload-type.js';
+import { PayloadType, ProtocolId } from './message/payload-type.js';
 import type { Proposal as SaProposal } from './message/sa-payload.js';
+import { TransformType } from './message/sa-payload.js';
 import type { IdPayload } from './message/id-payload.js';
 import type { TrafficSelector, TsPayload } from './message/ts-payload.js';
 import { CfgType, CpAttributeType } from './message/cp-payload.js';
 import { retransmitDelay } from './retransmit.js';
 import type { NegotiatedAlgorithms } from './sa-negotiation.js';
 import {
-  PROTO_ESP,
-  PROTO_IKE,
   buildSaProposals,
   checkSelectedProposal,
   describeProposal,
@@ -201,7 +200,7 @@ export class IkeSession {
     if (this.cookie) payloads.push(notify(NotifyStatusType.COOKIE, this.cookie));
     this.sentSaProposals = buildSaProposals(
       this.config.ikeProposals,
-      PROTO_IKE,
+      ProtocolId.IKE,
       new Uint8Array(0),
       { withKe: true },
     );
@@ -509,7 +508,7 @@ export class IkeSession {
           { attributeType: CpAttributeType.INTERNAL_IP4_DNS, value: new Uint8Array(0) },
         ],
       });
-    this.sentChildProposals = buildSaProposals(cfg.espProposals, PROTO_ESP, this.childSpiIn, {
+    this.sentChildProposals = buildSaProposals(cfg.espProposals, ProtocolId.ESP, this.childSpiIn, {
       withKe: false,
     });
     payloads.push(
@@ -1049,7 +1048,7 @@ export class IkeSession {
     this.clearInFlight();
     this.queue.length = 0;
     this.pendingCloseReason = error ? { kind: 'failed', error } : { kind: 'deleted-by-us' };
-    const del: Payload = { type: PayloadType.DELETE, protocolId: PROTO_IKE, spis: [] };
+    const del: Payload = { type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] };
     // A delete is not worth the full retransmission budget: two tries, then we are gone anyway.
     this.sendProtected(
       now,
@@ -1164,7 +1163,7 @@ export class IkeSession {
     switch (msg.exchangeType) {
       case ExchangeType.INFORMATIONAL: {
         const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
-        if (deletes.some((d) => d.protocolId === PROTO_IKE)) {
+        if (deletes.some((d) => d.protocolId === ProtocolId.IKE)) {
           if (retiring) {
             // the gateway finishes its IKE rekey: the old SA is gone, the new one carries on
             after = () => (this.retiring = undefined);
@@ -1175,7 +1174,7 @@ export class IkeSession {
           break;
         }
         const ours: Uint8Array[] = [];
-        for (const d of deletes.filter((x) => x.protocolId === PROTO_ESP)) {
+        for (const d of deletes.filter((x) => x.protocolId === ProtocolId.ESP)) {
           for (const spi of d.spis) {
             const child = this.children.find((c) => c.keys.spiOut === u32(spi));
             if (!child) continue;
@@ -1185,7 +1184,7 @@ export class IkeSession {
           }
         }
         if (ours.length)
-          response = [{ type: PayloadType.DELETE, protocolId: PROTO_ESP, spis: ours }];
+          response = [{ type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: ours }];
         if (this.phase === 'established' && this.children.length === 0 && ours.length)
           // The IKE SA lives on: strongSwan re-creates an expired Child SA itself; if it has not
           // within 2 s, we do (a tunnel without a Child SA carries nothing).
@@ -1225,9 +1224,9 @@ export class IkeSession {
     const [kei] = payloadsOf(msg.payloads, PayloadType.KE);
     const tsi = findTs(msg.payloads, PayloadType.TSI);
     const tsr = findTs(msg.payloads, PayloadType.TSR);
-    if (sa && ni && !rekey && sa.proposals[0]?.protocolId === PROTO_IKE)
+    if (sa && ni && !rekey && sa.proposals[0]?.protocolId === ProtocolId.IKE)
       return this.answerIkeRekey(sa.proposals, ni.nonce, kei, now);
-    if (!sa || !ni || !tsi || !tsr || (rekey && rekey.protocolId !== PROTO_ESP))
+    if (!sa || !ni || !tsi || !tsr || (rekey && rekey.protocolId !== ProtocolId.ESP))
       return { payloads: [notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0))] };
     if (!rekey) {
       // A new Child SA from the gateway (strongSwan re-creates one after a hard expiry). We carry
@@ -1253,15 +1252,15 @@ export class IkeSession {
     if (rekey && !old)
       return {
         payloads: [
-          notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), PROTO_ESP, rekey.spi),
+          notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), ProtocolId.ESP, rekey.spi),
         ],
       };
     // Pick the first of their proposals that our configuration allows.
-    const mine = buildSaProposals(this.config.espProposals, PROTO_ESP, new Uint8Array(4), {
+    const mine = buildSaProposals(this.config.espProposals, ProtocolId.ESP, new Uint8Array(4), {
       withKe: true,
     });
     for (const theirs of sa.proposals) {
-      if (theirs.protocolId !== PROTO_ESP || theirs.spi.length !== 4) continue;
+      if (theirs.protocolId !== ProtocolId.ESP || theirs.spi.length !== 4) continue;
       const chosen = chooseFrom(theirs, mine);
       if (!chosen) continue;
       const { proposal, algorithms } = chosen;
@@ -1328,11 +1327,11 @@ export class IkeSession {
     now: number,
   ): { payloads: Payload[]; after?: () => void } {
     const old = this.ike!;
-    const mine = buildSaProposals(this.config.ikeProposals, PROTO_IKE, new Uint8Array(8), {
+    const mine = buildSaProposals(this.config.ikeProposals, ProtocolId.IKE, new Uint8Array(8), {
       withKe: true,
     });
     for (const theirs of proposals) {
-      if (theirs.protocolId !== PROTO_IKE || theirs.spi.length !== 8) continue;
+      if (theirs.protocolId !== ProtocolId.IKE || theirs.spi.length !== 8) continue;
       const chosen = chooseFrom(theirs, mine, 8);
       if (!chosen || chosen.algorithms.ke === undefined) continue;
       const group = chosen.algorithms.ke;
@@ -1397,12 +1396,21 @@ export class IkeSession {
     const nonceI = cfg.random.bytes(NONCE_LENGTH);
     const pfsGroup = cfg.espProposals[0]?.ke.find((g) => g !== 0);
     const ke = pfsGroup !== undefined ? this.createKe(pfsGroup) : undefined;
-    const sent = buildSaProposals(cfg.espProposals, PROTO_ESP, spiIn, { withKe: ke !== undefined });
+    const sent = buildSaProposals(cfg.espProposals, ProtocolId.ESP, spiIn, {
+      withKe: ke !== undefined,
+    });
     const tsi = ts.local;
     const tsr = ts.remote;
     // Without a Child SA to replace this creates a new one (RFC 7296 §1.3.1): no REKEY_SA.
     const payloads: Payload[] = child
-      ? [notify(NotifyStatusType.REKEY_SA, new Uint8Array(0), PROTO_ESP, be32(child.keys.spiIn))]
+      ? [
+          notify(
+            NotifyStatusType.REKEY_SA,
+            new Uint8Array(0),
+            ProtocolId.ESP,
+            be32(child.keys.spiIn),
+          ),
+        ]
       : [];
     payloads.push(
       { type: PayloadType.SA, proposals: sent },
@@ -1468,7 +1476,7 @@ export class IkeSession {
     if (!this.children.includes(child)) return;
     const del: Payload = {
       type: PayloadType.DELETE,
-      protocolId: PROTO_ESP,
+      protocolId: ProtocolId.ESP,
       spis: [be32(child.keys.spiIn)],
     };
     this.sendProtected(now, ExchangeType.INFORMATIONAL, [del], 'a Child SA delete', () =>
@@ -1485,7 +1493,7 @@ export class IkeSession {
     const spiI = nonZero(this.config.random, 8);
     const nonceI = this.config.random.bytes(NONCE_LENGTH);
     // strongSwan prefers the group in use; offer the negotiated proposal first, then the rest.
-    const sent = buildSaProposals(this.config.ikeProposals, PROTO_IKE, spiI, { withKe: true });
+    const sent = buildSaProposals(this.config.ikeProposals, ProtocolId.IKE, spiI, { withKe: true });
     const payloads: Payload[] = [
       { type: PayloadType.SA, proposals: sent },
       { type: PayloadType.NONCE, nonce: nonceI },
@@ -1528,7 +1536,7 @@ export class IkeSession {
             this.sendProtected(
               t2,
               ExchangeType.INFORMATIONAL,
-              [{ type: PayloadType.DELETE, protocolId: PROTO_IKE, spis: [] }],
+              [{ type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] }],
               'the old IKE SA delete',
               () => {
                 if (this.retiring === retiring) this.retiring = undefined;
@@ -1885,8 +1893,10 @@ function chooseFrom(
       );
       // A KE of NONE (0) they offer is acceptable even if we did not list PFS.
       const none =
-        type === 4
-          ? theirs.transforms.find((x) => x.transformType === 4 && x.transformId === 0)
+        type === TransformType.KE
+          ? theirs.transforms.find(
+              (x) => x.transformType === TransformType.KE && x.transformId === 0,
+            )
           : undefined;
       const pick = t ?? none;
       if (!pick) {

@@ -5,19 +5,9 @@
  * NO_PROPOSAL_CHOSEN; nothing the responder sends can move us to an algorithm we did not offer.
  */
 import type { Proposal as SaProposal, Transform } from './message/sa-payload.js';
-import { transformKeyLength } from './message/sa-payload.js';
+import { TransformType, transformKeyLength } from './message/sa-payload.js';
+import { ProtocolId } from './message/payload-type.js';
 import { formatProposal } from './crypto/proposal-syntax.js';
-
-/** Transform types (RFC 7296 §3.3.2). */
-export const T_ENCR = 1;
-export const T_PRF = 2;
-export const T_INTEG = 3;
-export const T_KE = 4;
-export const T_ESN = 5;
-
-/** Protocol IDs (RFC 7296 §3.3.1). */
-export const PROTO_IKE = 1;
-export const PROTO_ESP = 3;
 
 /** One proposal as the user configured it (see crypto/proposal-syntax.ts), lists in preference order. */
 export interface ConfiguredProposal {
@@ -56,19 +46,20 @@ export function buildSaProposals(
     const transforms: Transform[] = [];
     for (const e of c.encr)
       transforms.push({
-        transformType: T_ENCR,
+        transformType: TransformType.ENCR,
         transformId: e.id,
         attributes: keyLengthAttr(e.keyBits),
       });
     for (const p of c.prf)
-      transforms.push({ transformType: T_PRF, transformId: p, attributes: [] });
+      transforms.push({ transformType: TransformType.PRF, transformId: p, attributes: [] });
     for (const g of c.integ)
-      transforms.push({ transformType: T_INTEG, transformId: g, attributes: [] });
+      transforms.push({ transformType: TransformType.INTEG, transformId: g, attributes: [] });
     if (opts.withKe)
       for (const k of c.ke)
-        transforms.push({ transformType: T_KE, transformId: k, attributes: [] });
-    const esn = protocolId === PROTO_ESP ? (c.esn.length ? c.esn : [0]) : [];
-    for (const n of esn) transforms.push({ transformType: T_ESN, transformId: n, attributes: [] });
+        transforms.push({ transformType: TransformType.KE, transformId: k, attributes: [] });
+    const esn = protocolId === ProtocolId.ESP ? (c.esn.length ? c.esn : [0]) : [];
+    for (const n of esn)
+      transforms.push({ transformType: TransformType.ESN, transformId: n, attributes: [] });
     return { number: i + 1, protocolId, spi, transforms };
   });
 }
@@ -127,7 +118,7 @@ export function checkSelectedProposal(
   for (const type of offeredTypes) {
     if (!pick[type]) return { ok: false, reason: `no transform of type ${type} in the answer` };
   }
-  const encr = pick[T_ENCR];
+  const encr = pick[TransformType.ENCR];
   if (!encr) return { ok: false, reason: 'no encryption transform in the answer' };
   return {
     ok: true,
@@ -135,10 +126,10 @@ export function checkSelectedProposal(
     algorithms: {
       encr: encr.transformId,
       encrKeyBits: transformKeyLength(encr),
-      prf: pick[T_PRF]?.transformId,
-      integ: pick[T_INTEG]?.transformId,
-      ke: pick[T_KE]?.transformId,
-      esn: pick[T_ESN]?.transformId,
+      prf: pick[TransformType.PRF]?.transformId,
+      integ: pick[TransformType.INTEG]?.transformId,
+      ke: pick[TransformType.KE]?.transformId,
+      esn: pick[TransformType.ESN]?.transformId,
     },
   };
 }

@@ -41,6 +41,7 @@ import { NotifyErrorType, NotifyStatusType } from '../../native-helper/ike/messa
 import { payloadsOf, type Payload } from '../../native-helper/ike/message/payload.js';
 import { PayloadType, ProtocolId } from '../../native-helper/ike/message/payload-type.js';
 import {
+  TransformType,
   transformKeyLength,
   type Proposal,
   type Transform,
@@ -52,10 +53,6 @@ import {
   rangeToSelector,
 } from '../../native-helper/ike/traffic-selectors.js';
 
-const T_ENCR = 1;
-const T_PRF = 2;
-const T_INTEG = 3;
-const T_KE = 4;
 const NONCE_BYTES = 32;
 
 export interface ResponderIdentity {
@@ -212,12 +209,12 @@ export class ScriptedResponder {
     const [ni] = payloadsOf(req.payloads, PayloadType.NONCE);
     if (!sa || !kei || !ni) throw new Error('responder: IKE_SA_INIT without SA, KE or Ni');
     const offered = sa.proposals.find((p) =>
-      p.transforms.some((t) => t.transformType === T_KE && t.transformId === kei.group),
+      p.transforms.some((t) => t.transformType === TransformType.KE && t.transformId === kei.group),
     );
     if (!offered) throw new Error(`responder: KE group ${kei.group} in no proposal`);
     const chosen = pickOnePerType(
       offered,
-      (t) => t.transformType !== T_KE || t.transformId === kei.group,
+      (t) => t.transformType !== TransformType.KE || t.transformId === kei.group,
     );
     const sent = opts.tamperChoice ? opts.tamperChoice(chosen) : chosen;
     this.ikeChoice = chosen;
@@ -494,10 +491,12 @@ export class ScriptedResponder {
     const base = this.childChoice!;
     const spiResponder = nonZeroSpi(this.config.random);
     const nonceI = this.config.random.bytes(NONCE_BYTES);
-    const transforms: Transform[] = base.transforms.filter((t) => t.transformType !== T_KE);
+    const transforms: Transform[] = base.transforms.filter(
+      (t) => t.transformType !== TransformType.KE,
+    );
     let ke: KeyExchange | undefined;
     if (pfsGroup !== undefined) {
-      transforms.push({ transformType: T_KE, transformId: pfsGroup, attributes: [] });
+      transforms.push({ transformType: TransformType.KE, transformId: pfsGroup, attributes: [] });
       ke = createKeyExchange(pfsGroup, { random: this.config.random });
     }
     const messageId = this.nextRequestId;
@@ -591,7 +590,10 @@ export class ScriptedResponder {
     const offered = sa.proposals[0];
     const spiResponder = nonZeroSpi(this.config.random);
     const chosen = {
-      ...pickOnePerType(offered, (t) => t.transformType !== T_KE || t.transformId === kei?.group),
+      ...pickOnePerType(
+        offered,
+        (t) => t.transformType !== TransformType.KE || t.transformId === kei?.group,
+      ),
       spi: spiResponder,
     };
     const nonceR = this.config.random.bytes(NONCE_BYTES);
@@ -627,7 +629,7 @@ export class ScriptedResponder {
   /** CREATE_CHILD_SA { SA(IKE, new SPIi), Ni, KEi }: the gateway rekeys the IKE SA (§1.3.2). */
   rekeyIke(): Uint8Array {
     const choice = this.ikeChoice!;
-    const group = choice.transforms.find((t) => t.transformType === T_KE)!.transformId;
+    const group = choice.transforms.find((t) => t.transformType === TransformType.KE)!.transformId;
     const ke = createKeyExchange(group, { random: this.config.random });
     const spiI = this.config.random.bytes(8);
     const nonceI = this.config.random.bytes(NONCE_BYTES);
@@ -715,7 +717,10 @@ export class ScriptedResponder {
     if (!offered) throw new Error('responder: no IKE proposal in the rekey');
     const spiR = this.config.random.bytes(8);
     const chosen = {
-      ...pickOnePerType(offered, (t) => t.transformType !== T_KE || t.transformId === kei.group),
+      ...pickOnePerType(
+        offered,
+        (t) => t.transformType !== TransformType.KE || t.transformId === kei.group,
+      ),
       spi: spiR,
     };
     const nonceR = this.config.random.bytes(NONCE_BYTES);
@@ -823,12 +828,12 @@ function algorithmsOf(p: Proposal): {
 } {
   const get = (type: number): Transform | undefined =>
     p.transforms.find((t) => t.transformType === type);
-  const encr = get(T_ENCR)!;
+  const encr = get(TransformType.ENCR)!;
   return {
     encr: encr.transformId,
     encrKeyBits: transformKeyLength(encr),
-    prf: get(T_PRF)?.transformId,
-    integ: get(T_INTEG)?.transformId,
+    prf: get(TransformType.PRF)?.transformId,
+    integ: get(TransformType.INTEG)?.transformId,
   };
 }
 
