@@ -3,13 +3,12 @@
  * SA and the IKE SA on its own short lifetimes (we answer), and we rekey on ours (we start). Every
  * rekey must complete and cost at most one ping.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPki, GATEWAY_ID } from './support/pki.js';
-import { PSK, PSK_CLIENT_ID, startGateway, type Gateway } from './support/strongswan.js';
-import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
-import { spawnTsunagi, type TsunagiClient } from './support/tsunagi-client.js';
+import { createPki } from './support/pki.js';
+import { startGateway, type Gateway } from './support/strongswan.js';
+import { createTestbed, type Testbed } from './support/testbed.js';
+import { spawnTsunagi, writePskProfile, type TsunagiClient } from './support/tsunagi-client.js';
 
 const canRun =
   process.getuid?.() === 0 &&
@@ -37,23 +36,7 @@ describe.skipIf(!canRun)('tsunagi connect: rekeying under traffic (strongSwan 5.
     await bed?.destroy();
   });
 
-  function profile(extra: Record<string, unknown>): string {
-    const path = join(bed.tempDir('profile'), 'rekey.json');
-    writeFileSync(
-      path,
-      JSON.stringify({
-        version: 1,
-        name: 'Rekey',
-        server: ADDR.gateway.outer,
-        remoteId: GATEWAY_ID,
-        localId: PSK_CLIENT_ID,
-        auth: { method: 'psk', secret: PSK },
-        routes: ['10.99.0.0/24'],
-        ...extra,
-      }),
-    );
-    return path;
-  }
+  const profile = (extra: Record<string, unknown>): string => writePskProfile(bed, 'Rekey', extra);
 
   it('we rekey on our own lifetimes (Child 10 s, IKE 15 s): the gateway follows, ≤ 1 ping lost each', async () => {
     const client = spawnTsunagi(bed, profile({ childLifetime: 10, ikeLifetime: 15 }));

@@ -3,13 +3,12 @@
  * us); we must notice within DPD delay + the retransmission budget, go `reconnecting`, keep the
  * tunnel's routes (fail closed), and come back by ourselves once the gateway is back.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPki, GATEWAY_ID } from './support/pki.js';
-import { PSK, PSK_CLIENT_ID, startGateway, type Gateway } from './support/strongswan.js';
+import { createPki } from './support/pki.js';
+import { startGateway, type Gateway } from './support/strongswan.js';
 import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
-import { spawnTsunagi, type TsunagiClient } from './support/tsunagi-client.js';
+import { spawnTsunagi, writePskProfile, type TsunagiClient } from './support/tsunagi-client.js';
 
 const canRun =
   process.getuid?.() === 0 &&
@@ -48,23 +47,12 @@ describe.skipIf(!canRun)(
     });
 
     it('gateway SIGKILLed: reconnecting within DPD + retransmit budget, back by itself after restart', async () => {
-      const path = join(bed.tempDir('profile'), 'dpd.json');
       // DPD after 2 s of silence; retransmits at 0.5 s, 0.75 s, then give up after 1.125 s more.
       const budgetMs = 2_000 + 500 + 750 + 1_125;
-      writeFileSync(
-        path,
-        JSON.stringify({
-          version: 1,
-          name: 'DPD',
-          server: ADDR.gateway.outer,
-          remoteId: GATEWAY_ID,
-          localId: PSK_CLIENT_ID,
-          auth: { method: 'psk', secret: PSK },
-          routes: ['10.99.0.0/24'],
-          dpdDelay: 2,
-          retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
-        }),
-      );
+      const path = writePskProfile(bed, 'DPD', {
+        dpdDelay: 2,
+        retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
+      });
       const client = spawnTsunagi(bed, path);
       try {
         const up = await client.state(['connected'], 30_000);
@@ -124,21 +112,10 @@ describe.skipIf(!canRun)(
     });
 
     it('after SIGSTOP for 12 s and SIGCONT the client notices the jump and recovers without user action', async () => {
-      const path = join(bed.tempDir('profile'), 'wake.json');
-      writeFileSync(
-        path,
-        JSON.stringify({
-          version: 1,
-          name: 'Wake',
-          server: ADDR.gateway.outer,
-          remoteId: GATEWAY_ID,
-          localId: PSK_CLIENT_ID,
-          auth: { method: 'psk', secret: PSK },
-          routes: ['10.99.0.0/24'],
-          dpdDelay: 30,
-          retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
-        }),
-      );
+      const path = writePskProfile(bed, 'Wake', {
+        dpdDelay: 30,
+        retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
+      });
       const client = spawnTsunagi(bed, path);
       try {
         await client.state(['connected'], 30_000);
@@ -184,20 +161,7 @@ describe.skipIf(!canRun)(
     });
 
     it('the first uplink goes down during a 10/s ping: the SA moves to the second, the ping resumes', async () => {
-      const path = join(bed.tempDir('profile'), 'mobike.json');
-      writeFileSync(
-        path,
-        JSON.stringify({
-          version: 1,
-          name: 'MOBIKE',
-          server: ADDR.gateway.outer,
-          remoteId: GATEWAY_ID,
-          localId: PSK_CLIENT_ID,
-          auth: { method: 'psk', secret: PSK },
-          routes: ['10.99.0.0/24'],
-          mobike: true,
-        }),
-      );
+      const path = writePskProfile(bed, 'MOBIKE', { mobike: true });
       const client = spawnTsunagi(bed, path);
       try {
         const up = await client.state(['connected'], 30_000);
@@ -252,20 +216,7 @@ describe.skipIf(!canRun)(
     });
 
     it('NAT detected, everything on 4500; after 70 s idle the gateway can still reach us (mapping kept)', async () => {
-      const path = join(bed.tempDir('profile'), 'nat.json');
-      writeFileSync(
-        path,
-        JSON.stringify({
-          version: 1,
-          name: 'NAT',
-          server: ADDR.gateway.outer,
-          remoteId: GATEWAY_ID,
-          localId: PSK_CLIENT_ID,
-          auth: { method: 'psk', secret: PSK },
-          routes: ['10.99.0.0/24'],
-          dpdDelay: 0,
-        }),
-      );
+      const path = writePskProfile(bed, 'NAT', { dpdDelay: 0 });
       const client = spawnTsunagi(bed, path);
       try {
         const up = await client.state(['connected'], 30_000);
@@ -311,19 +262,7 @@ describe.skipIf(!canRun)(
     });
 
     it('behind the masquerading router, the uplink moves: the gateway follows the new mapping, ping resumes', async () => {
-      const path = join(bed.tempDir('profile'), 'mobike-nat.json');
-      writeFileSync(
-        path,
-        JSON.stringify({
-          version: 1,
-          name: 'MOBIKE NAT',
-          server: ADDR.gateway.outer,
-          remoteId: GATEWAY_ID,
-          localId: PSK_CLIENT_ID,
-          auth: { method: 'psk', secret: PSK },
-          routes: ['10.99.0.0/24'],
-        }),
-      );
+      const path = writePskProfile(bed, 'MOBIKE NAT');
       const client = spawnTsunagi(bed, path);
       try {
         await client.state(['connected'], 30_000);

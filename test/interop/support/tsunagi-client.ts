@@ -3,7 +3,11 @@
  * its JSON lines, for the interop suites.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Testbed } from './testbed.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GATEWAY_ID } from './pki.js';
+import { PSK, PSK_CLIENT_ID } from './strongswan.js';
+import { ADDR, type Testbed } from './testbed.js';
 
 export interface Line {
   type: string;
@@ -74,4 +78,30 @@ export function spawnTsunagi(bed: Testbed, profilePath: string): TsunagiClient {
       },
     ),
   );
+}
+
+/** Writes a PSK profile for the bed's gateway (split tunnel to the protected net) plus `extra`. */
+export function writePskProfile(
+  bed: Testbed,
+  name: string,
+  extra: Record<string, unknown> = {},
+): string {
+  const path = join(
+    bed.tempDir('profile'),
+    `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`,
+  );
+  writeFileSync(
+    path,
+    JSON.stringify({
+      version: 1,
+      name,
+      server: ADDR.gateway.outer,
+      remoteId: GATEWAY_ID,
+      localId: PSK_CLIENT_ID,
+      auth: { method: 'psk', secret: PSK },
+      routes: ['10.99.0.0/24'],
+      ...extra,
+    }),
+  );
+  return path;
 }
