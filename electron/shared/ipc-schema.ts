@@ -7,33 +7,66 @@
 //   invoke<Args, Result>()    renderer → main call; main answers with an IpcResult<Result>
 //   notifyRenderer<T>()       main → renderer event carrying a T
 
+import type {
+  LogComponent,
+  LogEntry,
+  LogLevel,
+  Stats,
+  TimelineEntry,
+  TimelineKind,
+  TunnelState as HelperTunnelState,
+} from '../../native-helper/ipc/protocol.js';
 import type { IpcRendererApi } from './ipc-helpers.js';
 import { invoke, noArgs, notifyRenderer } from './ipc-helpers.js';
 import { isSettingsPatch } from './settings-schema.js';
 
 /**
- * The tunnel as the window shows it. A local union for now: once the helper protocol exists
- * (native-helper/ipc/), its tunnel state becomes the source of truth and this type is derived
- * from it. Tags are lowercase kebab strings; every `switch` over `state` is exhaustive.
+ * The tunnel as the helper reports it: the helper protocol (native-helper/ipc/protocol.ts) is the
+ * one source of truth, so these are its types, imported as types only (nothing of Node reaches
+ * the renderer). Tags are lowercase kebab strings; every `switch` over `state` is exhaustive.
  */
-export type TunnelState =
-  | { readonly state: 'disconnected' }
-  | { readonly state: 'connecting'; readonly profileId: string }
+export type TunnelState = HelperTunnelState;
+export type TunnelStateName = TunnelState['state'];
+export type { LogComponent, LogEntry, LogLevel, Stats, TimelineEntry, TimelineKind };
+
+/** Whether the app can talk to the privileged helper (the Tsunagi service). */
+export type HelperLink =
+  | { readonly status: 'connecting' }
+  | { readonly status: 'ready'; readonly helperVersion: string }
   | {
-      readonly state: 'connected';
-      readonly profileId: string;
-      /** Epoch milliseconds when the tunnel came up. */
-      readonly since: number;
-    }
-  | { readonly state: 'reconnecting'; readonly profileId: string; readonly attempt: number }
-  | { readonly state: 'disconnecting'; readonly profileId: string }
-  | {
-      readonly state: 'error';
-      readonly profileId?: string;
-      readonly cause: { readonly code: string; readonly message: string };
+      readonly status: 'unavailable';
+      /** Plain words: "The Tsunagi service is not running." */
+      readonly reason: string;
+      /** What to do: "Start it with: sudo systemctl start tsunagi-helper". */
+      readonly fix: string;
     };
 
-export type TunnelStateName = TunnelState['state'];
+/**
+ * Everything the connection view shows. Main owns it: it merges the helper's state with which
+ * of the user's profiles it belongs to (the helper knows profile names, not the app's ids).
+ */
+export interface ConnectionSnapshot {
+  readonly helper: HelperLink;
+  readonly tunnel: TunnelState;
+  /** The app profile the tunnel belongs to; null when idle or started elsewhere (CLI). */
+  readonly profileId: string | null;
+  readonly stats: Stats;
+  /** The current (or last) connection's milestones, oldest first. */
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/** Why a connect or disconnect request was refused before it reached the tunnel. */
+export type ConnectResult =
+  | { readonly accepted: true }
+  | {
+      readonly accepted: false;
+      /** e.g. "The PSK for "Office" is not in the keychain." */
+      readonly message: string;
+      readonly fix: string;
+    };
+
+export type LogExportResult =
+  { readonly exported: true; readonly path: string } | { readonly exported: false };
 
 /**
  * How a profile authenticates the user to the gateway: the `auth.method` of the profile format
@@ -188,7 +221,9 @@ export type CurrentNetwork =
 export interface AppSnapshot {
   readonly version: string;
   readonly platform: string;
-  readonly connection: TunnelState;
+  readonly connection: ConnectionSnapshot;
+  /** The recent log (helper and app), oldest first. */
+  readonly logs: readonly LogEntry[];
   readonly profiles: readonly ProfileSummary[];
   readonly settings: AppSettings;
 }
@@ -198,7 +233,19 @@ export const ipcSchema = {
     getSnapshot: invoke<void, AppSnapshot>(noArgs),
   },
   connection: {
-    changed: notifyRenderer<TunnelState>(),
+    /** Reads the profile's secrets from the keychain and asks the helper to connect. */
+    connect: invoke<{ readonly id: string }, ConnectResult>(isIdArgs),
+    disconnect: invoke<void, ConnectResult>(noArgs),
+    /** The helper link, tunnel state, profile or timeline changed (whole snapshot). */
+    changed: notifyRenderer<ConnectionSnapshot>(),
+    /** About once a second while connected. */
+    stats: notifyRenderer<Stats>(),
+  },
+  logs: {
+    /** One new line (helper or app). */
+    entry: notifyRenderer<LogEntry>(),
+    /** Opens a save dialog in main and writes the given lines as text. */
+    export: invoke<{ readonly text: string }, LogExportResult>(isExportArgs),
   },
   profiles: {
     list: invoke<void, readonly ProfileSummary[]>(noArgs),
@@ -238,6 +285,15 @@ function isIdArgs(value: unknown): value is { readonly id: string } {
     Object.keys(value).length === 1 &&
     typeof value['id'] === 'string' &&
     value['id'].length > 0
+  );
+}
+
+function isExportArgs(value: unknown): value is { readonly text: string } {
+  return (
+    isRecord(value) &&
+    Object.keys(value).length === 1 &&
+    typeof value['text'] === 'string' &&
+    value['text'].length <= 4 * 1024 * 1024
   );
 }
 

@@ -69,6 +69,17 @@ const ConnectRequest = v.strictObject({
   ),
   /** Folder that relative certificate/key/CA paths in the profile are resolved against. */
   baseDir: v.optional(v.pipe(v.string(), v.startsWith('/'), v.maxLength(4096))),
+  /**
+   * The contents of the certificate, private-key and CA files the profile names, keyed by the
+   * path exactly as written in the profile. The client reads them with its own rights, so the
+   * root helper never opens a file a client chose.
+   */
+  files: v.optional(
+    v.pipe(
+      v.record(v.pipe(v.string(), v.maxLength(4096)), v.pipe(v.string(), v.maxLength(64 * 1024))),
+      v.check((r) => Object.keys(r).length <= 16, 'at most 16 files'),
+    ),
+  ),
 });
 
 const DisconnectRequest = v.strictObject({ id: RequestId, method: v.literal('disconnect') });
@@ -78,7 +89,7 @@ const SetSettingsRequest = v.strictObject({
   method: v.literal('set-settings'),
   settings: v.partial(SettingsSchema),
 });
-export const EVENT_TOPICS = ['state', 'stats', 'log', 'settings'] as const;
+export const EVENT_TOPICS = ['state', 'stats', 'log', 'timeline', 'settings'] as const;
 const SubscribeRequest = v.strictObject({
   id: RequestId,
   method: v.literal('subscribe'),
@@ -123,6 +134,8 @@ export const TunnelStateSchema = v.variant('state', [
     server: ShortText,
     gateway: ShortText,
     virtualIp: ShortText,
+    /** The IPv6 address the gateway assigned, when it assigned one. */
+    virtualIp6: v.optional(ShortText),
     dns: v.array(ShortText),
     tun: ShortText,
     ike: ShortText,
@@ -182,6 +195,62 @@ export const StatusSchema = v.strictObject({
 });
 export type Status = v.InferOutput<typeof StatusSchema>;
 
+// ---------------------------------------------------------------- timeline and log
+
+/** Milestones of a connection, in the order a user would read them (the connection view's timeline). */
+export const TIMELINE_KINDS = [
+  'ike-sa-init-sent',
+  'cookie-requested',
+  'invalid-ke',
+  'redirected',
+  'nat-detected',
+  'floated-to-natt',
+  'authenticated',
+  'eap-round',
+  'established',
+  'virtual-ip',
+  'routes',
+  'dns',
+  'child-rekeyed',
+  'ike-rekeyed',
+  'mobike-update',
+  'network-changed',
+  'dpd-sent',
+  'dpd-timeout',
+  'retransmit',
+  'peer-delete',
+  'reconnecting',
+  'closed',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+export const TimelineEntrySchema = v.strictObject({
+  /** Epoch milliseconds. */
+  at: v.number(),
+  kind: v.picklist(TIMELINE_KINDS),
+  /** One sentence for people, e.g. "NAT detected on our side — moved to UDP 4500". */
+  text: ShortText,
+});
+export type TimelineEntry = v.InferOutput<typeof TimelineEntrySchema>;
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Where a log line comes from (the logs view filters by it); `app` lines come from Electron main. */
+export const LOG_COMPONENTS = ['helper', 'ike', 'esp', 'tunnel', 'firewall', 'app'] as const;
+export type LogComponent = (typeof LOG_COMPONENTS)[number];
+
+export const LogEntrySchema = v.strictObject({
+  at: v.number(),
+  level: v.picklist(LOG_LEVELS),
+  component: v.picklist(LOG_COMPONENTS),
+  /** Already redacted: never a secret. */
+  text: v.pipe(v.string(), v.maxLength(16 * 1024)),
+});
+export type LogEntry = v.InferOutput<typeof LogEntrySchema>;
+
+/** How much history the helper keeps for late subscribers (ring buffers). */
+export const HISTORY_LIMITS = { timeline: 200, logs: 500 } as const;
+
 // ---------------------------------------------------------------- responses and events (helper → client)
 
 export const ERROR_CODES = [
@@ -216,6 +285,11 @@ const SubscribedResult = v.strictObject({
   topics: v.array(v.picklist(EVENT_TOPICS)),
   /** The current state, so a subscriber starts from a snapshot and then gets deltas. */
   status: StatusSchema,
+  /** The current (or last) connection's timeline and the recent log, oldest first. */
+  history: v.strictObject({
+    timeline: v.array(TimelineEntrySchema),
+    logs: v.array(LogEntrySchema),
+  }),
 });
 
 export const ResultSchema = v.variant('kind', [
@@ -247,12 +321,11 @@ export type Response = v.InferOutput<typeof ResponseSchema>;
 export const EventSchema = v.variant('event', [
   v.strictObject({ type: v.literal('event'), event: v.literal('state'), state: TunnelStateSchema }),
   v.strictObject({ type: v.literal('event'), event: v.literal('stats'), stats: StatsSchema }),
+  v.strictObject({ type: v.literal('event'), event: v.literal('log'), entry: LogEntrySchema }),
   v.strictObject({
     type: v.literal('event'),
-    event: v.literal('log'),
-    at: v.number(),
-    level: v.picklist(['debug', 'info', 'warn', 'error']),
-    text: v.string(),
+    event: v.literal('timeline'),
+    entry: TimelineEntrySchema,
   }),
   v.strictObject({
     type: v.literal('event'),
