@@ -1,5 +1,5 @@
 // Bundles the Node-side programs into dist/ (the renderer is built by Vite: vite.config.ts).
-//   dist/native-helper/cli.js     the `tsunagi` CLI (and, later, the helper daemon)
+//   dist/native-helper/cli.js     the `tsunagi` CLI and the helper daemon (`tsunagi-helper`)
 //   dist/electron/main.js         Electron main process (ESM)
 //   dist/electron/preload.cjs     preload: sandboxed preloads must be a single CommonJS file
 // Runs at `npm ci` (prepare) so `npx tsunagi` works straight from a checkout. npm links the bins of
@@ -9,13 +9,15 @@ import { build } from 'esbuild';
 
 if (existsSync('node_modules')) {
   mkdirSync('node_modules/.bin', { recursive: true });
-  const link = 'node_modules/.bin/tsunagi';
-  try {
-    if (lstatSync(link)) unlinkSync(link);
-  } catch {
-    // no previous link
+  for (const name of ['tsunagi', 'tsunagi-helper']) {
+    const link = `node_modules/.bin/${name}`;
+    try {
+      if (lstatSync(link)) unlinkSync(link);
+    } catch {
+      // no previous link
+    }
+    symlinkSync(`../../native-helper/bin/${name}.js`, link);
   }
-  symlinkSync('../../native-helper/bin/tsunagi.js', link);
 }
 
 const common = {
