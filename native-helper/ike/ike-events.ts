@@ -33,7 +33,17 @@ export type IkeInput =
   /** Check liveness now (e.g. after a wake from sleep). */
   | { type: 'probe' }
   /** Ask for an orderly delete of the IKE SA. */
-  | { type: 'close' };
+  | { type: 'close' }
+  /**
+   * The data plane asks for an early rekey of the Child SA it receives on with `spiIn` (its
+   * outbound ESP sequence number nears the limit, or a byte/packet lifetime ran out). Ignored
+   * while that Child SA is already being rekeyed; dropped (with a timeline 'dropped' event) when
+   * no such Child SA exists.
+   */
+  | { type: 'rekey-child'; spiIn: number; reason: ChildRekeyReason };
+
+/** Why the data plane asks for a Child SA rekey. */
+export type ChildRekeyReason = 'seq-soft-limit' | 'lifetime';
 
 export interface ChildSaKeys {
   /** Inbound SPI (ours, chosen by us) and outbound SPI (the peer's). */

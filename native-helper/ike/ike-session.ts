@@ -98,6 +98,10 @@ interface InFlight {
 
 interface ChildSaState {
   keys: ChildSaKeys;
+  /** A rekey of this Child SA is queued or in flight (one at a time). */
+  rekeying?: boolean;
+  /** Replaced by a rekey; only its delete is left. */
+  rekeyed?: boolean;
 }
 
 export class IkeSession {
@@ -178,6 +182,9 @@ export class IkeSession {
         break;
       case 'close':
         this.startDelete(now);
+        break;
+      case 'rekey-child':
+        this.requestChildRekey(input.spiIn, input.reason, now);
         break;
     }
     return this.out.splice(0);
@@ -1291,6 +1298,7 @@ export class IkeSession {
         spiIn,
       );
       if (shared) zeroise(shared);
+      if (old) old.rekeyed = true;
       this.event({ kind: 'child-rekeyed', initiator: 'peer', spiIn: u32(spiIn) });
       this.out.push({ type: 'cancel-timer', timer: 'rekey-child' });
       this.armRekeyChild(now);
@@ -1382,15 +1390,38 @@ export class IkeSession {
   /** The selectors of the last Child SA, to re-create it after the gateway deleted it. */
   private lastChildTs: { local: TrafficSelector[]; remote: TrafficSelector[] } | undefined;
 
-  private startChildRekey(now: number): void {
-    const child = this.children.at(-1);
+  /** The data plane's early rekey request (sequence numbers or a volume lifetime running out). */
+  private requestChildRekey(spiIn: number, reason: string, now: number): void {
+    if (this.phase !== 'established') return;
+    const child = this.children.find((c) => c.keys.spiIn === spiIn);
+    if (!child) return this.dropped(`rekey request (${reason}) for unknown Child SA ${spiIn}`);
+    if (child.rekeying || child.rekeyed) return;
+    child.rekeying = true;
+    this.enqueue((t) => this.startChildRekey(t, child), now);
+  }
+
+  /** The newest Child SA that is not already being replaced. */
+  private currentChild(): ChildSaState | undefined {
+    return this.children.filter((c) => !c.rekeyed).at(-1);
+  }
+
+  private startChildRekey(now: number, target?: ChildSaState): void {
+    if (target && (!this.children.includes(target) || target.rekeyed)) {
+      target.rekeying = false;
+      return;
+    }
+    const child = target ?? this.currentChild();
     const ts = child
       ? {
           local: child.keys.tsLocal.map(rangeToSelector),
           remote: child.keys.tsRemote.map(rangeToSelector),
         }
       : this.lastChildTs;
-    if (this.phase !== 'established' || !ts) return;
+    if (this.phase !== 'established' || !ts) {
+      if (child) child.rekeying = false;
+      return;
+    }
+    if (child) child.rekeying = true;
     const cfg = this.config;
     const spiIn = nonZero(cfg.random, 4);
     const nonceI = cfg.random.bytes(NONCE_LENGTH);
@@ -1438,6 +1469,7 @@ export class IkeSession {
           // TEMPORARY_FAILURE (a collision on their side) or a refusal: try again a little later.
           const why = notifies.find((n) => n.notifyType < 16384)?.notifyType;
           this.dropped(`Child SA rekey refused${why ? ` (notify ${why})` : ''}; retrying`);
+          if (child) child.rekeying = false;
           this.out.push({ type: 'arm-timer', timer: 'rekey-child', at: t + 10_000 });
           return;
         }
@@ -1464,6 +1496,10 @@ export class IkeSession {
           spiIn,
         );
         if (shared) zeroise(shared);
+        if (child) {
+          child.rekeying = false;
+          child.rekeyed = true;
+        }
         this.event({ kind: 'child-rekeyed', initiator: 'us', spiIn: u32(spiIn) });
         this.armRekeyChild(t);
         // Delete the old Child SA (our inbound SPI); the data plane keeps its inbound side briefly.
@@ -1589,9 +1625,15 @@ export class IkeSession {
         this.out.push({ type: 'send-keepalive', from: this.local, to: this.remote });
         this.armKeepalive(now);
         return;
-      case 'rekey-child':
-        if (this.phase === 'established') this.enqueue((t) => this.startChildRekey(t), now);
+      case 'rekey-child': {
+        if (this.phase !== 'established') return;
+        // The Child SA current now; if a rekey replaces it before this one runs, this one lapses.
+        const child = this.currentChild();
+        if (child?.rekeying) return;
+        if (child) child.rekeying = true;
+        this.enqueue((t) => this.startChildRekey(t, child), now);
         return;
+      }
       case 'rekey-ike':
         if (this.phase === 'established') this.enqueue((t) => this.startIkeRekey(t), now);
         return;
