@@ -1,10 +1,13 @@
 /**
- * `tsunagi up <profile.json> [--no-wait] [--json]`: asks the helper to connect. The profile is
- * read here, as the invoking user, and sent with its inline secrets over the socket (the
- * helper keeps them in memory only). Waits for connected (exit 0) or error (exit 1).
+ * `tsunagi up <profile.json> [--no-wait] [--json]`: asks the helper to connect. The profile and
+ * the certificate, key and CA files it names are read here, as the invoking user, and sent with
+ * its inline secrets over the socket (the helper keeps them in memory only and never opens a
+ * file a client named). Waits for connected (exit 0) or error (exit 1).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { parseProfile } from '../profile/profile.js';
+import { profileFileRefs } from '../profile/profile-files.js';
 import type { CliIo } from './main.js';
 import { describeState, waitForState, withHelper } from './helper-client.js';
 
@@ -32,6 +35,26 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     io.err(`tsunagi up: ${path} is not a profile (a JSON object)\n`);
     return 1;
   }
+  // The files the profile needs, read with this user's rights. A profile that does not validate
+  // goes as it is: the helper answers with the validation errors.
+  const files: Record<string, string> = {};
+  let refs: ReturnType<typeof profileFileRefs> = [];
+  try {
+    refs = profileFileRefs(parseProfile(profile));
+  } catch {
+    refs = [];
+  }
+  for (const ref of refs) {
+    try {
+      files[ref.path] = await readFile(resolve(dirname(path), ref.path), 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      io.err(
+        `tsunagi up: cannot read ${ref.path} (${ref.field} in ${path}): ${code}; paths are relative to the profile's folder\n`,
+      );
+      return 1;
+    }
+  }
   return withHelper('up', io, async (client) => {
     const print = (s: Parameters<typeof describeState>[0]) =>
       io.out(json ? `${JSON.stringify({ type: 'state', ...s })}\n` : `${describeState(s)}\n`);
@@ -41,6 +64,7 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
       method: 'connect',
       profile: profile as Record<string, unknown>,
       baseDir: dirname(path),
+      ...(refs.length ? { files } : {}),
     });
     if (!settled) {
       if (r.kind === 'accepted') print(r.state);

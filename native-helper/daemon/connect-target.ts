@@ -1,12 +1,15 @@
 /**
  * Turns a `connect` request into a ConnectTarget: the profile validated with the profile schema,
- * keychain references replaced by the secrets that came with the request (memory only), and the
- * gateway resolved to the address the firewall will allow.
+ * keychain references replaced by the secrets that came with the request (memory only), the
+ * certificate/key/CA contents the client read and sent (the helper runs as root and never opens
+ * a path a client wrote into a profile), and the gateway resolved to the address the firewall
+ * will allow (the tunnel then uses exactly that address).
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ErrorCode } from '../ipc/protocol.js';
 import { parseProfile, ProfileError, type Profile, type SecretValue } from '../profile/profile.js';
+import { missingFiles, profileFileRefs } from '../profile/profile-files.js';
 import type { ConnectTarget } from '../tunnel/states/types.js';
 
 export class ConnectRefused extends Error {
@@ -31,6 +34,7 @@ export async function buildConnectTarget(
   secrets: Record<string, string> | undefined,
   baseDir: string | undefined,
   resolve: Resolver,
+  files?: Readonly<Record<string, string>>,
 ): Promise<ConnectTarget> {
   let profile: Profile;
   try {
@@ -43,6 +47,17 @@ export async function buildConnectTarget(
       );
     throw e;
   }
+  const missing = missingFiles(profile, files);
+  if (missing.length)
+    throw new ConnectRefused(
+      'invalid-profile',
+      missing
+        .map(
+          (m) =>
+            `${m.field}: the contents of "${m.path}" were not sent with connect (the helper never opens files named in a profile: the client reads them and sends them in "files"; 'tsunagi up' and the app do this)`,
+        )
+        .join('; '),
+    );
   const values: string[] = [];
   const fill = (s: SecretValue, field: string): string => {
     if (typeof s === 'string') {
@@ -82,5 +97,18 @@ export async function buildConnectTarget(
       `cannot resolve ${profile.server}: ${(e as Error).message}`,
     );
   }
-  return { profile: filled, baseDir: baseDir ?? '/', gateway: { address }, secrets: values };
+  // Only what the profile needs travels on; anything else the client sent is dropped.
+  const needed: Record<string, string> = {};
+  for (const ref of profileFileRefs(profile)) {
+    needed[ref.path] = files![ref.path]!;
+    // the private key is a secret too: redacted wherever it might show up in a log line
+    if (ref.field === 'auth.privateKey') values.push(needed[ref.path]!);
+  }
+  return {
+    profile: filled,
+    baseDir: baseDir ?? '/',
+    files: needed,
+    gateway: { address },
+    secrets: values,
+  };
 }

@@ -21,6 +21,7 @@ import {
 } from '../platform/udp/udp-transport.js';
 import { watchNetwork } from '../platform/network/network-monitor.js';
 import type { Profile } from '../profile/profile.js';
+import type { ProfileFiles } from '../profile/profile-files.js';
 import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
 import { IkeRunner } from './ike-runner.js';
 import { clearJournal, recoverFromJournal, writeJournal, type JournalEntry } from './journal.js';
@@ -52,6 +53,14 @@ export type ConnectionState =
   | { state: 'reconnecting'; attempt: number; reason: string; retryInMs: number }
   | { state: 'disconnected'; reason: IkeCloseReason['kind'] | 'not-started'; wasConnected: boolean }
   | { state: 'error'; code: IkeError['code']; message: string; fix: string; error: IkeError };
+
+export interface TunnelOptions {
+  /**
+   * The gateway address the caller already resolved (the helper's firewall allows exactly this
+   * one): the connection uses it instead of resolving the server name again.
+   */
+  gatewayAddress?: string;
+}
 
 export interface ConnectionEvents {
   state(state: ConnectionState): void;
@@ -90,8 +99,12 @@ export class TunnelConnection {
   constructor(
     private readonly profile: Profile,
     private readonly events: ConnectionEvents,
-    /** The profile's folder: certificate, key and CA paths are relative to it. */
-    private readonly baseDir: string = process.cwd(),
+    /**
+     * Where the certificate, key and CA contents come from: the profile's folder (a string, for
+     * the foreground CLI running as the user), or the contents a client sent (the helper).
+     */
+    private readonly files: ProfileFiles | string = process.cwd(),
+    private readonly options: TunnelOptions = {},
   ) {}
 
   /** Data-plane counters (zero before the tunnel is up). */
@@ -116,7 +129,11 @@ export class TunnelConnection {
 
     let resolved;
     try {
-      resolved = await resolveSessionConfig(this.profile, this.baseDir);
+      resolved = await resolveSessionConfig(this.profile, this.files, {
+        ...(this.options.gatewayAddress !== undefined
+          ? { gatewayAddress: this.options.gatewayAddress }
+          : {}),
+      });
     } catch (e) {
       if (e instanceof ConfigError) return this.end(errorState(e.error));
       throw e;

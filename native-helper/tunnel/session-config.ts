@@ -20,6 +20,7 @@ import { nodeModpProvider, nodeRandom } from '../platform/crypto/node-crypto-pro
 import { NodeCryptoProvider } from '../platform/crypto/node-signature-provider.js';
 import { localAddressFor } from '../platform/udp/udp-transport.js';
 import type { Profile } from '../profile/profile.js';
+import type { ProfileFiles } from '../profile/profile-files.js';
 
 /** strongSwan-compatible modern defaults (the gateway picks the first it accepts). */
 export const DEFAULT_IKE =
@@ -63,9 +64,18 @@ export interface ResolvedSession {
   serverAddress: string;
 }
 
-async function readProfileFile(baseDir: string, path: string, field: string): Promise<string> {
+async function readProfileFile(files: ProfileFiles, path: string, field: string): Promise<string> {
+  if (files.kind === 'sent') {
+    // The helper runs as root: it uses what the client read with its own rights, never the path.
+    if (!Object.prototype.hasOwnProperty.call(files.contents, path))
+      throw invalid(
+        field,
+        `the contents of ${path} were not sent with the connect request: the client must read the file and send it (the helper never opens files named in a profile)`,
+      );
+    return files.contents[path]!;
+  }
   try {
-    return await readFile(resolvePath(baseDir, path), 'utf8');
+    return await readFile(resolvePath(files.baseDir, path), 'utf8');
   } catch (e) {
     throw invalid(
       field,
@@ -83,15 +93,29 @@ function secretText(value: string | { keychain: string }, field: string): string
   return value;
 }
 
+export interface ResolveOptions {
+  /**
+   * The gateway address already resolved by the caller (the helper's firewall allows exactly
+   * this one): used as is instead of resolving the server name again.
+   */
+  gatewayAddress?: string;
+}
+
 /**
- * Resolves a profile: reads its certificate, key and CA files (paths relative to `baseDir`, the
- * profile's folder), resolves the server name and our local address, and parses identities and
- * proposals. Secrets must already be in the profile (the app resolves keychain references first).
+ * Resolves a profile: gets its certificate, key and CA contents (from the profile's folder, or
+ * as sent by the client), resolves the server name (unless the caller did) and our local
+ * address, and parses identities and proposals. Secrets must already be in the profile (the app
+ * resolves keychain references first).
  */
 export async function resolveSessionConfig(
   profile: Profile,
-  baseDir = process.cwd(),
+  filesOrBaseDir: ProfileFiles | string = process.cwd(),
+  options: ResolveOptions = {},
 ): Promise<ResolvedSession> {
+  const files: ProfileFiles =
+    typeof filesOrBaseDir === 'string'
+      ? { kind: 'directory', baseDir: filesOrBaseDir }
+      : filesOrBaseDir;
   let auth: IkeAuthConfig;
   let defaultLocalId: string | undefined;
   switch (profile.auth.method) {
@@ -108,12 +132,12 @@ export async function resolveSessionConfig(
           'encrypted private keys are not supported by this build yet: store the key unencrypted (mode 0600)',
         );
       const certificates = certificatesFromPemOrDer(
-        await readProfileFile(baseDir, profile.auth.certificate, 'auth.certificate'),
+        await readProfileFile(files, profile.auth.certificate, 'auth.certificate'),
       );
       if (!certificates.length)
         throw invalid('auth.certificate', 'no certificate found in the file');
       const privateKeyPem = await readProfileFile(
-        baseDir,
+        files,
         profile.auth.privateKey,
         'auth.privateKey',
       );
@@ -138,15 +162,23 @@ export async function resolveSessionConfig(
       break;
   }
   const trustedCas: string[] = [];
-  for (const [i, ca] of profile.ca.entries())
-    trustedCas.push(await readProfileFile(baseDir, ca, `ca[${i}]`));
+  // A PSK gateway authenticates with the PSK too (the engine accepts only AUTH method 2 then):
+  // its CAs are never used, so they are neither read nor required.
+  if (auth.method !== 'psk')
+    for (const [i, ca] of profile.ca.entries())
+      trustedCas.push(await readProfileFile(files, ca, `ca[${i}]`));
   if (auth.method !== 'psk' && trustedCas.length === 0)
     throw invalid(
       'ca',
       'certificate and EAP profiles need the CA that issued the gateway certificate ("ca": ["ca.pem"])',
     );
 
-  let serverAddress = profile.server;
+  let serverAddress = options.gatewayAddress ?? profile.server;
+  if (options.gatewayAddress !== undefined && !isIP(options.gatewayAddress))
+    throw invalid(
+      'server',
+      `the resolved gateway address ${options.gatewayAddress} is not an IP address`,
+    );
   if (!isIP(serverAddress)) {
     try {
       serverAddress = (await lookup(profile.server, { family: 4 })).address;

@@ -10,7 +10,13 @@ import type { Profile } from '../../profile/profile.js';
 /** Everything needed to (re)start one tunnel; `secrets` only for redaction, never persisted. */
 export interface ConnectTarget {
   profile: Profile;
+  /** The profile's folder on the client side (shown in logs; never read by the helper). */
   baseDir: string;
+  /**
+   * The certificate, key and CA contents the client sent, keyed by the path as written in the
+   * profile: the helper runs as root and never opens a file a client named.
+   */
+  files: Readonly<Record<string, string>>;
   /** The gateway's address, resolved before any firewall policy names it. */
   gateway: Gateway;
   secrets: readonly string[];

@@ -79,6 +79,7 @@ export const target = (secret = 'super-secret-psk'): ConnectTarget => ({
     dns: true,
   } as unknown as ConnectTarget['profile'],
   baseDir: '/',
+  files: {},
   gateway: { address: '198.51.100.10' },
   secrets: [secret],
 });

@@ -1,0 +1,137 @@
+/**
+ * resolveSessionConfig: where certificate, key and CA contents come from (the profile's folder
+ * for the foreground CLI; only the sent contents in the helper), and the gateway address the
+ * helper already resolved for its firewall.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProfile, type Profile } from '../../../../native-helper/profile/profile.js';
+import {
+  ConfigError,
+  resolveSessionConfig,
+} from '../../../../native-helper/tunnel/session-config.js';
+import { makeSelfSigned, type PemFixture } from './pem-fixture.js';
+
+let client: PemFixture;
+let ca: PemFixture;
+let dir: string;
+
+beforeAll(() => {
+  client = makeSelfSigned('alice');
+  ca = makeSelfSigned('Lab CA');
+  dir = mkdtempSync(join(tmpdir(), 'tsunagi-session-config-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const certProfile = (server = '127.0.0.1'): Profile =>
+  parseProfile({
+    version: 1,
+    name: 'Office',
+    server,
+    remoteId: 'vpn.lab.test',
+    auth: { method: 'cert', certificate: 'alice.pem', privateKey: 'alice.key' },
+    ca: ['ca.pem'],
+  });
+
+async function configError(p: Promise<unknown>): Promise<ConfigError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('resolveSessionConfig: profile files', () => {
+  it('uses the sent contents and never the disk (nothing exists at those paths)', async () => {
+    const r = await resolveSessionConfig(certProfile(), {
+      kind: 'sent',
+      contents: { 'alice.pem': client.cert, 'alice.key': client.key, 'ca.pem': ca.cert },
+    });
+    const auth = r.config.auth;
+    expect(auth.method).toBe('cert');
+    if (auth.method !== 'cert') return;
+    expect(auth.privateKeyPem).toBe(client.key);
+    expect(auth.certificates).toHaveLength(1);
+    expect(r.config.trustedCas).toEqual([ca.cert]);
+    expect(r.config.localId.text).toBe('CN=alice');
+  });
+
+  it('a path whose contents were not sent is a config error naming the field', async () => {
+    writeFileSync(join(dir, 'alice.key'), client.key);
+    const e = await configError(
+      resolveSessionConfig(certProfile(), {
+        kind: 'sent',
+        contents: { 'alice.pem': client.cert, 'ca.pem': ca.cert },
+      }),
+    );
+    expect(e.error.field).toBe('auth.privateKey');
+    expect(e.error.detail).toBe(
+      'the contents of alice.key were not sent with the connect request: the client must read the file and send it (the helper never opens files named in a profile)',
+    );
+  });
+
+  it('the foreground CLI reads the files relative to the profile folder', async () => {
+    writeFileSync(join(dir, 'alice.pem'), client.cert);
+    writeFileSync(join(dir, 'alice.key'), client.key);
+    writeFileSync(join(dir, 'ca.pem'), ca.cert);
+    const r = await resolveSessionConfig(certProfile(), dir);
+    expect(r.config.trustedCas).toEqual([ca.cert]);
+    const missing = await configError(resolveSessionConfig(certProfile(), join(dir, 'nowhere')));
+    expect(missing.error.field).toBe('auth.certificate');
+    expect(missing.error.detail).toBe('cannot read alice.pem: ENOENT');
+  });
+
+  it('a PSK profile neither reads nor needs its CA files', async () => {
+    const profile = parseProfile({
+      version: 1,
+      name: 'Lab',
+      server: '127.0.0.1',
+      auth: { method: 'psk', secret: 'lab-secret' },
+      ca: ['missing-ca.pem'],
+    });
+    const r = await resolveSessionConfig(profile, { kind: 'sent', contents: {} });
+    expect(r.config.trustedCas).toEqual([]);
+  });
+});
+
+describe('resolveSessionConfig: gateway address', () => {
+  const contents = () => ({ 'alice.pem': client.cert, 'alice.key': client.key, 'ca.pem': ca.cert });
+
+  it('uses the address the helper resolved instead of resolving the name again', async () => {
+    const r = await resolveSessionConfig(
+      certProfile('gateway.invalid'),
+      { kind: 'sent', contents: contents() },
+      { gatewayAddress: '127.0.0.1' },
+    );
+    expect(r.serverAddress).toBe('127.0.0.1');
+    expect(r.config.server).toEqual({ address: '127.0.0.1', port: 500 });
+    expect(r.config.serverName).toBe('gateway.invalid');
+    expect(r.config.remoteId?.text).toBe('vpn.lab.test');
+  });
+
+  it('without it the name is resolved (and .invalid never resolves)', async () => {
+    const e = await configError(
+      resolveSessionConfig(certProfile('gateway.invalid'), {
+        kind: 'sent',
+        contents: contents(),
+      }),
+    );
+    expect(e.error.field).toBe('server');
+    expect(e.error.detail).toMatch(/^cannot resolve gateway\.invalid: /);
+  });
+
+  it('refuses a resolved address that is not an IP address', async () => {
+    const e = await configError(
+      resolveSessionConfig(
+        certProfile(),
+        { kind: 'sent', contents: contents() },
+        { gatewayAddress: 'vpn.lab.test' },
+      ),
+    );
+    expect(e.error.field).toBe('server');
+  });
+});
