@@ -1,9 +1,14 @@
-/** `tsunagi events [--json]`: streams the helper's state, statistics, settings and log events. */
+/**
+ * `tsunagi events [--json]`: the helper's current state and the current connection's timeline,
+ * then its state, statistics, settings, timeline and log events as they come.
+ */
 import type { CliIo } from './main.js';
-import { describeEvent, describeState, withHelper } from './helper-client.js';
+import { describeEvent, describeState, describeTimeline, withHelper } from './helper-client.js';
 
 export const EVENTS_USAGE = `tsunagi events [--json]
-  Streams the helper's events (state, statistics, settings, log) until Ctrl-C.`;
+  Shows the state and the current connection's timeline, then streams the helper's events
+  (state, statistics, settings, timeline, log) until Ctrl-C. --json: one JSON object a line,
+  first {"type":"snapshot","status":…,"history":{"timeline":[…],"logs":[…]}}.`;
 
 export async function eventsCommand(args: readonly string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
@@ -24,12 +29,13 @@ export async function eventsCommand(args: readonly string[], io: CliIo): Promise
       });
     });
     const r = await client.request({ method: 'subscribe' });
-    if (r.kind === 'subscribed')
-      io.out(
-        json
-          ? `${JSON.stringify({ type: 'snapshot', status: r.status })}\n`
-          : `${describeState(r.status.state)}\n`,
-      );
+    if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
+    if (json)
+      io.out(`${JSON.stringify({ type: 'snapshot', status: r.status, history: r.history })}\n`);
+    else {
+      io.out(`${describeState(r.status.state)}\n`);
+      for (const entry of r.history.timeline) io.out(`${describeTimeline(entry)}\n`);
+    }
     return closed;
   });
 }

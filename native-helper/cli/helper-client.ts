@@ -3,7 +3,13 @@
  * opening the helper's socket with a clear diagnosis when that fails, and printing states.
  */
 import { HelperClient, HelperError } from '../ipc/client.js';
-import { DEFAULT_SOCKET_PATH, type HelperEvent, type TunnelState } from '../ipc/protocol.js';
+import {
+  DEFAULT_SOCKET_PATH,
+  type HelperEvent,
+  type LogEntry,
+  type TimelineEntry,
+  type TunnelState,
+} from '../ipc/protocol.js';
 import type { CliIo } from './main.js';
 
 export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -49,7 +55,7 @@ export function describeState(s: TunnelState): string {
     case 'connecting':
       return `connecting  profile=${s.profile} server=${s.server} gateway=${s.gateway}${lock}`;
     case 'connected':
-      return `connected  profile=${s.profile} server=${s.server} virtualIp=${s.virtualIp} dns=${s.dns.join(',')} tun=${s.tun} ike=${s.ike} esp=${s.esp}${lock}`;
+      return `connected  profile=${s.profile} server=${s.server} virtualIp=${s.virtualIp}${s.virtualIp6 ? ` virtualIp6=${s.virtualIp6}` : ''} dns=${s.dns.join(',')} tun=${s.tun} ike=${s.ike} esp=${s.esp}${lock}`;
     case 'reconnecting':
       return `reconnecting  profile=${s.profile} attempt=${s.attempt} reason=${s.reason}${lock}`;
     case 'disconnecting':
@@ -66,10 +72,28 @@ export function describeEvent(e: HelperEvent): string {
     case 'stats':
       return `stats  in=${e.stats.bytesIn}B/${e.stats.packetsIn}p out=${e.stats.bytesOut}B/${e.stats.packetsOut}p rate in=${Math.round(e.stats.rateIn)}B/s out=${Math.round(e.stats.rateOut)}B/s`;
     case 'log':
-      return `log  ${e.level}: ${e.text}`;
+      return describeLog(e.entry);
+    case 'timeline':
+      return describeTimeline(e.entry);
     case 'settings':
       return `settings  killSwitch=${e.settings.killSwitch} lockdown=${e.settings.lockdown} allowLan=${e.settings.allowLan}`;
   }
+}
+
+/** "14:02:07" in local time: the CLI shows when, the date is today. */
+function clock(at: number): string {
+  const d = new Date(at);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+}
+
+export function describeLog(e: LogEntry): string {
+  return `log  ${clock(e.at)} ${e.level} [${e.component}] ${e.text}`;
+}
+
+export function describeTimeline(e: TimelineEntry): string {
+  return `timeline  ${clock(e.at)} ${e.text}`;
 }
 
 /** Resolves with the first state event whose state is in `wanted`. */

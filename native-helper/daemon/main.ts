@@ -103,7 +103,11 @@ export async function startHelper(
     driver: deps.driver ?? connectionDriver,
     settings: loaded.settings,
     onState: (s) => sink.server?.onState(s),
-    onLog: (level, text) => (sink.server ? sink.server.log(level, text) : log(`${level}: ${text}`)),
+    onLog: (level, text, component = 'tunnel') =>
+      sink.server
+        ? sink.server.log(level, text, component)
+        : log(`${level}: [${component}] ${text}`),
+    onTimeline: (entry) => sink.server?.onTimeline(entry),
     ...(recovery
       ? {
           initial: new ErrorState(

@@ -1,7 +1,9 @@
 /**
  * The helper's socket: accepts clients on a Unix socket, checks each peer's uid with
  * SO_PEERCRED, reads length-prefixed JSON frames, validates every one against the protocol
- * schema before dispatch, and streams state, statistics, settings and log events to subscribers.
+ * schema before dispatch, and streams state, statistics, settings, timeline and log events to
+ * subscribers. The recent log and the current connection's timeline are kept in ring buffers
+ * (HISTORY_LIMITS) so a client that subscribes late starts from them.
  * A bad frame gets an error response; only that client can be disconnected by it.
  */
 import { chmod, chown, rm } from 'node:fs/promises';
@@ -15,21 +17,27 @@ import {
 } from '../ipc/peer-credentials.js';
 import {
   EVENT_TOPICS,
+  HISTORY_LIMITS,
   parseClientFrame,
   PROTOCOL_VERSION,
   type ClientFrame,
   type ErrorCode,
   type EventTopic,
   type HelperEvent,
+  type LogComponent,
+  type LogEntry,
+  type LogLevel,
   type Result,
   type Settings,
   type Stats,
   type Status,
+  type TimelineEntry,
   type TunnelState,
 } from '../ipc/protocol.js';
 import type { TunnelStateMachine } from '../tunnel/state-machine.js';
 import { buildConnectTarget, ConnectRefused, type Resolver } from './connect-target.js';
 import { redact } from './redact.js';
+import { stateTimelineEntries } from './timeline.js';
 
 /** More than this many bytes queued for a client that does not read: it is dropped. */
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
@@ -77,20 +85,45 @@ export class HelperServer {
   private secrets: readonly string[] = [];
   private lastStats: Stats = ZERO_STATS;
   private statsTimer: NodeJS.Timeout | undefined;
+  private readonly logs: LogEntry[] = [];
+  private readonly timeline: TimelineEntry[] = [];
+  private lastState: TunnelState | undefined;
 
   constructor(private readonly options: HelperServerOptions) {}
 
   /** Called by the machine's onState (wired by the daemon). */
   onState(state: TunnelState): void {
-    this.log('info', `state ${state.state}${'reason' in state ? ` (${state.reason})` : ''}`);
+    this.log(
+      state.state === 'error' ? 'warn' : 'info',
+      `state ${state.state}${'reason' in state ? ` (${state.reason})` : ''}${state.state === 'error' ? `: ${state.message}` : ''}`,
+      'tunnel',
+    );
     if (state.state !== 'connected') this.lastStats = { ...ZERO_STATS, at: Date.now() };
+    const previous = this.lastState;
+    this.lastState = state;
     this.broadcast({ type: 'event', event: 'state', state });
+    for (const entry of stateTimelineEntries(previous, state, Date.now())) this.onTimeline(entry);
   }
 
-  log(level: 'debug' | 'info' | 'warn' | 'error', text: string): void {
+  /** A milestone of the current connection (the machine's onTimeline, and state changes). */
+  onTimeline(entry: TimelineEntry): void {
+    const clean = { ...entry, text: redact(entry.text, this.secrets) };
+    push(this.timeline, clean, HISTORY_LIMITS.timeline);
+    this.broadcast({ type: 'event', event: 'timeline', entry: clean });
+  }
+
+  /** One log line: redacted, kept for late subscribers, written to the daemon's log, broadcast. */
+  log(level: LogLevel, text: string, component: LogComponent = 'helper'): void {
     const clean = redact(text, this.secrets);
-    this.options.log?.(`${level}: ${clean}`);
-    this.broadcast({ type: 'event', event: 'log', at: Date.now(), level, text: clean });
+    this.options.log?.(`${level}: [${component}] ${clean}`);
+    const entry: LogEntry = { at: Date.now(), level, component, text: clean.slice(0, 16 * 1024) };
+    push(this.logs, entry, HISTORY_LIMITS.logs);
+    this.broadcast({ type: 'event', event: 'log', entry });
+  }
+
+  /** The recent log and the current (or last) connection's timeline, oldest first. */
+  history(): { timeline: TimelineEntry[]; logs: LogEntry[] } {
+    return { timeline: [...this.timeline], logs: [...this.logs] };
   }
 
   async listen(): Promise<void> {
@@ -267,7 +300,12 @@ export class HelperServer {
       case 'subscribe': {
         const topics = frame.topics ?? [...EVENT_TOPICS];
         client.topics = new Set(topics);
-        this.respond(client, frame.id, { kind: 'subscribed', topics, status: this.status() });
+        this.respond(client, frame.id, {
+          kind: 'subscribed',
+          topics,
+          status: this.status(),
+          history: this.history(),
+        });
         return;
       }
       case 'set-settings': {
@@ -295,6 +333,7 @@ export class HelperServer {
             frame.secrets,
             frame.baseDir,
             this.options.resolve,
+            frame.files,
           );
         } catch (e) {
           if (e instanceof ConnectRefused) {
@@ -307,6 +346,8 @@ export class HelperServer {
           throw e;
         }
         this.secrets = target.secrets;
+        // a new connection starts a new timeline (a reconnect of the same one does not)
+        this.timeline.length = 0;
         this.log(
           'info',
           `connect ${target.profile.name} (${target.profile.server} → ${target.gateway.address}) by uid ${client.peer.uid}`,
@@ -352,4 +393,10 @@ export class HelperServer {
     }
     socket.write(encodeFrame(frame));
   }
+}
+
+/** Appends to a ring buffer of at most `limit` entries. */
+function push<T>(ring: T[], item: T, limit: number): void {
+  ring.push(item);
+  if (ring.length > limit) ring.splice(0, ring.length - limit);
 }

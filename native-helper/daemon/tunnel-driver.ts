@@ -1,31 +1,61 @@
 /** The real tunnel behind the state machine: one TunnelConnection per (re)connect. */
-import type { ConnectionState } from '../tunnel/connection.js';
+import type { ConnectionEvents, ConnectionState } from '../tunnel/connection.js';
 import { TunnelConnection } from '../tunnel/connection.js';
-import type { TunnelDriver } from '../tunnel/state-machine.js';
+import type { TunnelCallbacks, TunnelDriver } from '../tunnel/state-machine.js';
+import type { ConnectTarget } from '../tunnel/states/types.js';
+import { ikeTimelineEntry } from './timeline.js';
+
+/**
+ * What the daemon makes of a TunnelConnection's events: states become the machine's `up`,
+ * IKE timeline events become plain-words timeline entries (dropped packets a debug log line of
+ * the `ike` component), the connection's own log lines belong to the `tunnel` component.
+ */
+export function connectionEvents(
+  target: ConnectTarget,
+  callbacks: TunnelCallbacks,
+): ConnectionEvents {
+  return {
+    state: (s: ConnectionState) => {
+      if (s.state === 'connecting' && s.address !== target.gateway.address)
+        callbacks.log(
+          `the server resolved to ${s.address}, not ${target.gateway.address}: the firewall only allows the latter`,
+          'tunnel',
+          'warn',
+        );
+      if (s.state === 'reconnecting')
+        callbacks.timeline({
+          at: Date.now(),
+          kind: 'reconnecting',
+          text: `Connection lost (${s.reason}) — trying again in ${Math.round(s.retryInMs / 1000)} s (attempt ${s.attempt})`,
+        });
+      if (s.state === 'connected')
+        callbacks.up({
+          virtualIp: s.virtualIp,
+          dns: s.dns,
+          tun: s.tun,
+          ike: s.ike,
+          esp: s.esp,
+          routes: s.routes,
+        });
+    },
+    timeline: (event, at) => {
+      const entry = ikeTimelineEntry(event, at);
+      if (entry) callbacks.timeline(entry);
+      else if (event.kind === 'dropped')
+        callbacks.log(`dropped a message: ${event.reason}`, 'ike', 'debug');
+    },
+    log: (text) => callbacks.log(text, 'tunnel'),
+  };
+}
 
 export const connectionDriver: TunnelDriver = (target, callbacks) => {
+  // the helper never opens a path a client wrote: the contents came with `connect`, and the
+  // gateway address is the one the firewall allows
   const connection = new TunnelConnection(
     target.profile,
-    {
-      state: (s: ConnectionState) => {
-        if (s.state === 'connecting' && s.address !== target.gateway.address)
-          callbacks.log(
-            `the server resolved to ${s.address}, not ${target.gateway.address}: the firewall only allows the latter`,
-          );
-        if (s.state === 'connected')
-          callbacks.up({
-            virtualIp: s.virtualIp,
-            dns: s.dns,
-            tun: s.tun,
-            ike: s.ike,
-            esp: s.esp,
-            routes: s.routes,
-          });
-      },
-      timeline: (event) => callbacks.log(`ike: ${JSON.stringify(event)}`),
-      log: (text) => callbacks.log(text),
-    },
-    target.baseDir,
+    connectionEvents(target, callbacks),
+    { kind: 'sent', contents: target.files },
+    { gatewayAddress: target.gateway.address },
   );
   connection.run().then(
     (final) =>

@@ -5,7 +5,13 @@
  * be applied the machine goes to `error`, whose policy blocks: nothing fails open.
  */
 import type { Firewall } from '../firewall/firewall.js';
-import type { Settings, TunnelState } from '../ipc/protocol.js';
+import type {
+  LogComponent,
+  LogLevel,
+  Settings,
+  TimelineEntry,
+  TunnelState,
+} from '../ipc/protocol.js';
 import { DisconnectedState } from './states/disconnected.js';
 import { ErrorState } from './states/error.js';
 import type {
@@ -33,7 +39,10 @@ export interface TunnelHandle {
 export interface TunnelCallbacks {
   up(up: TunnelUp): void;
   closed(end: TunnelEnd): void;
-  log(text: string): void;
+  /** A log line of the tunnel; `tunnel` (and `info`) unless the driver knows better. */
+  log(text: string, component?: LogComponent, level?: LogLevel): void;
+  /** A milestone of the connection (the timeline the app shows). */
+  timeline(entry: TimelineEntry): void;
 }
 
 /** Starts one tunnel (TunnelConnection in the helper, a double in unit tests). */
@@ -45,7 +54,9 @@ export interface MachineOptions {
   settings: Settings;
   now?: () => number;
   onState?: (state: TunnelState) => void;
-  onLog?: (level: 'info' | 'warn' | 'error', text: string) => void;
+  onLog?: (level: LogLevel, text: string, component?: LogComponent) => void;
+  /** Milestones reported by the running tunnel. */
+  onTimeline?: (entry: TimelineEntry) => void;
   /** The state to start in (e.g. `error` after a crash); disconnected by default. */
   initial?: StateNode;
 }
@@ -123,7 +134,7 @@ export class TunnelStateMachine {
   private enqueue(job: () => Promise<void>): Promise<void> {
     const run = this.queue.then(job);
     this.queue = run.catch((e: Error) =>
-      this.options.onLog?.('error', `state machine: ${e.message}`),
+      this.options.onLog?.('error', `state machine: ${e.message}`, 'tunnel'),
     );
     return this.queue;
   }
@@ -134,7 +145,7 @@ export class TunnelStateMachine {
       await this.options.firewall.apply(policy);
     } catch (e) {
       const message = `cannot apply the firewall policy (${policy.kind}): ${(e as Error).message}`;
-      this.options.onLog?.('error', message);
+      this.options.onLog?.('error', message, 'firewall');
       if (next.name !== 'error') {
         this.handle?.stop();
         await this.enter(
@@ -162,7 +173,11 @@ export class TunnelStateMachine {
         this.handle = undefined;
         void this.dispatch({ type: 'tunnel-closed', end });
       },
-      log: (text) => this.options.onLog?.('info', text),
+      log: (text, component = 'tunnel', level = 'info') =>
+        this.options.onLog?.(level, text, component),
+      timeline: (entry) => {
+        if (live()) this.options.onTimeline?.(entry);
+      },
     });
   }
 }

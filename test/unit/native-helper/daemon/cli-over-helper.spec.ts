@@ -5,9 +5,10 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main, type CliIo } from '../../../../native-helper/cli/main.js';
 import { HelperServer } from '../../../../native-helper/daemon/server.js';
+import { HelperClient } from '../../../../native-helper/ipc/client.js';
 import { TunnelStateMachine } from '../../../../native-helper/tunnel/state-machine.js';
 import { FakeDriver, MemoryFirewall, UP } from '../tunnel/doubles.js';
 
@@ -36,6 +37,8 @@ beforeEach(async () => {
     driver: fake.driver,
     settings: { killSwitch: true, lockdown: false, allowLan: false },
     onState: (s) => sink.server?.onState(s),
+    onLog: (level, text, component) => sink.server?.log(level, text, component),
+    onTimeline: (entry) => sink.server?.onTimeline(entry),
   });
   server = new HelperServer({
     socketPath: process.env.TSUNAGI_SOCKET,
@@ -146,6 +149,61 @@ describe('CLI over the helper', () => {
     const up = io();
     expect(await main(['up', path], up.cli)).toBe(1);
     expect(up.err.join('')).toContain('auth');
+  });
+
+  it('events prints the state and the timeline so far, then timeline, log and state events', async () => {
+    const c = await HelperClient.open(process.env.TSUNAGI_SOCKET!);
+    await c.request({
+      method: 'connect',
+      profile: {
+        version: 1,
+        name: 'Lab',
+        server: 'vpn.lab.test',
+        auth: { method: 'psk', secret: 'x-secret' },
+      },
+    });
+    fake.last.callbacks.timeline({
+      at: Date.now(),
+      kind: 'dpd-sent',
+      text: 'Dead-peer check sent',
+    });
+    const ev = io();
+    const running = main(['events'], ev.cli);
+    await vi.waitFor(() => expect(ev.text()).toContain('timeline'));
+    fake.last.callbacks.up(UP);
+    fake.last.callbacks.log('replay window moved', 'esp', 'debug');
+    await vi.waitFor(() => expect(ev.text()).toContain('replay window moved'));
+    c.close();
+    await server.close(); // the helper goes away: events ends with 1
+    expect(await running).toBe(1);
+    const lines = ev.text().split('\n');
+    expect(lines[0]).toMatch(/^connecting {2}profile=Lab /);
+    expect(lines[1]).toMatch(/^timeline {2}\d\d:\d\d:\d\d Dead-peer check sent$/);
+    expect(ev.text()).toMatch(/\nconnected {2}profile=Lab .*virtualIp=10\.10\.10\.1/);
+    expect(ev.text()).toMatch(/\ntimeline {2}\d\d:\d\d:\d\d The gateway assigned 10\.10\.10\.1\n/);
+    expect(ev.text()).toMatch(/\nlog {2}\d\d:\d\d:\d\d debug \[esp\] replay window moved\n/);
+  });
+
+  it('events --json starts with a snapshot that carries the history', async () => {
+    server.log('warn', 'something to remember');
+    const ev = io();
+    const running = main(['events', '--json'], ev.cli);
+    await vi.waitFor(() => expect(ev.text()).toContain('\n'));
+    await server.close();
+    expect(await running).toBe(1);
+    const first = JSON.parse(ev.text().split('\n')[0]!);
+    expect(first).toMatchObject({
+      type: 'snapshot',
+      status: { state: { state: 'disconnected' } },
+      history: { timeline: [] },
+    });
+    expect(first.history.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        component: 'helper',
+        text: 'something to remember',
+      }),
+    );
   });
 
   it('no helper: a clear diagnosis, exit 1', async () => {

@@ -15,6 +15,7 @@ import { startHelper, type RunningHelper } from '../../../../native-helper/daemo
 import { HelperClient, HelperError } from '../../../../native-helper/ipc/client.js';
 import { encodeFrame, FrameDecoder } from '../../../../native-helper/ipc/framing.js';
 import {
+  HISTORY_LIMITS,
   MAX_FRAME_BYTES,
   parseHelperFrame,
   PROTOCOL_VERSION,
@@ -99,7 +100,8 @@ beforeEach(async () => {
     driver: fake.driver,
     settings: { killSwitch: true, lockdown: false, allowLan: false },
     onState: (s) => sink.server?.onState(s),
-    onLog: (level, text) => sink.server?.log(level, text),
+    onLog: (level, text, component) => sink.server?.log(level, text, component),
+    onTimeline: (entry) => sink.server?.onTimeline(entry),
   });
   server = new HelperServer({
     socketPath,
@@ -313,6 +315,83 @@ describe('helper socket', () => {
       'not-connected',
     );
     a.close();
+  });
+});
+
+describe('history, timeline and component-tagged log', () => {
+  it('a late subscriber gets the connection timeline and the log; a new connect starts a new timeline', async () => {
+    const a = await HelperClient.open(socketPath);
+    const seen: HelperEvent[] = [];
+    a.onEvent((e) => seen.push(e));
+    await a.request({ method: 'subscribe', topics: ['timeline', 'log'] });
+    await a.request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } });
+    fake.last.callbacks.timeline({ at: 1, kind: 'dpd-sent', text: `Dead-peer check sent ${PSK}` });
+    fake.last.callbacks.log('ESP replay window moved', 'esp', 'debug');
+    fake.last.callbacks.up(UP);
+    await new Promise((r) => setTimeout(r, 30));
+
+    const late = await HelperClient.open(socketPath);
+    const r = await late.request({ method: 'subscribe' });
+    if (r.kind !== 'subscribed') throw new Error(r.kind);
+    expect(r.history.timeline.map((e) => e.kind)).toEqual([
+      'dpd-sent',
+      'virtual-ip',
+      'routes',
+      'dns',
+    ]);
+    expect(r.history.timeline[0]!.text).toBe('Dead-peer check sent <redacted>');
+    expect(r.history.timeline[1]!.text).toBe('The gateway assigned 10.10.10.1');
+    const components = new Set(r.history.logs.map((l) => l.component));
+    expect(components).toEqual(new Set(['helper', 'tunnel', 'esp']));
+    expect(r.history.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'debug',
+        component: 'esp',
+        text: 'ESP replay window moved',
+      }),
+    );
+    expect(
+      r.history.logs.some((l) => l.component === 'helper' && l.text.startsWith('connect Lab')),
+    ).toBe(true);
+    // what the first subscriber saw live is what the late one got as history
+    const live = seen.flatMap((e) => (e.event === 'timeline' ? [e.entry] : []));
+    expect(live).toEqual(r.history.timeline);
+    expect(seen.some((e) => e.event === 'log' && e.entry.component === 'esp')).toBe(true);
+
+    await a.request({ method: 'disconnect' });
+    await new Promise((r) => setTimeout(r, 30));
+    const afterDown = await late.request({ method: 'subscribe' });
+    if (afterDown.kind !== 'subscribed') throw new Error(afterDown.kind);
+    // the last connection's timeline stays until the next connect, ending with how it closed
+    expect(afterDown.history.timeline.at(-1)).toMatchObject({
+      kind: 'closed',
+      text: 'Disconnected',
+    });
+
+    await a.request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } });
+    const fresh = await late.request({ method: 'subscribe' });
+    if (fresh.kind !== 'subscribed') throw new Error(fresh.kind);
+    expect(fresh.history.timeline).toEqual([]);
+    a.close();
+    late.close();
+  });
+
+  it('keeps at most HISTORY_LIMITS entries, the newest ones', async () => {
+    for (let i = 0; i < HISTORY_LIMITS.logs + 50; i++) server.log('info', `line ${i}`);
+    for (let i = 0; i < HISTORY_LIMITS.timeline + 20; i++)
+      server.onTimeline({ at: i, kind: 'dpd-sent', text: `check ${i}` });
+    const c = await HelperClient.open(socketPath);
+    const r = await c.request({ method: 'subscribe', topics: [] });
+    if (r.kind !== 'subscribed') throw new Error(r.kind);
+    expect(r.history.logs).toHaveLength(HISTORY_LIMITS.logs);
+    expect(r.history.logs.at(-1)).toMatchObject({
+      component: 'helper',
+      text: `line ${HISTORY_LIMITS.logs + 49}`,
+    });
+    expect(r.history.logs[0]!.text).toBe('line 50');
+    expect(r.history.timeline).toHaveLength(HISTORY_LIMITS.timeline);
+    expect(r.history.timeline[0]!.text).toBe('check 20');
+    c.close();
   });
 });
 
