@@ -8,11 +8,12 @@ import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { ikeErrorFix, ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
 import type { IkeCloseReason, IkeTimelineEvent, TunnelConfig } from '../ike/ike-events.js';
 import { IkeSession } from '../ike/ike-session.js';
+import { IPV6_MIN_MTU, tcpMssFor } from '../esp/esp-overhead.js';
 import type { IkeSessionConfig } from '../ike/ike-session-config.js';
 import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
 import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
 import { planRoutes } from '../platform/routes/route-plan.js';
-import { applyRoutes, type AppliedRoutes } from '../platform/routes/routes-linux.js';
+import { applyRoutes, pathMtuTo, type AppliedRoutes } from '../platform/routes/routes-linux.js';
 import { createTunDevice, type TunDevice } from '../platform/tun/index.js';
 import {
   localAddressFor,
@@ -34,8 +35,14 @@ const RECONNECT_MAX_MS = 30_000;
 const WAKE_TICK_MS = 2_000;
 const WAKE_JUMP_MS = 10_000;
 
-/** ESP-in-UDP overhead on a 1500-byte path (IPv4 20 + UDP 8 + ESP ≤ 60 with CBC): a safe MTU. */
+/**
+ * The TUN MTU on an ordinary 1500-byte path: ESP-in-UDP over IPv4 with any supported transform
+ * leaves room for ≥ 1406-byte inner packets (AES-CBC + HMAC-SHA2-512), so 1400 also survives
+ * some extra encapsulation (PPPoE, another tunnel) on the way. Smaller paths lower it.
+ */
 export const DEFAULT_TUN_MTU = 1400;
+/** Below this IPv4 itself gets impractical (576 is every host's minimum reassembly size). */
+const MIN_TUN_MTU = 576;
 
 export type ConnectionState =
   | { state: 'connecting'; server: string; address: string; local: string }
@@ -43,7 +50,11 @@ export type ConnectionState =
       state: 'connected';
       server: string;
       virtualIp: string;
+      /** The IPv6 address the gateway assigned, when it assigned one. */
+      virtualIp6?: string;
       dns: string[];
+      /** The TUN MTU: the path MTU to the gateway minus the ESP-in-UDP overhead, at most 1400. */
+      mtu: number;
       ike: string;
       esp: string;
       tun: string;
@@ -60,6 +71,8 @@ export interface TunnelOptions {
    * one): the connection uses it instead of resolving the server name again.
    */
   gatewayAddress?: string;
+  /** Outbound ESP sequence number that triggers an early Child SA rekey (default: the SA's). */
+  softSequenceLimit?: number;
 }
 
 export interface ConnectionEvents {
@@ -114,6 +127,11 @@ export class TunnelConnection {
     );
   }
 
+  /** TCP SYNs whose MSS the tunnel lowered so far. */
+  clampedSyns(): number {
+    return this.dataPlane?.clampedSyns ?? 0;
+  }
+
   /** Asks for an orderly delete with the gateway; run() resolves once it is done. */
   stop(): void {
     this.stopRequested = true;
@@ -153,6 +171,17 @@ export class TunnelConnection {
       (datagrams) => this.transport?.sendMany(datagrams, NATT_PORT, server4500),
       (packets) => void this.tun?.write(packets),
       nodeRandom,
+      {
+        ...(this.options.softSequenceLimit !== undefined
+          ? { softSequenceLimit: this.options.softSequenceLimit }
+          : {}),
+        rekeyNeeded: (spiIn, reason) => {
+          this.events.log(
+            `ESP sequence numbers of Child SA ${spiIn.toString(16).padStart(8, '0')} near the limit: rekeying it early`,
+          );
+          this.runner?.rekeyChild(spiIn, reason);
+        },
+      },
     );
     try {
       this.transport = await openUdpTransport(
@@ -321,9 +350,10 @@ export class TunnelConnection {
     if (
       this.tun &&
       this.upWith?.virtualIp4 === tc.virtualIp4 &&
+      this.upWith.virtualIp6 === tc.virtualIp6 &&
       sameList(this.upWith.dns, tc.dns)
     ) {
-      // Reconnected with the same address: the device, routes and DNS are still right.
+      // Reconnected with the same addresses: the device, routes and DNS are still right.
       this.upWith = tc;
       this.events.state({ ...this.connectedState!, ike: tc.ike, esp: tc.esp, since: Date.now() });
       return;
@@ -334,10 +364,12 @@ export class TunnelConnection {
     await this.tun?.close().catch(() => undefined);
     this.dns = this.routes = this.tun = undefined;
     this.upWith = tc;
+    const mtu = await this.tunnelMtu(serverAddress, tc.virtualIp6 !== undefined);
+    this.dataPlane?.setMss({ v4: tcpMssFor(mtu, 4), v6: tcpMssFor(mtu, 6) });
     this.tun = await createTunDevice({
       name: 'tsunagi%d',
-      mtu: DEFAULT_TUN_MTU,
-      addresses: [`${tc.virtualIp4}/32`],
+      mtu,
+      addresses: [`${tc.virtualIp4}/32`, ...(tc.virtualIp6 ? [`${tc.virtualIp6}/128`] : [])],
     });
     const tun = this.tun;
     tun.onPackets(
@@ -345,7 +377,7 @@ export class TunnelConnection {
       (e) => this.events.log(`TUN read failed: ${e.message}`),
     );
     const plan = planRoutes(tc.tsRemote, serverAddress);
-    this.routes = await applyRoutes(plan, tun.name, tc.virtualIp4, serverAddress);
+    this.routes = await applyRoutes(plan, tun.name, tc.virtualIp4, serverAddress, tc.virtualIp6);
     const journal: JournalEntry = { pid: process.pid, tun: tun.name, routes: this.routes.added };
     await writeJournal(journal);
     if (this.profile.dns && tc.dns.length) {
@@ -361,14 +393,39 @@ export class TunnelConnection {
       state: 'connected',
       server: this.profile.server,
       virtualIp: tc.virtualIp4,
+      ...(tc.virtualIp6 ? { virtualIp6: tc.virtualIp6 } : {}),
       dns: tc.dns,
       ike: tc.ike,
       esp: tc.esp,
       tun: tun.name,
+      mtu,
       routes: plan.tunnel,
       since: Date.now(),
     };
     this.events.state(this.connectedState);
+  }
+
+  /**
+   * The TUN MTU: what fits one ESP-in-UDP datagram on the path to the gateway with the
+   * negotiated transform, at most DEFAULT_TUN_MTU (and at least IPv6's 1280 when IPv6 runs
+   * inside; a smaller path then fragments the outer datagrams rather than breaking IPv6).
+   */
+  private async tunnelMtu(serverAddress: string, ipv6Inside: boolean): Promise<number> {
+    const family = serverAddress.includes(':') ? 6 : 4;
+    let pathMtu: number;
+    try {
+      pathMtu = await pathMtuTo(serverAddress);
+    } catch (e) {
+      this.events.log(`cannot learn the path MTU (${(e as Error).message}): assuming 1500`);
+      pathMtu = 1500;
+    }
+    const fits = this.dataPlane?.maxInnerLength(pathMtu, family) ?? DEFAULT_TUN_MTU;
+    let mtu = Math.min(DEFAULT_TUN_MTU, fits);
+    if (mtu < MIN_TUN_MTU) mtu = MIN_TUN_MTU;
+    if (ipv6Inside && mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+    if (mtu !== DEFAULT_TUN_MTU)
+      this.events.log(`path MTU to the gateway ${pathMtu}: tunnel MTU ${mtu}`);
+    return mtu;
   }
 
   /** Releases everything, in reverse order of acquisition, then reports the final state. */

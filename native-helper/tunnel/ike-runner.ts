@@ -3,6 +3,7 @@
  * Every output of `session.handle()` is performed here and nowhere else.
  */
 import type {
+  ChildRekeyReason,
   ChildSaKeys,
   Endpoint,
   IkeCloseReason,
@@ -68,6 +69,12 @@ export class IkeRunner {
   /** The local path changed: MOBIKE from `local`, or a re-establishment if that is impossible. */
   roam(local: Endpoint): void {
     this.perform(this.session.handle({ type: 'roam', local }, this.now()));
+  }
+
+  /** The data plane asks for an early rekey of the Child SA it receives on with `spiIn`. */
+  rekeyChild(spiIn: number, reason: ChildRekeyReason): void {
+    if (this.closed) return;
+    this.perform(this.session.handle({ type: 'rekey-child', spiIn, reason }, this.now()));
   }
 
   probe(): void {

@@ -29,11 +29,27 @@ export async function currentPath(address: string): Promise<string[]> {
   return via ? ['via', via, 'dev', dev] : ['dev', dev];
 }
 
+/**
+ * The MTU of the path to `address` now: a learned path MTU (`ip route get` shows "mtu N" from
+ * the route cache or a route's own mtu) or else the outgoing device's MTU.
+ */
+export async function pathMtuTo(address: string): Promise<number> {
+  const out = await ip(['route', 'get', address]);
+  const learned = /\bmtu (?:lock )?(\d+)/.exec(out)?.[1];
+  if (learned) return Number(learned);
+  const dev = /\bdev (\S+)/.exec(out)?.[1];
+  if (!dev) throw new Error(`no route to ${address}`);
+  const mtu = Number((await readFile(`/sys/class/net/${dev}/mtu`, 'utf8')).trim());
+  if (!Number.isInteger(mtu) || mtu <= 0) throw new Error(`cannot read the MTU of ${dev}`);
+  return mtu;
+}
+
 export async function applyRoutes(
   plan: RoutePlan,
   tunName: string,
   sourceIp: string | undefined,
   serverAddress: string,
+  sourceIp6?: string,
 ): Promise<AppliedRoutes> {
   const added: string[][] = [];
   const remove = async () => {
@@ -67,7 +83,7 @@ export async function applyRoutes(
     if (ipv6) await writeFile(`/proc/sys/net/ipv6/conf/${tunName}/disable_ipv6`, '0');
     for (const prefix of ipv6 ? plan.tunnel6 : []) {
       // `ip route add <v6 prefix>` picks the IPv6 table from the address family
-      const route = [prefix, 'dev', tunName];
+      const route = [prefix, 'dev', tunName, ...(sourceIp6 ? ['src', sourceIp6] : [])];
       await ip(['-6', 'route', 'add', ...route]);
       added.push(['-6', ...route]);
     }
