@@ -17,7 +17,7 @@ import { TunnelStateMachine, type TunnelDriver } from '../tunnel/state-machine.j
 import { ErrorState } from '../tunnel/states/error.js';
 import { dnsResolver, type Resolver } from './connect-target.js';
 import { recoverAfterCrash } from './recovery.js';
-import { HelperServer } from './server.js';
+import { HelperServer, type HelperServerOptions } from './server.js';
 import { SettingsStore } from './settings-store.js';
 import { connectionDriver } from './tunnel-driver.js';
 
@@ -54,6 +54,9 @@ export interface HelperDeps {
   driver?: TunnelDriver;
   resolve?: Resolver;
   log?: (line: string) => void;
+  /** Tests: how often statistics are sampled (1 s by default) and who the peer is. */
+  statsIntervalMs?: number;
+  peerCredentials?: HelperServerOptions['peerCredentials'];
 }
 
 export interface RunningHelper {
@@ -127,6 +130,8 @@ export async function startHelper(
     saveSettings: (s) => store.save(s),
     log,
     ...(socketGid !== undefined ? { socketGid } : {}),
+    ...(deps.statsIntervalMs !== undefined ? { statsIntervalMs: deps.statsIntervalMs } : {}),
+    ...(deps.peerCredentials ? { peerCredentials: deps.peerCredentials } : {}),
   });
   sink.server = server;
   await machine.start();

@@ -201,11 +201,14 @@ export class HelperServer {
         socket,
         this.error(null, 'forbidden', `uid ${peer.uid} may not control the helper`),
       );
+      // read (and drop) whatever comes, so the peer's end is seen and the socket really closes
+      socket.resume();
       socket.end();
       return;
     }
     if (this.clients.size >= MAX_CLIENTS) {
       this.send(socket, this.error(null, 'busy', `too many clients (${MAX_CLIENTS})`));
+      socket.resume();
       socket.end();
       return;
     }
