@@ -105,9 +105,21 @@ export class TsunagiProcess {
   constructor(
     bed: Testbed,
     profilePath: string,
-    readonly opts: { json: boolean; onLine?: (line: string, stream: 'out' | 'err') => void },
+    readonly opts: {
+      json: boolean;
+      onLine?: (line: string, stream: 'out' | 'err') => void;
+      /** Options for node itself, e.g. `--cpu-prof`. */
+      nodeArgs?: string[];
+    },
   ) {
-    const argv = [process.execPath, CLI, 'connect', profilePath, ...(opts.json ? ['--json'] : [])];
+    const argv = [
+      process.execPath,
+      ...(opts.nodeArgs ?? []),
+      CLI,
+      'connect',
+      profilePath,
+      ...(opts.json ? ['--json'] : []),
+    ];
     this.spawnedAt = performance.now();
     this.proc = bed.spawn(bed.ns.client, argv, { stdio: 'pipe' });
     const split = (stream: 'out' | 'err') => {

@@ -37,6 +37,12 @@ export interface ClientConnection extends TimingConfig {
   mobike?: boolean;
   /** Gateway address (default 198.51.100.10). */
   remoteAddr?: string;
+  /** strongSwan `keyingtries` (default 1; 0 = retry forever). */
+  keyingTries?: number;
+  /** The children's `dpd_action` (strongSwan's default `clear`); `restart` re-initiates. */
+  dpdAction?: 'clear' | 'trap' | 'restart';
+  /** The children's `close_action` (what to do when the gateway deletes them). */
+  closeAction?: 'none' | 'trap' | 'start';
 }
 
 export const DEFAULT_CLIENT_IKE = 'aes256gcm16-prfsha256-x25519';
@@ -70,7 +76,7 @@ export function clientSwanctlConf(
       `    mobike = ${c.mobike === false ? 'no' : 'yes'}`,
       `    fragmentation = ${c.fragmentation ?? 'yes'}`,
       '    send_certreq = yes',
-      '    keyingtries = 1',
+      `    keyingtries = ${c.keyingTries ?? 1}`,
     );
     const tl = timingLines(c, '    ');
     out.push(...tl.ike);
@@ -112,6 +118,8 @@ export function clientSwanctlConf(
         `        remote_ts = ${ts}`,
         `        esp_proposals = ${c.espProposals ?? DEFAULT_CLIENT_ESP}`,
         '        start_action = none',
+        ...(c.dpdAction !== undefined ? [`        dpd_action = ${c.dpdAction}`] : []),
+        ...(c.closeAction !== undefined ? [`        close_action = ${c.closeAction}`] : []),
         ...tl.child.map((l) => `    ${l}`),
         '      }',
       );

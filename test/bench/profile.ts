@@ -1,0 +1,193 @@
+/**
+ * `--cpu-prof`: where our client's CPU time goes while it moves iperf3 traffic. One extra run of
+ * `tsunagi connect` under `node --cpu-prof` (not part of the pairs: the profiler costs time), an
+ * iperf3 run each way, and a self-time summary per function of the samples inside each iperf3
+ * window. V8's profile clock and process.hrtime are both CLOCK_MONOTONIC, so the windows are cut
+ * from hrtime stamps taken around each transfer. Bundle positions are mapped back to the sources
+ * through dist/native-helper/cli.js.map.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Testbed } from '../interop/support/testbed.js';
+import { CLI_BUNDLE, sleep, TsunagiProcess } from './lib.js';
+
+interface CpuProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: CpuProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface ProfileEntry {
+  /** Function name and source position (original .ts where the source map knows it). */
+  where: string;
+  selfMs: number;
+  /** Share of the busy (non-idle) time in the window. */
+  share: number;
+}
+
+export interface ProfileWindow {
+  label: string;
+  windowMs: number;
+  busyMs: number;
+  gcMs: number;
+  top: ProfileEntry[];
+  byFile: ProfileEntry[];
+}
+
+const hrUs = () => Number(process.hrtime.bigint() / 1000n);
+
+function loadSourceMap(): SourceMap | undefined {
+  const mapPath = `${CLI_BUNDLE}.map`;
+  if (!existsSync(mapPath)) return undefined;
+  return new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')) as never);
+}
+
+function describeFrame(
+  f: CpuProfileNode['callFrame'],
+  map: SourceMap | undefined,
+  bundleUrl: string,
+): { where: string; file: string } {
+  const name = f.functionName || '(anonymous)';
+  if (!f.url) return { where: name, file: name };
+  if (f.url === bundleUrl && map && f.lineNumber >= 0) {
+    const e = map.findEntry(f.lineNumber, f.columnNumber) as {
+      originalSource?: string;
+      originalLine?: number;
+    };
+    if (e.originalSource !== undefined && e.originalLine !== undefined) {
+      const src = e.originalSource.startsWith('file:')
+        ? fileURLToPath(e.originalSource)
+        : resolve(join(process.cwd(), 'dist/native-helper'), e.originalSource);
+      const file = relative(process.cwd(), src);
+      return { where: `${name} ${file}:${e.originalLine + 1}`, file };
+    }
+  }
+  const file = f.url.startsWith('file:') ? relative(process.cwd(), fileURLToPath(f.url)) : f.url;
+  return { where: `${name} ${file}:${f.lineNumber + 1}`, file };
+}
+
+/** Self time per function (and per source file) of the samples in [fromUs, toUs]. */
+export function summarise(
+  profile: CpuProfile,
+  label: string,
+  fromUs: number,
+  toUs: number,
+  topN = 25,
+): ProfileWindow {
+  const map = loadSourceMap();
+  const bundleUrl = `file://${resolve(CLI_BUNDLE)}`;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const files = new Map<string, number>();
+  let busy = 0;
+  let gc = 0;
+  let t = profile.startTime;
+  const described = new Map<number, { where: string; file: string }>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    // a sample stands for the time until the next one
+    const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    if (t < fromUs || t > toUs) continue;
+    const node = byId.get(profile.samples[i]!);
+    if (!node) continue;
+    const fn = node.callFrame.functionName;
+    if (fn === '(idle)') continue;
+    busy += dt;
+    if (fn === '(garbage collector)') gc += dt;
+    let d = described.get(node.id);
+    if (!d) {
+      d = describeFrame(node.callFrame, map, bundleUrl);
+      described.set(node.id, d);
+    }
+    self.set(d.where, (self.get(d.where) ?? 0) + dt);
+    files.set(d.file, (files.get(d.file) ?? 0) + dt);
+  }
+  const rank = (m: Map<string, number>, n: number) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([where, ms]) => ({ where, selfMs: ms, share: busy > 0 ? ms / busy : 0 }));
+  return {
+    label,
+    windowMs: (toUs - fromUs) / 1000,
+    busyMs: busy,
+    gcMs: gc,
+    top: rank(self, topN),
+    byFile: rank(files, 15),
+  };
+}
+
+export function formatWindow(w: ProfileWindow, n = 25): string[] {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return [
+    `### ${w.label}`,
+    '',
+    `Window ${(w.windowMs / 1000).toFixed(1)} s; the client's JS thread was busy ${(w.busyMs / 1000).toFixed(2)} s ` +
+      `(${pct(w.busyMs / w.windowMs)}), of which garbage collection ${(w.gcMs / 1000).toFixed(2)} s.`,
+    '',
+    '| self ms | share of busy | function and source |',
+    '| ---: | ---: | --- |',
+    ...w.top.slice(0, n).map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+    '',
+    '| self ms | share of busy | by file |',
+    '| ---: | ---: | --- |',
+    ...w.byFile.map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+    '',
+  ];
+}
+
+/**
+ * Connects once under `node --cpu-prof`, runs iperf3 client → host then host → client, stops
+ * the client (the profile is written on exit) and summarises both windows. The raw profile stays
+ * in `dir` (open it in Chrome DevTools or speedscope for the flame graph).
+ */
+export async function profileIperf(
+  bed: Testbed,
+  profilePath: string,
+  seconds: number,
+  dir: string,
+): Promise<{ windows: ProfileWindow[]; file: string }> {
+  mkdirSync(dir, { recursive: true });
+  const name = `tsunagi-client-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  const file = resolve(dir, name);
+  const c = new TsunagiProcess(bed, profilePath, {
+    json: true,
+    nodeArgs: ['--cpu-prof', '--cpu-prof-dir', resolve(dir), '--cpu-prof-name', name],
+  });
+  const spans: { label: string; from: number; to: number }[] = [];
+  try {
+    const up = await c.state(['connected', 'error'], 30_000);
+    if (up.state !== 'connected') throw new Error(`tsunagi: ${JSON.stringify(up)}`);
+    await sleep(500);
+    for (const reverse of [false, true]) {
+      const from = hrUs();
+      const r = await bed.iperf3({ seconds, reverse });
+      const to = hrUs();
+      spans.push({
+        label: `iperf3 TCP ${reverse ? 'host → client' : 'client → host'} (${(r.bitsPerSecond / 1e6).toFixed(0)} Mbit/s under the profiler)`,
+        from,
+        to,
+      });
+    }
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+  // the profile is written when node exits normally
+  const code = await c.stop();
+  if (code !== 0) {
+    throw new Error(`tsunagi exited ${code} under --cpu-prof: ${c.text.slice(-4).join(' | ')}`);
+  }
+  if (!existsSync(file)) throw new Error(`node wrote no profile to ${file}`);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  return { windows: spans.map((s) => summarise(profile, s.label, s.from, s.to)), file };
+}
