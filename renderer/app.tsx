@@ -2,19 +2,21 @@ import { useEffect, useRef } from 'react';
 import type { TsunagiApi } from '../electron/shared/ipc-schema';
 import { AppHeader } from './components/app-header';
 import { Sidebar } from './components/sidebar';
-import type { AppStore } from './store/app-store';
+import { assertNever } from '../electron/shared/assert-never';
+import type { AppStore, ViewId } from './store/app-store';
 import {
   StoreContext,
   useAppInfo,
   useBoot,
   useProfiles,
+  useConnection,
   useSetView,
   useSettings,
-  useTunnelState,
   useView,
 } from './store/hooks';
 import { syncStoreWithMain, type StoreSync } from './store/sync';
 import { ConnectionView } from './views/connection-view';
+import { LogsView } from './views/logs-view';
 import { ProfilesView } from './views/profiles-view';
 import { SettingsView } from './views/settings-view';
 import { LoadingView, StartupErrorView } from './views/startup-views';
@@ -49,29 +51,42 @@ function Screen({ api, onRetry }: { api: TsunagiApi; onRetry: () => void }) {
 }
 
 function Shell({ api }: { api: TsunagiApi }) {
-  const state = useTunnelState();
+  const connection = useConnection();
   const profiles = useProfiles();
   const view = useView();
   const setView = useSetView();
   const appInfo = useAppInfo();
   const settings = useSettings();
-  if (!state || !appInfo || !settings) return null;
+  if (!connection || !appInfo || !settings) return null;
+
+  const content = (current: ViewId) => {
+    switch (current) {
+      case 'connection':
+        return <ConnectionView api={api} onShowProfiles={() => setView('profiles')} />;
+      case 'profiles':
+        return <ProfilesView profiles={profiles} connection={connection} api={api} />;
+      case 'logs':
+        return <LogsView api={api} />;
+      case 'settings':
+        return (
+          <SettingsView
+            api={api}
+            settings={settings}
+            profiles={profiles}
+            helper={connection.helper}
+          />
+        );
+      default:
+        return assertNever(current);
+    }
+  };
+
   return (
     <div className="shell">
-      <AppHeader state={state} />
+      <AppHeader connection={connection} />
       <Sidebar view={view} onSelect={setView} version={appInfo.version} />
-      <main className="shell__content">
-        {view === 'connection' ? (
-          <ConnectionView
-            state={state}
-            profiles={profiles}
-            onShowProfiles={() => setView('profiles')}
-          />
-        ) : view === 'profiles' ? (
-          <ProfilesView profiles={profiles} api={api} />
-        ) : (
-          <SettingsView api={api} settings={settings} profiles={profiles} />
-        )}
+      <main className="shell__content" data-view={view}>
+        {content(view)}
       </main>
     </div>
   );

@@ -5,6 +5,7 @@ const VIEWS: readonly { id: ViewId; label: string; icon: string }[] = [
   // Icons are simple strokes drawn on a 20×20 grid.
   { id: 'connection', label: 'Connection', icon: 'M10 3v6M5.6 5.6a6 6 0 1 0 8.8 0' },
   { id: 'profiles', label: 'Profiles', icon: 'M4 5h12M4 10h12M4 15h8' },
+  { id: 'logs', label: 'Logs', icon: 'M5 3h10v14H5zM8 7h4M8 10h4M8 13h2' },
   { id: 'settings', label: 'Settings', icon: 'M4 6h7M15 6h1M4 14h1M9 14h7M13 4v4M7 12v4' },
 ];
 

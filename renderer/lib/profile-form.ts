@@ -32,11 +32,31 @@ export interface ProfileForm {
   mobike: boolean;
   fragmentation: boolean;
   dpdDelay: string;
-  /** Fields the form does not show, kept as they were (retransmit, lifetimes, keyingTries). */
-  preserved: Partial<ProfileDocument>;
+  /** strongSwan's retransmit_timeout (s), retransmit_base and retransmit_tries; '' = default. */
+  retransmitTimeout: string;
+  retransmitBase: string;
+  retransmitTries: string;
+  /** How many times to try establishing; 0 = keep trying. '' = default. */
+  keyingTries: string;
+  /** Seconds; '' = default. */
+  ikeLifetime: string;
+  childLifetime: string;
 }
 
-export type FormField = Exclude<keyof ProfileForm, 'hasStoredSecret' | 'preserved' | 'routesMode'>;
+export type FormField = Exclude<keyof ProfileForm, 'hasStoredSecret' | 'routesMode'>;
+
+/**
+ * The profile format's defaults for the fields the editor may leave empty (the values
+ * native-helper/profile/profile.ts fills in); the editor shows them as placeholders.
+ */
+export const PROFILE_DEFAULTS = {
+  port: 500,
+  dpdDelay: 30,
+  retransmit: { timeout: 4, base: 1.8, tries: 5 },
+  keyingTries: 0,
+  ikeLifetime: 14_400,
+  childLifetime: 3_600,
+} as const;
 
 export function emptyProfileForm(): ProfileForm {
   return {
@@ -60,9 +80,16 @@ export function emptyProfileForm(): ProfileForm {
     mobike: true,
     fragmentation: true,
     dpdDelay: '30',
-    preserved: {},
+    retransmitTimeout: '',
+    retransmitBase: '',
+    retransmitTries: '',
+    keyingTries: '',
+    ikeLifetime: '',
+    childLifetime: '',
   };
 }
+
+const text = (n: number | undefined) => (n === undefined ? '' : String(n));
 
 export function formFromDocument(doc: ProfileDocument): ProfileForm {
   const auth = doc.auth;
@@ -72,12 +99,6 @@ export function formFromDocument(doc: ProfileDocument): ProfileForm {
       : auth.method === 'eap-mschapv2'
         ? auth.password
         : auth.passphrase;
-  const preserved: Partial<ProfileDocument> = {
-    ...(doc.retransmit !== undefined ? { retransmit: doc.retransmit } : {}),
-    ...(doc.keyingTries !== undefined ? { keyingTries: doc.keyingTries } : {}),
-    ...(doc.ikeLifetime !== undefined ? { ikeLifetime: doc.ikeLifetime } : {}),
-    ...(doc.childLifetime !== undefined ? { childLifetime: doc.childLifetime } : {}),
-  };
   return {
     name: doc.name,
     server: doc.server,
@@ -99,7 +120,12 @@ export function formFromDocument(doc: ProfileDocument): ProfileForm {
     mobike: doc.mobike ?? true,
     fragmentation: doc.fragmentation ?? true,
     dpdDelay: String(doc.dpdDelay ?? 30),
-    preserved,
+    retransmitTimeout: text(doc.retransmit?.timeout),
+    retransmitBase: text(doc.retransmit?.base),
+    retransmitTries: text(doc.retransmit?.tries),
+    keyingTries: text(doc.keyingTries),
+    ikeLifetime: text(doc.ikeLifetime),
+    childLifetime: text(doc.childLifetime),
   };
 }
 
@@ -138,8 +164,19 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
           };
   const port = numberOrAbsent(form.port);
   const dpdDelay = numberOrAbsent(form.dpdDelay);
+  const keyingTries = numberOrAbsent(form.keyingTries);
+  const ikeLifetime = numberOrAbsent(form.ikeLifetime);
+  const childLifetime = numberOrAbsent(form.childLifetime);
+  const retransmitText = [form.retransmitTimeout, form.retransmitBase, form.retransmitTries];
+  // The format wants all three or none: an empty one of the three takes its default.
+  const retransmit = retransmitText.every((t) => t.trim() === '')
+    ? undefined
+    : {
+        timeout: numberOrAbsent(form.retransmitTimeout) ?? PROFILE_DEFAULTS.retransmit.timeout,
+        base: numberOrAbsent(form.retransmitBase) ?? PROFILE_DEFAULTS.retransmit.base,
+        tries: numberOrAbsent(form.retransmitTries) ?? PROFILE_DEFAULTS.retransmit.tries,
+      };
   return {
-    ...form.preserved,
     version: 1,
     name: form.name,
     server: form.server.trim(),
@@ -155,7 +192,106 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
     mobike: form.mobike,
     fragmentation: form.fragmentation,
     ...(dpdDelay !== undefined ? { dpdDelay } : {}),
+    ...(retransmit !== undefined ? { retransmit } : {}),
+    ...(keyingTries !== undefined ? { keyingTries } : {}),
+    ...(ikeLifetime !== undefined ? { ikeLifetime } : {}),
+    ...(childLifetime !== undefined ? { childLifetime } : {}),
   };
+}
+
+interface NumberRule {
+  readonly field: string;
+  readonly form: FormField;
+  readonly integer?: string;
+  readonly min?: readonly [number, string];
+  readonly max?: readonly [number, string];
+}
+
+// The ranges of native-helper/profile/profile.ts, checked as the user types so a mistake shows on
+// its field at once (main checks again on save, with the same schema the helper uses).
+const NUMBER_RULES: readonly NumberRule[] = [
+  {
+    field: 'port',
+    form: 'port',
+    integer: 'must be a whole number',
+    min: [1, 'must be between 1 and 65535'],
+    max: [65535, 'must be between 1 and 65535'],
+  },
+  {
+    field: 'dpdDelay',
+    form: 'dpdDelay',
+    integer: 'must be whole seconds',
+    min: [0, 'must be 0 (off) or more'],
+    max: [3600, 'must be at most 3600 s (one hour)'],
+  },
+  {
+    field: 'retransmit.timeout',
+    form: 'retransmitTimeout',
+    min: [0.1, 'must be at least 0.1 s'],
+    max: [60, 'must be at most 60 s'],
+  },
+  {
+    field: 'retransmit.base',
+    form: 'retransmitBase',
+    min: [1, 'must be at least 1'],
+    max: [4, 'must be at most 4'],
+  },
+  {
+    field: 'retransmit.tries',
+    form: 'retransmitTries',
+    integer: 'must be a whole number',
+    min: [0, 'must be 0 or more'],
+    max: [10, 'must be at most 10'],
+  },
+  {
+    field: 'keyingTries',
+    form: 'keyingTries',
+    integer: 'must be a whole number',
+    min: [0, 'must be 0 (keep trying) or more'],
+  },
+  {
+    field: 'ikeLifetime',
+    form: 'ikeLifetime',
+    integer: 'must be whole seconds',
+    min: [10, 'must be at least 10 s'],
+  },
+  {
+    field: 'childLifetime',
+    form: 'childLifetime',
+    integer: 'must be whole seconds',
+    min: [10, 'must be at least 10 s'],
+  },
+];
+
+/** Issues the form can see by itself (number fields), with the profile format's field paths. */
+export function localIssues(form: ProfileForm): ProfileFieldIssue[] {
+  const issues: ProfileFieldIssue[] = [];
+  for (const rule of NUMBER_RULES) {
+    const raw = (form[rule.form] as string).trim();
+    if (raw === '') continue;
+    const value = Number(raw);
+    const message = !Number.isFinite(value)
+      ? 'must be a number'
+      : rule.integer && !Number.isInteger(value)
+        ? rule.integer
+        : rule.min && value < rule.min[0]
+          ? rule.min[1]
+          : rule.max && value > rule.max[0]
+            ? rule.max[1]
+            : undefined;
+    if (message) issues.push({ field: rule.field, message });
+  }
+  return issues;
+}
+
+/**
+ * How long, with these settings, the initiator waits for a silent gateway before giving up on an
+ * exchange (strongSwan's formula: the sum of timeout × base^n for n = 0 … tries), in seconds.
+ */
+export function retransmitGiveUpSeconds(timeout: number, base: number, tries: number): number {
+  let total = 0;
+  for (let n = 0; n <= tries; n++) total += timeout * base ** n;
+  return total;
 }
 
 /** Which form field shows an issue main reported for a profile field. */
@@ -175,6 +311,13 @@ export function formFieldOf(issueField: string): FormField | 'method' | undefine
       return 'certificate';
     case 'auth.privateKey':
       return 'privateKey';
+    case 'retransmit.timeout':
+      return 'retransmitTimeout';
+    case 'retransmit.base':
+      return 'retransmitBase';
+    case 'retransmit.tries':
+    case 'retransmit':
+      return 'retransmitTries';
     case 'name':
     case 'server':
     case 'port':
@@ -185,6 +328,9 @@ export function formFieldOf(issueField: string): FormField | 'method' | undefine
     case 'esp':
     case 'routes':
     case 'dpdDelay':
+    case 'keyingTries':
+    case 'ikeLifetime':
+    case 'childLifetime':
     case 'dns':
     case 'mobike':
     case 'fragmentation':

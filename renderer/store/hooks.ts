@@ -3,6 +3,12 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { AppState, AppStore } from './app-store';
+import {
+  selectChosenProfileId,
+  selectConnectAction,
+  selectTunnelProfileName,
+  selectVisibleLogs,
+} from './selectors';
 
 export const StoreContext = createContext<AppStore | null>(null);
 
@@ -12,7 +18,16 @@ function useAppState<T>(selector: (state: AppState) => T): T {
   return useStore(store, selector);
 }
 
-export const useTunnelState = () => useAppState((s) => s.connection);
+export const useConnection = () => useAppState((s) => s.connection);
+export const useRateHistory = () => useAppState((s) => s.rateHistory);
+export const useConnectAction = () => useAppState(selectConnectAction);
+export const useChosenProfileId = () => useAppState(selectChosenProfileId);
+export const useChooseProfile = () => useAppState((s) => s.chooseProfile);
+export const useTunnelProfileName = () => useAppState(selectTunnelProfileName);
+export const useLogCount = () => useAppState((s) => s.logs.length);
+export const useVisibleLogs = () => useAppState(selectVisibleLogs);
+export const useLogFilter = () => useAppState((s) => s.logFilter);
+export const useSetLogFilter = () => useAppState((s) => s.setLogFilter);
 export const useProfiles = () => useAppState((s) => s.profiles);
 export const useSettings = () => useAppState((s) => s.settings);
 export const useBoot = () => useAppState((s) => s.boot);

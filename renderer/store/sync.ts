@@ -17,6 +17,8 @@ export function syncStoreWithMain(api: TsunagiApi, store: AppStore): StoreSync {
   const state = () => store.getState();
   const unsubscribers = [
     api.connection.listenChanged((connection) => state().setConnection(connection)),
+    api.connection.listenStats((stats) => state().addStats(stats)),
+    api.logs.listenEntry((entry) => state().addLogs([entry])),
     api.profiles.listenChanged((profiles) => state().setProfiles(profiles)),
     api.settings.listenChanged((settings) => state().setSettings(settings)),
   ];

@@ -5,11 +5,15 @@ import type {
   ProfileSummary,
   TsunagiApi,
 } from '../../electron/shared/ipc-schema';
+import { describeDuration } from '../lib/format';
 import {
   documentFromForm,
   emptyProfileForm,
   formFromDocument,
   issuesByField,
+  localIssues,
+  PROFILE_DEFAULTS,
+  retransmitGiveUpSeconds,
   secretLabel,
   type FormField,
   type ProfileForm,
@@ -51,18 +55,26 @@ export function ProfileEditor({
     }
     setIssues(grouped);
   };
+  // The form's own checks (number ranges) come first: they say exactly what to type.
   const validate = async (field: string) => {
     const nowTouched = new Set(touched).add(field);
     setTouched(nowTouched);
+    const local = localIssues(form);
     const answer = await api.profiles.validate(draft(form));
-    if (answer.ok) show(answer.value, nowTouched);
+    show([...local, ...(answer.ok ? answer.value : [])], nowTouched);
   };
   const set = <K extends keyof ProfileForm>(key: K, value: ProfileForm[K]) =>
     setForm((f) => ({ ...f, [key]: value }));
 
   const save = async () => {
-    setSaving(true);
     setFailure(null);
+    const local = localIssues(form);
+    if (local.length > 0) {
+      const answer = await api.profiles.validate(draft(form));
+      show([...local, ...(answer.ok ? answer.value : [])]);
+      return;
+    }
+    setSaving(true);
     const answer = await api.profiles.save(draft(form));
     setSaving(false);
     if (!answer.ok) return setFailure(answer.error.message);
@@ -216,6 +228,52 @@ export function ProfileEditor({
           })}
         </Section>
 
+        <Section title="Retransmission and rekeying">
+          <p className="editor__note">
+            Empty fields use the defaults shown. A request is resent after the first timeout, each
+            wait longer by the backoff factor, until the tries run out.
+          </p>
+          <div className="editor__row">
+            {text('retransmitTimeout', 'First timeout (seconds)', {
+              placeholder: String(PROFILE_DEFAULTS.retransmit.timeout),
+              inputMode: 'decimal',
+              grow: true,
+            })}
+            {text('retransmitBase', 'Backoff factor', {
+              placeholder: String(PROFILE_DEFAULTS.retransmit.base),
+              inputMode: 'decimal',
+              grow: true,
+            })}
+            {text('retransmitTries', 'Retransmissions', {
+              placeholder: String(PROFILE_DEFAULTS.retransmit.tries),
+              inputMode: 'numeric',
+              grow: true,
+            })}
+          </div>
+          <p className="editor__note" aria-live="polite">
+            {giveUpNote(form)}
+          </p>
+          {text('keyingTries', 'Connection attempts (0 = keep trying)', {
+            placeholder: String(PROFILE_DEFAULTS.keyingTries),
+            inputMode: 'numeric',
+            narrow: true,
+          })}
+          <div className="editor__row">
+            {text('ikeLifetime', 'IKE SA lifetime (seconds)', {
+              placeholder: String(PROFILE_DEFAULTS.ikeLifetime),
+              inputMode: 'numeric',
+              grow: true,
+              hint: lifetimeHint(form.ikeLifetime, PROFILE_DEFAULTS.ikeLifetime),
+            })}
+            {text('childLifetime', 'Child SA lifetime (seconds)', {
+              placeholder: String(PROFILE_DEFAULTS.childLifetime),
+              inputMode: 'numeric',
+              grow: true,
+              hint: lifetimeHint(form.childLifetime, PROFILE_DEFAULTS.childLifetime),
+            })}
+          </div>
+        </Section>
+
         {issues[''] && (
           <p className="editor__failure" role="alert">
             {issues['']}
@@ -239,6 +297,26 @@ export function ProfileEditor({
   );
 }
 
+/** What the retransmission fields add up to, in words (or nothing while they do not parse). */
+function giveUpNote(form: ProfileForm): string {
+  const value = (t: string, fallback: number) => (t.trim() === '' ? fallback : Number(t));
+  const d = PROFILE_DEFAULTS.retransmit;
+  const total = retransmitGiveUpSeconds(
+    value(form.retransmitTimeout, d.timeout),
+    value(form.retransmitBase, d.base),
+    value(form.retransmitTries, d.tries),
+  );
+  if (!Number.isFinite(total) || total <= 0) return '';
+  return `A gateway that stops answering is given up after about ${describeDuration(Math.round(total) * 1000)}.`;
+}
+
+/** "4 hours" under a lifetime in seconds; the default's when the field is empty. */
+function lifetimeHint(text: string, fallback: number): string | undefined {
+  const seconds = text.trim() === '' ? fallback : Number(text);
+  if (!Number.isInteger(seconds) || seconds < 10) return undefined;
+  return `${describeDuration(seconds * 1000)}; rekeyed a little before it ends`;
+}
+
 function Section({ title, children }: { title: string; children: ReactNode }) {
   return (
     <fieldset className="editor__section">
@@ -257,7 +335,9 @@ interface TextFieldProps {
   placeholder?: string;
   type?: 'text' | 'password';
   autoComplete?: string;
-  inputMode?: 'numeric' | 'text';
+  inputMode?: 'numeric' | 'decimal' | 'text';
+  /** A short help line under the field. */
+  hint?: string | undefined;
   multiline?: boolean;
   mono?: boolean;
   grow?: boolean;
@@ -267,12 +347,14 @@ interface TextFieldProps {
 function TextField(props: TextFieldProps) {
   const id = useId();
   const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = props.error ? errorId : props.hint ? hintId : undefined;
   const common = {
     id,
     value: props.value,
     placeholder: props.placeholder,
     'aria-invalid': props.error ? true : undefined,
-    'aria-describedby': props.error ? errorId : undefined,
+    'aria-describedby': describedBy,
     className: `field__input${props.mono ? ' field__input--mono' : ''}`,
     onBlur: props.onBlur,
   };
@@ -298,6 +380,11 @@ function TextField(props: TextFieldProps) {
       {props.error && (
         <p id={errorId} className="field__error">
           {props.error}
+        </p>
+      )}
+      {props.hint && !props.error && (
+        <p id={hintId} className="field__hint">
+          {props.hint}
         </p>
       )}
     </div>

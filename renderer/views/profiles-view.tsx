@@ -1,6 +1,12 @@
 import { useState } from 'react';
-import type { ProfileDetails, ProfileSummary, TsunagiApi } from '../../electron/shared/ipc-schema';
+import type {
+  ConnectionSnapshot,
+  ProfileDetails,
+  ProfileSummary,
+  TsunagiApi,
+} from '../../electron/shared/ipc-schema';
 import { authMethodLabel, profileCountLabel } from '../lib/profile-view';
+import { tunnelStateLabel, tunnelStateTone } from '../lib/tunnel-state-view';
 import { ProfileEditor } from './profile-editor';
 
 type Mode =
@@ -10,11 +16,17 @@ type Mode =
 
 export function ProfilesView({
   profiles,
+  connection,
   api,
 }: {
   profiles: readonly ProfileSummary[];
+  /** Marks the profile the tunnel belongs to with the tunnel's state. */
+  connection: ConnectionSnapshot;
   api: TsunagiApi;
 }) {
+  const tunnel = connection.tunnel;
+  const inUse =
+    tunnel.state === 'disconnected' || tunnel.state === 'error' ? null : connection.profileId;
   const [mode, setMode] = useState<Mode>({ kind: 'list' });
   const [message, setMessage] = useState<{ tone: 'danger' | 'neutral'; text: string } | null>(null);
 
@@ -96,7 +108,14 @@ export function ProfilesView({
         <ul className="profile-list" aria-label="Profiles">
           {profiles.map((profile) => (
             <li key={profile.id} className="profile-list__item">
-              <span className="profile-list__name">{profile.name}</span>
+              <span className="profile-list__name">
+                {profile.name}
+                {profile.id === inUse && (
+                  <span className="tag" data-tone={tunnelStateTone(tunnel)}>
+                    {tunnelStateLabel(tunnel)}
+                  </span>
+                )}
+              </span>
               <span className="profile-list__server">
                 <span>{profile.server}</span>
                 <span className="profile-list__auth">{authMethodLabel(profile.authMethod)}</span>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type {
   AppSettings,
   CurrentNetwork,
+  HelperLink,
   ProfileSummary,
   SettingsPatch,
   TsunagiApi,
@@ -12,10 +13,13 @@ export function SettingsView({
   api,
   settings,
   profiles,
+  helper,
 }: {
   api: TsunagiApi;
   settings: AppSettings;
   profiles: readonly ProfileSummary[];
+  /** Whether the service that enforces the protection settings is reachable. */
+  helper: HelperLink;
 }) {
   const [error, setError] = useState<string | null>(null);
   const [network, setNetwork] = useState<CurrentNetwork | null>(null);
@@ -59,8 +63,9 @@ export function SettingsView({
       <div className="settings-group">
         <h3 className="settings-group__title">Protection</h3>
         <p className="settings-group__note">
-          Enforced by the Tsunagi service, which this version does not start yet: your choices are
-          saved and apply once it does.
+          {helper.status === 'ready'
+            ? 'Enforced by the Tsunagi service, in the kernel firewall: they hold even if the app quits.'
+            : 'Enforced by the Tsunagi service, which is not reachable right now: your choices are saved and apply once it is.'}
         </p>
         <Check
           label="Kill switch: block traffic while the VPN is not up"

@@ -4,7 +4,8 @@ import type { AppSnapshot } from '../../electron/shared/ipc-schema';
 import { App } from '../../renderer/app';
 import { DEFAULT_SETTINGS } from '../../electron/shared/settings-schema';
 import { createAppStore } from '../../renderer/store/app-store';
-import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
+import { createFakeTsunagi, EMPTY_SNAPSHOT, IDLE_CONNECTION } from './fake-tsunagi';
+import { CONNECTED, CONNECTING, HELPER_DOWN } from './fixtures';
 
 afterEach(() => {
   cleanup();
@@ -37,7 +38,7 @@ describe('app shell', () => {
       within(nav)
         .getAllByRole('button')
         .map((b) => b.textContent),
-    ).toEqual(['Connection', 'Profiles', 'Settings']);
+    ).toEqual(['Connection', 'Profiles', 'Logs', 'Settings']);
     expect(within(nav).getByRole('button', { name: 'Profiles' }).getAttribute('aria-current')).toBe(
       'page',
     );
@@ -53,13 +54,17 @@ describe('app shell', () => {
   it('applies connection.changed events to the store and the pill', async () => {
     const { fake, store } = renderApp();
     await screen.findByText('No profiles yet');
-    act(() => fake.events.connection.emit({ state: 'connecting', profileId: 'office' }));
-    expect(store.getState().connection).toEqual({ state: 'connecting', profileId: 'office' });
+    const connecting = { ...IDLE_CONNECTION, tunnel: CONNECTING, profileId: 'office' };
+    act(() => fake.events.connection.emit(connecting));
+    expect(store.getState().connection).toEqual(connecting);
     expect(screen.getByRole('status').textContent).toBe('Connection: Connecting…');
     expect(screen.getByRole('status').dataset['tone']).toBe('progress');
-    act(() => fake.events.connection.emit({ state: 'connected', profileId: 'office', since: 1 }));
+    act(() => fake.events.connection.emit({ ...connecting, tunnel: CONNECTED }));
     expect(screen.getByRole('status').textContent).toBe('Connection: Connected');
     expect(screen.getByRole('status').dataset['tone']).toBe('success');
+    act(() => fake.events.connection.emit({ ...IDLE_CONNECTION, helper: HELPER_DOWN }));
+    expect(screen.getByRole('status').textContent).toBe('Connection: Service unavailable');
+    expect(screen.getByRole('status').dataset['tone']).toBe('danger');
   });
 
   it('replaces the empty state with the list when profiles.changed arrives', async () => {
@@ -83,9 +88,7 @@ describe('app shell', () => {
       profiles: [{ id: 'lab', name: 'Lab', server: '192.0.2.10', authMethod: 'psk' }],
     });
     expect(await screen.findByRole('heading', { name: 'Connection', level: 2 })).toBeTruthy();
-    expect(
-      screen.getByText('Not connected to a VPN. Your traffic uses your regular network.'),
-    ).toBeTruthy();
+    expect(screen.getByText('Not connected. Your traffic uses your regular network.')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Profiles' }));
     expect(screen.getByRole('heading', { name: 'Profiles', level: 2 })).toBeTruthy();
     expect(screen.getByText('Pre-shared key')).toBeTruthy();
@@ -113,7 +116,7 @@ describe('app shell', () => {
   it('unsubscribes from every event when unmounted', async () => {
     const { fake, view } = renderApp();
     await screen.findByText('No profiles yet');
-    expect(fake.listenerCount()).toBe(3);
+    expect(fake.listenerCount()).toBe(5);
     view.unmount();
     expect(fake.listenerCount()).toBe(0);
   });

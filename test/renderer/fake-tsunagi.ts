@@ -6,12 +6,16 @@ import type { IpcResult } from '../../electron/shared/ipc-helpers';
 import type {
   AppSettings,
   AppSnapshot,
+  ConnectionSnapshot,
+  ConnectResult,
+  LogEntry,
   ProfileSummary,
+  Stats,
   TsunagiApi,
-  TunnelState,
 } from '../../electron/shared/ipc-schema';
 import type {
   CurrentNetwork,
+  LogExportResult,
   ProfileDetails,
   ProfileDraft,
   ProfileFieldIssue,
@@ -20,10 +24,33 @@ import type {
 } from '../../electron/shared/ipc-schema';
 import { DEFAULT_SETTINGS } from '../../electron/shared/settings-schema';
 
+export const ZERO_STATS: Stats = {
+  at: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  packetsIn: 0,
+  packetsOut: 0,
+  drops: 0,
+  rateIn: 0,
+  rateOut: 0,
+  ike: '',
+  esp: '',
+};
+
+/** A fresh helper, reachable, with no tunnel. */
+export const IDLE_CONNECTION: ConnectionSnapshot = {
+  helper: { status: 'ready', helperVersion: '0.1.0' },
+  tunnel: { state: 'disconnected', reason: 'not-started', blocking: false },
+  profileId: null,
+  stats: ZERO_STATS,
+  timeline: [],
+};
+
 export const EMPTY_SNAPSHOT: AppSnapshot = {
   version: '0.1.0',
   platform: 'linux',
-  connection: { state: 'disconnected' },
+  connection: IDLE_CONNECTION,
+  logs: [],
   profiles: [],
   settings: DEFAULT_SETTINGS,
 };
@@ -42,7 +69,9 @@ class Channel<T> {
 }
 
 export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
-  const connection = new Channel<TunnelState>();
+  const connection = new Channel<ConnectionSnapshot>();
+  const stats = new Channel<Stats>();
+  const logs = new Channel<LogEntry>();
   const profiles = new Channel<readonly ProfileSummary[]>();
   const settings = new Channel<AppSettings>();
   const answers: IpcResult<AppSnapshot>[] = [];
@@ -54,6 +83,9 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
     validate: [] as ProfileFieldIssue[],
     save: undefined as ProfileSaveResult | undefined,
     network: { detected: false, reason: 'not detected in tests' } as CurrentNetwork,
+    connect: { accepted: true } as ConnectResult,
+    disconnect: { accepted: true } as ConnectResult,
+    logExport: { exported: true, path: '/tmp/tsunagi.log' } as LogExportResult,
   };
   let currentSettings: AppSettings = snapshot.settings;
   const ok = <T>(value: T): IpcResult<T> => ({ ok: true, value });
@@ -67,7 +99,25 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
         return answers.shift() ?? { ok: true, value: snapshot };
       },
     },
-    connection: { listenChanged: connection.listen },
+    connection: {
+      connect: async (args) => {
+        record('connection.connect', args);
+        return ok(programmed.connect);
+      },
+      disconnect: async () => {
+        record('connection.disconnect');
+        return ok(programmed.disconnect);
+      },
+      listenChanged: connection.listen,
+      listenStats: stats.listen,
+    },
+    logs: {
+      export: async (args) => {
+        record('logs.export', args);
+        return ok(programmed.logExport);
+      },
+      listenEntry: logs.listen,
+    },
     profiles: {
       list: async () => ({ ok: true, value: snapshot.profiles }),
       get: async ({ id }) => {
@@ -138,7 +188,7 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
 
   return {
     api,
-    events: { connection, profiles, settings },
+    events: { connection, stats, logs, profiles, settings },
     /** The next getSnapshot calls answer these, in order, before falling back to `snapshot`. */
     queueSnapshotAnswers: (...queued: IpcResult<AppSnapshot>[]) => answers.push(...queued),
     snapshotCalls: () => snapshotCalls,
@@ -146,6 +196,6 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
     details,
     programmed,
     listenerCount: () =>
-      connection.listeners.size + profiles.listeners.size + settings.listeners.size,
+      [connection, stats, logs, profiles, settings].reduce((n, c) => n + c.listeners.size, 0),
   };
 }

@@ -1,0 +1,37 @@
+import { useState } from 'react';
+import { splitFix } from '../lib/fix-text';
+
+/** A fix in words, and its command (if any) in a selectable box with a Copy button. */
+export function FixBox({ fix, title = 'How to fix it' }: { fix: string; title?: string }) {
+  const { prose, command } = splitFix(fix);
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const copy = (text: string) =>
+    navigator.clipboard.writeText(text).then(
+      () => setCopied('yes'),
+      () => setCopied('failed'),
+    );
+  return (
+    <div className="fix-box">
+      <p className="fix-box__title">{title}</p>
+      <p className="fix-box__prose">{prose}</p>
+      {command && (
+        <div className="fix-box__command">
+          <code className="selectable">{command}</code>
+          <button
+            type="button"
+            className="link-button"
+            aria-label={`Copy the command ${command}`}
+            onClick={() => void copy(command)}
+          >
+            {copied === 'yes' ? 'Copied' : 'Copy'}
+          </button>
+        </div>
+      )}
+      {copied === 'failed' && (
+        <p className="fix-box__note" role="status">
+          Could not copy: select the command and copy it by hand.
+        </p>
+      )}
+    </div>
+  );
+}

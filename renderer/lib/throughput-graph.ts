@@ -1,0 +1,117 @@
+// The throughput graph as numbers: which samples are shown, the scale, the SVG paths and the text
+// alternative. Pure, so scaling is tested without a DOM; the component only draws the result.
+
+import { describeDuration, formatBitRate } from './format';
+
+/** One point of the graph: the rates of one stats event (bytes per second). */
+export interface RateSample {
+  readonly at: number;
+  readonly rateIn: number;
+  readonly rateOut: number;
+}
+
+/** How much history the store keeps and the graph shows (stats come about once a second). */
+export const GRAPH_SAMPLES = 120;
+export const GRAPH_WINDOW_MS = 120_000;
+
+/** The smallest top of the scale: an idle tunnel draws a flat line near zero, not a full-height one. */
+const MIN_SCALE_BITS = 10_000;
+
+/**
+ * The top of the y axis for a peak rate (bytes/s): the next 1, 2 or 5 × 10ⁿ bit/s at or above it,
+ * so the gridline labels are round numbers ("5 Mbit/s", not "4.37 Mbit/s").
+ */
+export function niceScaleMax(peakBytesPerSecond: number): number {
+  const bits = Math.max(MIN_SCALE_BITS, peakBytesPerSecond * 8);
+  const magnitude = 10 ** Math.floor(Math.log10(bits));
+  for (const step of [1, 2, 5, 10]) {
+    // The tiny tolerance keeps 2 000 000 at 2 Mbit/s despite floating point.
+    if (step * magnitude >= bits * (1 - 1e-9)) return (step * magnitude) / 8;
+  }
+  return (10 * magnitude) / 8;
+}
+
+/** The samples inside the window that ends at the newest one, oldest first. */
+export function visibleSamples(
+  samples: readonly RateSample[],
+  windowMs = GRAPH_WINDOW_MS,
+): RateSample[] {
+  const newest = samples.at(-1);
+  if (!newest) return [];
+  return samples.filter((s) => s.at >= newest.at - windowMs && s.at <= newest.at);
+}
+
+export interface GraphGeometry {
+  /** Top of the scale in bytes per second. */
+  readonly max: number;
+  readonly inLine: string;
+  readonly inArea: string;
+  readonly outLine: string;
+  readonly outArea: string;
+  /** Horizontal gridlines (top, middle), with their labels. */
+  readonly gridlines: readonly { readonly y: number; readonly label: string }[];
+}
+
+/**
+ * Paths for a width × height drawing: time runs left to right and the newest sample sits on the
+ * right edge; a rate of `max` touches the top.
+ */
+export function graphGeometry(
+  samples: readonly RateSample[],
+  width: number,
+  height: number,
+  windowMs = GRAPH_WINDOW_MS,
+): GraphGeometry {
+  const shown = visibleSamples(samples, windowMs);
+  const peak = shown.reduce((m, s) => Math.max(m, s.rateIn, s.rateOut), 0);
+  const max = niceScaleMax(peak);
+  const newest = shown.at(-1)?.at ?? 0;
+  const x = (at: number) => round(width - ((newest - at) / windowMs) * width);
+  const y = (rate: number) => round(height - (Math.min(Math.max(rate, 0), max) / max) * height);
+  const line = (pick: (s: RateSample) => number) =>
+    shown.map((s, i) => `${i === 0 ? 'M' : 'L'}${x(s.at)} ${y(pick(s))}`).join(' ');
+  const area = (pick: (s: RateSample) => number) => {
+    if (shown.length === 0) return '';
+    return `${line(pick)} L${x(newest)} ${height} L${x(shown[0]!.at)} ${height} Z`;
+  };
+  return {
+    max,
+    inLine: line((s) => s.rateIn),
+    inArea: area((s) => s.rateIn),
+    outLine: line((s) => s.rateOut),
+    outArea: area((s) => s.rateOut),
+    gridlines: [
+      { y: 0, label: formatBitRate(max) },
+      { y: round(height / 2), label: formatBitRate(max / 2) },
+    ],
+  };
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** What the graph shows, in one or two sentences: the graph's text alternative. */
+export function throughputSummary(
+  samples: readonly RateSample[],
+  windowMs = GRAPH_WINDOW_MS,
+): string {
+  const shown = visibleSamples(samples, windowMs);
+  const newest = shown.at(-1);
+  if (!newest) return 'No traffic measured yet.';
+  const span = newest.at - shown[0]!.at;
+  const stats = (pick: (s: RateSample) => number) => {
+    const values = shown.map(pick);
+    const average = values.reduce((a, b) => a + b, 0) / values.length;
+    return { average, peak: Math.max(...values) };
+  };
+  const received = stats((s) => s.rateIn);
+  const sent = stats((s) => s.rateOut);
+  const now = `Now receiving ${formatBitRate(newest.rateIn)} and sending ${formatBitRate(newest.rateOut)}.`;
+  if (shown.length < 2) return now;
+  return (
+    `${now} Over the last ${describeDuration(span)}: received on average ` +
+    `${formatBitRate(received.average)} (peak ${formatBitRate(received.peak)}), sent on average ` +
+    `${formatBitRate(sent.average)} (peak ${formatBitRate(sent.peak)}).`
+  );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  describeDuration,
+  formatBitRate,
+  formatBytes,
+  formatClock,
+  formatClockMs,
+  formatDuration,
+  formatOffset,
+  formatTimestamp,
+} from '../../renderer/lib/format';
+
+describe('format', () => {
+  it('counts bytes in SI units with three significant digits', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(999)).toBe('999 B');
+    expect(formatBytes(1000)).toBe('1.00 KB');
+    expect(formatBytes(12_345)).toBe('12.3 KB');
+    expect(formatBytes(999_600)).toBe('1.00 MB');
+    expect(formatBytes(1_234_567_890)).toBe('1.23 GB');
+    expect(formatBytes(-5)).toBe('0 B');
+    expect(formatBytes(Number.NaN)).toBe('0 B');
+  });
+
+  it('shows byte rates as bit rates', () => {
+    expect(formatBitRate(0)).toBe('0 bit/s');
+    expect(formatBitRate(100)).toBe('800 bit/s');
+    expect(formatBitRate(125_000)).toBe('1.00 Mbit/s');
+    expect(formatBitRate(1_050_000)).toBe('8.40 Mbit/s');
+    expect(formatBitRate(125_000_000)).toBe('1.00 Gbit/s');
+  });
+
+  it('ticks an uptime as m:ss, h:mm:ss, then days', () => {
+    expect(formatDuration(0)).toBe('0:00');
+    expect(formatDuration(42_999)).toBe('0:42');
+    expect(formatDuration(185_000)).toBe('3:05');
+    expect(formatDuration(3_723_000)).toBe('1:02:03');
+    expect(formatDuration(2 * 86_400_000 + 3_723_000)).toBe('2 d 01:02:03');
+    expect(formatDuration(-1)).toBe('0:00');
+    expect(describeDuration(3_723_000)).toBe('1 hour 2 minutes 3 seconds');
+    expect(describeDuration(120_000)).toBe('2 minutes');
+    expect(describeDuration(500)).toBe('0 seconds');
+  });
+
+  it('writes local times, with and without milliseconds and date', () => {
+    const at = new Date(2026, 10, 24, 6, 9, 7, 45).getTime();
+    expect(formatClock(at)).toBe('06:09:07');
+    expect(formatClockMs(at)).toBe('06:09:07.045');
+    expect(formatTimestamp(at)).toBe('2026-11-24 06:09:07.045');
+  });
+
+  it('writes offsets from the start of a connection', () => {
+    expect(formatOffset(210)).toBe('+0.21 s');
+    expect(formatOffset(12_400)).toBe('+12 s');
+    expect(formatOffset(185_000)).toBe('+3:05');
+  });
+});
