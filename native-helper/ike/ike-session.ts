@@ -102,7 +102,18 @@ interface ChildSaState {
   rekeying?: boolean;
   /** Replaced by a rekey; only its delete is left. */
   rekeyed?: boolean;
+  /**
+   * The peer's rekey of this SA that crossed ours (RFC 7296 §2.8.1): its nonces and the SA it
+   * created, until our own rekey's answer tells which of the two new SAs is redundant.
+   */
+  crossed?: { nonces: Uint8Array[]; child: ChildSaState };
 }
+
+/** After TEMPORARY_FAILURE, retry in RETRY_INTERVAL − random(RETRY_JITTER) (strongSwan: 15 s, 10 s). */
+const REKEY_RETRY_INTERVAL_MS = 15_000;
+const REKEY_RETRY_JITTER_MS = 10_000;
+/** Old and redundant IKE SAs kept to finish their deletes; more than this is a misbehaving peer. */
+const MAX_OTHER_IKE_SAS = 3;
 
 export class IkeSession {
   private phase: Phase = 'idle';
@@ -140,8 +151,16 @@ export class IkeSession {
   private peerMobike = false;
   private tunnelConfig: TunnelConfig | undefined;
   private lastInbound = 0;
-  /** The IKE SA being replaced after a rekey, until its DELETE exchange is done. */
-  private retiring: IkeSaState | undefined;
+  /**
+   * IKE SAs that are no longer current but still finish an exchange: the one replaced by a rekey
+   * until its DELETE is done, and the redundant one of a rekey collision until its creator deletes it.
+   */
+  private others: IkeSaState[] = [];
+  /** Our IKE SA rekey while it is in flight, and the peer's rekey that crossed it (§2.8.1). */
+  private ikeRekeyInFlight = false;
+  private crossedIkeRekey: { next: IkeSaState; nonces: Uint8Array[] } | undefined;
+  /** The Child SA our CREATE_CHILD_SA in flight rekeys. */
+  private childRekeyInFlight: ChildSaState | undefined;
 
   constructor(private readonly config: IkeSessionConfig) {
     const r = config.random;
@@ -1085,7 +1104,7 @@ export class IkeSession {
     if (bytes.length < 16) return undefined;
     const spiI = bytes.subarray(0, 8);
     const spiR = bytes.subarray(8, 16);
-    for (const sa of [this.ike, this.retiring])
+    for (const sa of [this.ike, ...this.others, this.crossedIkeRekey?.next])
       if (sa && bytesEq(sa.spiI, spiI) && bytesEq(sa.spiR, spiR)) return sa;
     return undefined;
   }
@@ -1154,7 +1173,8 @@ export class IkeSession {
   }
 
   private onPeerRequest(ike: IkeSaState, msg: IkeMessage, now: number): void {
-    const retiring = ike === this.retiring;
+    // Not the current SA: the old one of a rekey, or a redundant one, about to be deleted.
+    const retiring = ike !== this.ike;
     this.lastInbound = now;
     if (ike.lastPeerResponse && msg.messageId === ike.lastPeerResponse.messageId) {
       for (const d of ike.lastPeerResponse.datagrams) this.sendDatagram(d);
@@ -1172,8 +1192,9 @@ export class IkeSession {
         const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
         if (deletes.some((d) => d.protocolId === ProtocolId.IKE)) {
           if (retiring) {
-            // the gateway finishes its IKE rekey: the old SA is gone, the new one carries on
-            after = () => (this.retiring = undefined);
+            // the gateway finishes its IKE rekey (or deletes a redundant SA of a collision): that
+            // SA is gone, the current one carries on
+            after = () => this.forgetIkeSa(ike);
             break;
           }
           this.event({ kind: 'peer-delete', what: 'ike' });
@@ -1199,7 +1220,8 @@ export class IkeSession {
         break;
       }
       case ExchangeType.CREATE_CHILD_SA: {
-        if (retiring) {
+        // RFC 7296 §2.25: a rekey of something we are closing is answered TEMPORARY_FAILURE
+        if (retiring || this.phase === 'deleting') {
           response = [notify(NotifyErrorType.TEMPORARY_FAILURE, new Uint8Array(0))];
           break;
         }
@@ -1262,6 +1284,9 @@ export class IkeSession {
           notify(NotifyErrorType.CHILD_SA_NOT_FOUND, new Uint8Array(0), ProtocolId.ESP, rekey.spi),
         ],
       };
+    // RFC 7296 §2.25.1: a Child SA already replaced (its delete pending) is being closed.
+    if (old?.rekeyed || old?.crossed)
+      return { payloads: [notify(NotifyErrorType.TEMPORARY_FAILURE, new Uint8Array(0))] };
     // Pick the first of their proposals that our configuration allows.
     const mine = buildSaProposals(this.config.espProposals, ProtocolId.ESP, new Uint8Array(4), {
       withKe: true,
@@ -1286,7 +1311,7 @@ export class IkeSession {
       }
       const spiIn = nonZero(this.config.random, 4);
       const nonceR = this.config.random.bytes(NONCE_LENGTH);
-      this.installChild(
+      const created = this.installChild(
         algorithms,
         theirs.spi,
         ni.nonce,
@@ -1298,7 +1323,11 @@ export class IkeSession {
         spiIn,
       );
       if (shared) zeroise(shared);
-      if (old) old.rekeyed = true;
+      // Our rekey of the same SA is in flight: answer as usual and let the nonces decide once
+      // our answer is in (§2.25.1, §2.8.1). Otherwise the old SA waits for the peer's DELETE.
+      if (old && this.childRekeyInFlight === old)
+        old.crossed = { nonces: [ni.nonce, nonceR], child: created };
+      else if (old) old.rekeyed = true;
       this.event({ kind: 'child-rekeyed', initiator: 'peer', spiIn: u32(spiIn) });
       this.out.push({ type: 'cancel-timer', timer: 'rekey-child' });
       this.armRekeyChild(now);
@@ -1335,6 +1364,9 @@ export class IkeSession {
     now: number,
   ): { payloads: Payload[]; after?: () => void } {
     const old = this.ike!;
+    // One crossing rekey is resolved at a time; anything more waits (RFC 7296 §2.25).
+    if (this.crossedIkeRekey || this.others.length)
+      return { payloads: [notify(NotifyErrorType.TEMPORARY_FAILURE, new Uint8Array(0))] };
     const mine = buildSaProposals(this.config.ikeProposals, ProtocolId.IKE, new Uint8Array(8), {
       withKe: true,
     });
@@ -1373,7 +1405,12 @@ export class IkeSession {
           { type: PayloadType.NONCE, nonce: nonceR },
           { type: PayloadType.KE, group, data: ke.publicValue },
         ],
-        after: () => this.switchIkeSa(next, 'peer', now),
+        after: () => {
+          // Our own IKE rekey is in flight: both new SAs exist now, and our answer's nonces
+          // decide which one is redundant (§2.8.1). Until then the old SA stays current.
+          if (this.ikeRekeyInFlight) this.crossedIkeRekey = { next, nonces: [nonceI, nonceR] };
+          else this.switchIkeSa(next, 'peer', now);
+        },
       };
     }
     return { payloads: [notify(NotifyErrorType.NO_PROPOSAL_CHOSEN, new Uint8Array(0))] };
@@ -1381,10 +1418,28 @@ export class IkeSession {
 
   /** Makes `next` the current IKE SA; the old one lives on until its DELETE exchange is done. */
   private switchIkeSa(next: IkeSaState, initiator: 'us' | 'peer', now: number): void {
-    this.retiring = this.ike;
+    if (this.ike) this.keepOther(this.ike);
     this.ike = next;
     this.event({ kind: 'ike-rekeyed', initiator });
     this.armRekeyIke(now);
+  }
+
+  /** Keeps a non-current IKE SA addressable until its delete is done (bounded). */
+  private keepOther(sa: IkeSaState): void {
+    this.others.push(sa);
+    while (this.others.length > MAX_OTHER_IKE_SAS) this.others.shift();
+  }
+
+  private forgetIkeSa(sa: IkeSaState): void {
+    this.others = this.others.filter((o) => o !== sa);
+    if (this.crossedIkeRekey?.next === sa) this.crossedIkeRekey = undefined;
+  }
+
+  /** strongSwan's retry delay after TEMPORARY_FAILURE, drawn from the injected randomness. */
+  private rekeyRetryAt(now: number): number {
+    const r = this.config.random.bytes(2);
+    const jitter = Math.floor((((r[0]! << 8) | r[1]!) / 0xffff) * REKEY_RETRY_JITTER_MS);
+    return now + REKEY_RETRY_INTERVAL_MS - jitter;
   }
 
   /** The selectors of the last Child SA, to re-create it after the gateway deleted it. */
@@ -1422,6 +1477,7 @@ export class IkeSession {
       return;
     }
     if (child) child.rekeying = true;
+    this.childRekeyInFlight = child;
     const cfg = this.config;
     const spiIn = nonZero(cfg.random, 4);
     const nonceI = cfg.random.bytes(NONCE_LENGTH);
@@ -1458,6 +1514,12 @@ export class IkeSession {
       payloads,
       'a Child SA rekey',
       (msg, _raw, t) => {
+        this.childRekeyInFlight = undefined;
+        const crossed = child?.crossed;
+        if (child) {
+          child.rekeying = false;
+          child.crossed = undefined;
+        }
         const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
         const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
         const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
@@ -1466,12 +1528,48 @@ export class IkeSession {
         const rtsr = findTs(msg.payloads, PayloadType.TSR);
         const sel = sa ? checkSelectedProposal(sent, sa.proposals, 4) : undefined;
         if (!sa || !nr || !rtsi || !rtsr || !sel?.ok) {
-          // TEMPORARY_FAILURE (a collision on their side) or a refusal: try again a little later.
           const why = notifies.find((n) => n.notifyType < 16384)?.notifyType;
-          this.dropped(`Child SA rekey refused${why ? ` (notify ${why})` : ''}; retrying`);
-          if (child) child.rekeying = false;
-          this.out.push({ type: 'arm-timer', timer: 'rekey-child', at: t + 10_000 });
-          return;
+          if (child && crossed) {
+            // Its rekey crossed ours and it refused ours (§2.25.1): its new SA stands and it
+            // deletes the old one.
+            child.rekeyed = true;
+            crossed.child.rekeyed = false;
+            return this.dropped(
+              'Child SA rekey collision: the gateway refused ours, its rekey stands',
+            );
+          }
+          if (why === NotifyErrorType.CHILD_SA_NOT_FOUND) {
+            // The gateway no longer has it (it deleted it meanwhile): re-create, do not rekey.
+            if (child && this.children.includes(child)) this.removeChild(child);
+            this.dropped(
+              'Child SA rekey: the gateway no longer has that Child SA; creating a new one',
+            );
+            if (!this.currentChild())
+              this.out.push({ type: 'arm-timer', timer: 'rekey-child', at: t });
+            return;
+          }
+          if (
+            !child &&
+            !this.currentChild() &&
+            why !== undefined &&
+            why !== NotifyErrorType.TEMPORARY_FAILURE
+          )
+            // No Child SA left to keep: without one the tunnel carries nothing.
+            return this.startDelete(
+              t,
+              why === NotifyErrorType.NO_PROPOSAL_CHOSEN
+                ? { code: 'no-proposal-chosen', stage: 'esp', offered: cfg.espProposalText }
+                : why === NotifyErrorType.TS_UNACCEPTABLE
+                  ? {
+                      code: 'ts-unacceptable',
+                      detail: 'the gateway refused to re-create the Child SA',
+                    }
+                  : {
+                      code: 'peer-deleted',
+                      detail: `the gateway refused a new Child SA with notify ${why}`,
+                    },
+            );
+          return this.rekeyRefused('Child', why, t, 'rekey-child');
         }
         let shared: Uint8Array | undefined;
         if (ke) {
@@ -1484,7 +1582,7 @@ export class IkeSession {
           if (!r.ok) return this.fail({ code: 'invalid-ke', detail: r.message });
           shared = r.sharedSecret;
         }
-        this.installChild(
+        const created = this.installChild(
           sel.algorithms,
           sel.proposal.spi,
           nonceI,
@@ -1496,9 +1594,21 @@ export class IkeSession {
           spiIn,
         );
         if (shared) zeroise(shared);
-        if (child) {
-          child.rekeying = false;
-          child.rekeyed = true;
+        if (child) child.rekeyed = true;
+        if (crossed) {
+          // Both rekeys of this SA completed (§2.8.1): the SA created with the lowest of the
+          // four nonces is redundant, and whoever created it deletes it; the creator of the
+          // surviving SA deletes the old one.
+          crossed.child.rekeyed = false;
+          if (createdRedundant([nonceI, nr.nonce], crossed.nonces)) {
+            created.rekeyed = true;
+            this.dropped('Child SA rekey collision: ours used the lowest nonce, deleting it');
+            this.armRekeyChild(t);
+            this.enqueue((t2) => this.deleteChild(created, t2), t);
+            return;
+          }
+          // Ours survives: the gateway deletes its redundant SA.
+          crossed.child.rekeyed = true;
         }
         this.event({ kind: 'child-rekeyed', initiator: 'us', spiIn: u32(spiIn) });
         this.armRekeyChild(t);
@@ -1522,7 +1632,7 @@ export class IkeSession {
 
   private startIkeRekey(now: number): void {
     const old = this.ike;
-    if (this.phase !== 'established' || !old || this.retiring) return;
+    if (this.phase !== 'established' || !old || this.others.length || this.crossedIkeRekey) return;
     const group = old.algorithms.ke ?? this.keGroup;
     const ke = this.createKe(group);
     if (!ke) return;
@@ -1535,20 +1645,30 @@ export class IkeSession {
       { type: PayloadType.NONCE, nonce: nonceI },
       { type: PayloadType.KE, group, data: ke.publicValue },
     ];
+    this.ikeRekeyInFlight = true;
     this.sendProtected(
       now,
       ExchangeType.CREATE_CHILD_SA,
       payloads,
       'an IKE SA rekey',
       (msg, _raw, t) => {
+        this.ikeRekeyInFlight = false;
+        const crossed = this.crossedIkeRekey;
+        this.crossedIkeRekey = undefined;
+        const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
         const [sa] = payloadsOf(msg.payloads, PayloadType.SA);
         const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
         const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
         const sel = sa ? checkSelectedProposal(sent, sa.proposals, 8) : undefined;
         if (!sa || !nr || !ker || !sel?.ok || sel.algorithms.ke !== group || ker.group !== group) {
-          this.dropped('IKE SA rekey refused; retrying');
-          this.out.push({ type: 'arm-timer', timer: 'rekey-ike', at: t + 10_000 });
-          return;
+          const why = notifies.find((n) => n.notifyType < 16384)?.notifyType;
+          if (crossed) {
+            // The gateway refused ours because its own rekey crossed it: its new SA stands,
+            // and it deletes the old one (§2.25).
+            this.dropped('IKE SA rekey collision: the gateway refused ours, its rekey stands');
+            return this.switchIkeSa(crossed.next, 'peer', t);
+          }
+          return this.rekeyRefused('IKE', why, t, 'rekey-ike');
         }
         const shared = ke.computeSharedSecret(ker.data);
         if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
@@ -1564,25 +1684,59 @@ export class IkeSession {
           rekeyOf: old,
         });
         zeroise(shared.sharedSecret);
+        if (crossed && createdRedundant([nonceI, nr.nonce], crossed.nonces)) {
+          // RFC 7296 §2.8.1: our exchange used the lowest of the four nonces, so the SA we
+          // created is redundant and we delete it; the gateway's SA carries on, and the gateway
+          // (whose SA survived) deletes the old one.
+          this.dropped('IKE SA rekey collision: ours used the lowest nonce, deleting it');
+          this.switchIkeSa(crossed.next, 'peer', t);
+          this.keepOther(next);
+          this.enqueue((t2) => this.deleteIkeSa(next, t2, 'the redundant IKE SA delete'), t);
+          return;
+        }
         this.switchIkeSa(next, 'us', t);
-        // We started it, so we delete the old IKE SA (on the old SA, RFC 7296 §2.18).
-        const retiring = old;
-        this.enqueue(
-          (t2) =>
-            this.sendProtected(
-              t2,
-              ExchangeType.INFORMATIONAL,
-              [{ type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] }],
-              'the old IKE SA delete',
-              () => {
-                if (this.retiring === retiring) this.retiring = undefined;
-              },
-              { sa: retiring },
-            ),
-          t,
-        );
+        // The gateway deletes the redundant SA it created (if our rekeys crossed).
+        if (crossed) this.keepOther(crossed.next);
+        // We started the surviving rekey, so we delete the old IKE SA (on the old SA, §2.18).
+        this.enqueue((t2) => this.deleteIkeSa(old, t2, 'the old IKE SA delete'), t);
       },
     );
+  }
+
+  /** INFORMATIONAL { D(IKE) } on a non-current IKE SA (old after a rekey, or redundant). */
+  private deleteIkeSa(sa: IkeSaState, now: number, stage: string): void {
+    if (!this.others.includes(sa)) return;
+    this.sendProtected(
+      now,
+      ExchangeType.INFORMATIONAL,
+      [{ type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] }],
+      stage,
+      () => this.forgetIkeSa(sa),
+      { sa },
+    );
+  }
+
+  /**
+   * Our rekey was refused. TEMPORARY_FAILURE (§2.25: the gateway is busy with a colliding
+   * exchange): retry after a random delay. NO_PROPOSAL_CHOSEN and the like would only be refused
+   * again: keep the current SA (it lives until the gateway expires it) and say so.
+   */
+  private rekeyRefused(
+    what: 'IKE' | 'Child',
+    why: number | undefined,
+    now: number,
+    timer: 'rekey-ike' | 'rekey-child',
+  ): void {
+    if (why !== undefined && why !== NotifyErrorType.TEMPORARY_FAILURE) {
+      this.dropped(
+        `${what} SA rekey refused with notify ${why}; keeping the current ${what} SA until the gateway expires it`,
+      );
+      return;
+    }
+    this.dropped(
+      `${what} SA rekey ${why === undefined ? 'answer unusable' : 'refused with TEMPORARY_FAILURE'}; retrying`,
+    );
+    this.out.push({ type: 'arm-timer', timer, at: this.rekeyRetryAt(now) });
   }
 
   /** Soft lifetime with jitter (strongSwan: rekey = lifetime − margin − random(margin·fuzz)). */
@@ -1896,6 +2050,28 @@ function be32(n: number): Uint8Array {
 
 function be16(n: number): Uint8Array {
   return Uint8Array.from([(n >> 8) & 0xff, n & 0xff]);
+}
+
+/** Orders nonces as strongSwan does: memcmp over the shorter length, then the shorter first. */
+function compareNonces(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function lowest(nonces: readonly Uint8Array[]): Uint8Array {
+  return nonces.reduce((m, x) => (compareNonces(x, m) < 0 ? x : m));
+}
+
+/**
+ * RFC 7296 §2.8.1: of two crossing rekeys, the SA created with the lowest of the four nonces is
+ * redundant. True when that is the one created by the exchange with `ours`' nonces.
+ */
+export function createdRedundant(
+  ours: readonly Uint8Array[],
+  theirs: readonly Uint8Array[],
+): boolean {
+  return compareNonces(lowest(ours), lowest(theirs)) < 0;
 }
 
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {

@@ -299,8 +299,9 @@ export class ScriptedResponder {
 
   /** Decrypts one of the initiator's messages (a whole message, or all its SKF fragments). */
   open(datagrams: Uint8Array | Uint8Array[]): IkeMessage {
-    const ike = this.sa();
     const list = Array.isArray(datagrams) ? datagrams : [datagrams];
+    // the IKE SA named by the header's SPIs (after a rekey, messages may still use the old one)
+    const ike = this.saOf(list[0]!) ?? this.sa();
     if (list.length === 1 && list[0]![16] !== PayloadType.SKF) {
       const r = decodeMessage(list[0]!, ike.in);
       if (!r.ok) throw new Error(`responder: cannot open (${r.error.message})`);
@@ -342,6 +343,8 @@ export class ScriptedResponder {
 
   /** A response to one of the initiator's requests. */
   respond(request: IkeMessage, payloads: Payload[] = [], onOldSa = false): Uint8Array {
+    // on the IKE SA the request came on
+    const on = onOldSa ? this.oldIke! : this.saOf(concat(request.spiI, request.spiR));
     return this.protect(
       {
         exchangeType: request.exchangeType,
@@ -349,7 +352,7 @@ export class ScriptedResponder {
         messageId: request.messageId,
         payloads,
       },
-      onOldSa ? { on: this.oldIke! } : {},
+      on ? { on } : {},
     )[0]!;
   }
 
@@ -486,11 +489,11 @@ export class ScriptedResponder {
   rekeyChild(
     old: ResponderChildSa,
     pfsGroup?: number,
-    ts: { tsi?: TrafficSelector[]; tsr?: TrafficSelector[] } = {},
+    ts: { tsi?: TrafficSelector[]; tsr?: TrafficSelector[]; nonce?: Uint8Array } = {},
   ): Uint8Array {
     const base = this.childChoice!;
     const spiResponder = nonZeroSpi(this.config.random);
-    const nonceI = this.config.random.bytes(NONCE_BYTES);
+    const nonceI = ts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     const transforms: Transform[] = base.transforms.filter(
       (t) => t.transformType !== TransformType.KE,
     );
@@ -570,7 +573,7 @@ export class ScriptedResponder {
    */
   answerCreateChild(
     requestBytes: Uint8Array,
-    opts: { omitKe?: boolean } = {},
+    opts: { omitKe?: boolean; nonce?: Uint8Array } = {},
   ): {
     response: Uint8Array;
     child: ResponderChildSa;
@@ -596,7 +599,7 @@ export class ScriptedResponder {
       ),
       spi: spiResponder,
     };
-    const nonceR = this.config.random.bytes(NONCE_BYTES);
+    const nonceR = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     const payloads: Payload[] = [
       { type: PayloadType.SA, proposals: [chosen] },
       { type: PayloadType.NONCE, nonce: nonceR },
@@ -627,12 +630,12 @@ export class ScriptedResponder {
   }
 
   /** CREATE_CHILD_SA { SA(IKE, new SPIi), Ni, KEi }: the gateway rekeys the IKE SA (§1.3.2). */
-  rekeyIke(): Uint8Array {
+  rekeyIke(opts: { nonce?: Uint8Array } = {}): Uint8Array {
     const choice = this.ikeChoice!;
     const group = choice.transforms.find((t) => t.transformType === TransformType.KE)!.transformId;
     const ke = createKeyExchange(group, { random: this.config.random });
     const spiI = this.config.random.bytes(8);
-    const nonceI = this.config.random.bytes(NONCE_BYTES);
+    const nonceI = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     this.pendingIkeRekey = { messageId: this.nextRequestId, ke, spiI, nonceI };
     return this.request(ExchangeType.CREATE_CHILD_SA, [
       {
@@ -648,8 +651,8 @@ export class ScriptedResponder {
    * Reads the answer to rekeyIke and switches to the new IKE SA: SKEYSEED = prf(SK_d(old),
    * g^ir | Ni | Nr), the gateway as its initiator (SK_ei/SK_ai to send, the I flag set).
    */
-  completeIkeRekey(responseBytes: Uint8Array): void {
-    const old = this.sa();
+  completeIkeRekey(responseBytes: Uint8Array): IkeSa {
+    const old = this.saOf(responseBytes) ?? this.sa();
     const p = this.pendingIkeRekey;
     if (!p) throw new Error('responder: no IKE rekey pending');
     const res = this.open(responseBytes);
@@ -697,16 +700,21 @@ export class ScriptedResponder {
       in: inCipher,
       reassembler: new FragmentReassembler(inCipher),
     };
+    this.allIkes.push(old, this.ike);
     this.nextRequestId = 0;
     this.pendingIkeRekey = undefined;
+    return this.ike;
   }
 
   /**
    * Answers the initiator's CREATE_CHILD_SA { SA(IKE, SPIi'), Ni, KEi } with { SA(SPIr'), Nr,
    * KEr } on the current SA, then makes the new SA current (the initiator stays its initiator).
    */
-  answerIkeRekey(requestBytes: Uint8Array): Uint8Array {
-    const old = this.sa();
+  answerIkeRekey(
+    requestBytes: Uint8Array,
+    opts: { nonce?: Uint8Array; refuse?: number } = {},
+  ): Uint8Array {
+    const old = this.saOf(requestBytes) ?? this.sa();
     const req = this.open(requestBytes);
     const [sa] = payloadsOf(req.payloads, PayloadType.SA);
     const [ni] = payloadsOf(req.payloads, PayloadType.NONCE);
@@ -715,6 +723,16 @@ export class ScriptedResponder {
       throw new Error('responder: not an IKE rekey request');
     const offered = sa.proposals.find((p) => p.protocolId === ProtocolId.IKE && p.spi.length === 8);
     if (!offered) throw new Error('responder: no IKE proposal in the rekey');
+    if (opts.refuse !== undefined)
+      return this.protect(
+        {
+          exchangeType: req.exchangeType,
+          response: true,
+          messageId: req.messageId,
+          payloads: [notify(opts.refuse, new Uint8Array(0))],
+        },
+        { on: old },
+      )[0]!;
     const spiR = this.config.random.bytes(8);
     const chosen = {
       ...pickOnePerType(
@@ -723,15 +741,23 @@ export class ScriptedResponder {
       ),
       spi: spiR,
     };
-    const nonceR = this.config.random.bytes(NONCE_BYTES);
+    const nonceR = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     const ke = createKeyExchange(kei.group, { random: this.config.random });
     const shared = ke.computeSharedSecret(kei.data);
     if (!shared.ok) throw new Error(`responder: ${shared.message}`);
-    const response = this.respond(req, [
-      { type: PayloadType.SA, proposals: [chosen] },
-      { type: PayloadType.NONCE, nonce: nonceR },
-      { type: PayloadType.KE, group: ke.group, data: ke.publicValue },
-    ]);
+    const response = this.protect(
+      {
+        exchangeType: req.exchangeType,
+        response: true,
+        messageId: req.messageId,
+        payloads: [
+          { type: PayloadType.SA, proposals: [chosen] },
+          { type: PayloadType.NONCE, nonce: nonceR },
+          { type: PayloadType.KE, group: ke.group, data: ke.publicValue },
+        ],
+      },
+      { on: old },
+    )[0]!;
     const alg = algorithmsOf(chosen);
     const seed = rekeyedSkeyseed(old.prf, old.keys.skD, shared.sharedSecret, ni.nonce, nonceR);
     const keys = deriveIkeSaKeys(
@@ -766,6 +792,7 @@ export class ScriptedResponder {
       in: inCipher,
       reassembler: new FragmentReassembler(inCipher),
     };
+    this.allIkes.push(old, this.ike);
     this.nextRequestId = 0;
     return response;
   }
@@ -797,6 +824,23 @@ export class ScriptedResponder {
   private sa(): IkeSa {
     if (!this.ike) throw new Error('responder: no IKE SA yet');
     return this.ike;
+  }
+
+  /** Every IKE SA this gateway has had (current, old and redundant ones of collisions). */
+  readonly allIkes: IkeSa[] = [];
+
+  /** The IKE SA whose SPIs a datagram carries. */
+  saOf(bytes: Uint8Array): IkeSa | undefined {
+    const all = [this.ike, this.oldIke, ...this.allIkes];
+    return all.find(
+      (sa) =>
+        sa && bytesEq(sa.spiI, bytes.subarray(0, 8)) && bytesEq(sa.spiR, bytes.subarray(8, 16)),
+    );
+  }
+
+  /** One of the gateway's requests on a given IKE SA, with an explicit message ID. */
+  requestOn(sa: IkeSa, exchangeType: number, payloads: Payload[], messageId: number): Uint8Array {
+    return this.protect({ exchangeType, response: false, messageId, payloads }, { on: sa })[0]!;
   }
 }
 
