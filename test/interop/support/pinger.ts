@@ -107,14 +107,19 @@ export class Pinger {
    * largest gap between consecutive replies, counting the edges of the window as well.
    */
   longestSilenceMs(from: number, to: number): number {
+    return this.longestSilence(from, to).ms;
+  }
+
+  /** The longest silence in [from, to] and where it ends (the reply after it, or `to`). */
+  longestSilence(from: number, to: number): { ms: number; start: number; end: number } {
     let last = from;
-    let longest = 0;
+    let best = { ms: 0, start: from, end: from };
     for (const r of this.replies) {
       if (r.at <= from || r.at > to) continue;
-      longest = Math.max(longest, r.at - last);
+      if (r.at - last > best.ms) best = { ms: r.at - last, start: last, end: r.at };
       last = r.at;
     }
-    return Math.max(longest, to - last);
+    return to - last > best.ms ? { ms: to - last, start: last, end: to } : best;
   }
 
   /**
