@@ -35,6 +35,7 @@ describe('profile editor', () => {
       'Proposals',
       'Traffic',
       'Connection',
+      'Retransmission and rekeying',
     ]) {
       expect(screen.getByRole('group', { name: legend })).toBeTruthy();
     }
@@ -101,6 +102,75 @@ describe('profile editor', () => {
     await act(async () => fireEvent.blur(field('IKE proposals')));
     expect(screen.getByText('unknown IKE algorithm "blowfish"')).toBeTruthy();
     expect(screen.queryByText('the name must not be empty')).toBeNull();
+  });
+
+  it('edits the timers: defaults as placeholders, range errors on the field, no save until fixed', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    expect(field('First timeout (seconds)').placeholder).toBe('4');
+    expect(field('Backoff factor').placeholder).toBe('1.8');
+    expect(field('Retransmissions').placeholder).toBe('5');
+    expect(field('Connection attempts (0 = keep trying)').placeholder).toBe('0');
+    expect(field('IKE SA lifetime (seconds)').placeholder).toBe('14400');
+    expect(field('Child SA lifetime (seconds)').placeholder).toBe('3600');
+    expect(
+      screen.getByText(
+        'A gateway that stops answering is given up after about 2 minutes 45 seconds.',
+      ),
+    ).toBeTruthy();
+    const ike = field('IKE SA lifetime (seconds)');
+    expect(document.getElementById(ike.getAttribute('aria-describedby')!)?.textContent).toBe(
+      '4 hours; rekeyed a little before it ends',
+    );
+
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('Backoff factor'), { target: { value: '6' } });
+    await act(async () => fireEvent.blur(field('Backoff factor')));
+    expect(field('Backoff factor').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('must be at most 4')).toBeTruthy();
+
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '5' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    expect(fake.calls.some((c) => c.name === 'profiles.save')).toBe(false);
+    const child = field('Child SA lifetime (seconds)');
+    expect(document.getElementById(child.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'must be at least 10 s',
+    );
+
+    fireEvent.change(field('Backoff factor'), { target: { value: '2' } });
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '1200' } });
+    fireEvent.change(field('Connection attempts (0 = keep trying)'), { target: { value: '3' } });
+    expect(
+      screen.getByText(
+        'A gateway that stops answering is given up after about 4 minutes 12 seconds.',
+      ),
+    ).toBeTruthy();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const save = fake.calls.find((c) => c.name === 'profiles.save');
+    expect(save?.args).toMatchObject({
+      profile: {
+        retransmit: { timeout: 4, base: 2, tries: 5 },
+        keyingTries: 3,
+        childLifetime: 1200,
+      },
+    });
+    expect((save?.args as { profile: object }).profile).not.toHaveProperty('ikeLifetime');
+  });
+
+  it('shows main’s issues for the timers on their fields', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fake.programmed.save = {
+      saved: false,
+      issues: [{ field: 'retransmit.timeout', message: 'must be seconds' }],
+    };
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const timeout = field('First timeout (seconds)');
+    expect(timeout.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(timeout.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'must be seconds',
+    );
   });
 
   it('edits an existing profile without resending its secret', async () => {
