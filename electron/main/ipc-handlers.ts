@@ -13,11 +13,13 @@ import {
   ipcSchema,
   type AppSettings,
   type AppSnapshot,
+  type ConnectionSnapshot,
+  type ConnectResult,
   type CurrentNetwork,
   type IpcSchema,
+  type LogEntry,
   type ProfileSummary,
   type SettingsPatch,
-  type TunnelState,
 } from '../shared/ipc-schema.js';
 import { describeCurrentNetwork, trustNetwork } from './network/current-network.js';
 import type { NetworkInfo } from './network/network-info.js';
@@ -28,6 +30,16 @@ import { ProfileStoreError, type ProfileStore } from './profile-store.js';
 export interface ProfileFileDialogs {
   chooseProfileToImport(): Promise<string | undefined>;
   chooseExportPath(suggestedName: string): Promise<string | undefined>;
+  /** Where to save the exported log. */
+  chooseLogExportPath(suggestedName: string): Promise<string | undefined>;
+}
+
+/** The tunnel as main holds it (the TunnelController in the app). */
+export interface ConnectionAccess {
+  snapshot(): ConnectionSnapshot;
+  logs(): readonly LogEntry[];
+  connect(profileId: string): Promise<ConnectResult>;
+  disconnect(): Promise<ConnectResult>;
 }
 
 export interface SettingsAccess {
@@ -46,7 +58,9 @@ export interface IpcHandlerDeps {
   readonly settings: SettingsAccess;
   readonly detectNetwork: () => Promise<NetworkInfo>;
   readonly appInfo: { readonly version: string; readonly platform: string };
-  readonly getConnection: () => TunnelState;
+  readonly connection: ConnectionAccess;
+  /** Writes the exported log (node:fs in the app). */
+  readonly writeTextFile: (file: string, text: string) => Promise<void>;
   /** Told after settings changed (tray, notifications, trust agent follow). */
   readonly onSettingsChanged?: (settings: AppSettings) => void;
   readonly onProfilesChanged?: (profiles: readonly ProfileSummary[]) => void;
@@ -107,10 +121,21 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
   ipc.handle.app.getSnapshot(async (): Promise<AppSnapshot> => ({
     version: deps.appInfo.version,
     platform: deps.appInfo.platform,
-    connection: deps.getConnection(),
+    connection: deps.connection.snapshot(),
+    logs: deps.connection.logs(),
     profiles: await listProfiles(),
     settings: deps.settings.get(),
   }));
+
+  ipc.handle.connection.connect(({ id }) => deps.connection.connect(id));
+  ipc.handle.connection.disconnect(() => deps.connection.disconnect());
+  ipc.handle.logs.export(async ({ text }) => {
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-');
+    const file = await deps.dialogs.chooseLogExportPath(`tsunagi-log-${stamp}.txt`);
+    if (file === undefined) return { exported: false };
+    await deps.writeTextFile(file, text);
+    return { exported: true, path: file };
+  });
 
   ipc.handle.profiles.list(listProfiles);
   ipc.handle.profiles.get(({ id }) => guard(() => deps.profileEditor.get(id)));

@@ -1,27 +1,31 @@
 // The main process's life: one instance, one window, a tray, IPC handlers, quit. Kept apart from
 // index.ts so unit tests drive it with the fake `electron` module.
 
+import { writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import path from 'node:path';
-import { app, dialog, ipcMain, session } from 'electron';
+import { app, dialog, ipcMain, Notification, session } from 'electron';
 import type { BrowserWindow } from 'electron';
-import type { AppSettings, ProfileSummary, TunnelState } from '../shared/ipc-schema.js';
+import type { AppSettings } from '../shared/ipc-schema.js';
+import { startAppCore, type AppCore } from './app-core.js';
 import { createSenderPolicy, type AppPaths } from './app-paths.js';
-import { registerIpcHandlers, type MainIpc, type ProfileFileDialogs } from './ipc-handlers.js';
+import type { MainIpc, ProfileFileDialogs } from './ipc-handlers.js';
+import { applyLoginItem, launchedHidden } from './login-item.js';
 import { detectNetwork } from './network/detect-network.js';
-import { NotificationController } from './notifications/notification-controller.js';
-import { ProfileEditor } from './profile-editor.js';
+import type {
+  NotificationContent,
+  NotificationController,
+} from './notifications/notification-controller.js';
 import { JsonFileProfileStore, PROFILE_FILE_NAME, type ProfileStore } from './profile-store.js';
 import { KeytarSecretStore } from './secrets/keytar-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { SETTINGS_FILE_NAME, SettingsStore } from './settings-store.js';
 import { TrayController } from './tray/tray-controller.js';
 import type { TrayAction } from './tray/tray-model.js';
+import { helperSocketPath, type TunnelController } from './tunnel/tunnel-controller.js';
 import { createMainWindow, hardenWebContents } from './window.js';
 
 export { DEFAULT_SETTINGS } from '../shared/settings-schema.js';
-
-/** Until the helper daemon is wired in, the app cannot start or stop a tunnel. */
-const TUNNEL_CONTROL_UNAVAILABLE = 'Connecting needs the Tsunagi service, not wired in yet';
 
 export interface MainProcess {
   readonly ipc: MainIpc;
@@ -29,12 +33,28 @@ export interface MainProcess {
   readonly settings: SettingsStore;
   readonly tray: TrayController;
   readonly notifications: NotificationController;
+  readonly controller: TunnelController;
+  readonly core: AppCore;
   window(): BrowserWindow | null;
 }
 
 export interface MainProcessOptions {
   /** The keychain; the keytar one by default. */
   readonly secretStore?: SecretStore;
+  /** The helper's socket; TSUNAGI_HELPER_SOCKET or the system helper's by default. */
+  readonly helperSocket?: string;
+  /** The command line (process.argv by default): `--hidden` starts in the tray only. */
+  readonly argv?: readonly string[];
+}
+
+function showWithElectron(content: NotificationContent): void {
+  if (!Notification.isSupported()) return;
+  new Notification({
+    title: content.title,
+    body: content.body,
+    urgency: content.urgency,
+    silent: content.urgency !== 'critical',
+  }).show();
 }
 
 /** Resolves to undefined when another instance already runs (this one then quits). */
@@ -66,11 +86,9 @@ export async function startMainProcess(
     window.focus();
   };
 
-  app.on('second-instance', () => {
-    if (window) showWindow();
-  });
+  app.on('second-instance', () => showWindow());
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
-  // The tray keeps the app (and, later, the tunnel's status) alive when the window closes;
+  // The tray keeps the app (and the tunnel's status) alive when the window closes;
   // "Quit" in the tray menu ends it.
   app.on('window-all-closed', () => {});
 
@@ -86,54 +104,6 @@ export async function startMainProcess(
   const profileStore = new JsonFileProfileStore(path.join(userData, PROFILE_FILE_NAME));
   const settings = new SettingsStore(path.join(userData, SETTINGS_FILE_NAME));
   await settings.load();
-  const profileEditor = new ProfileEditor(
-    profileStore,
-    options.secretStore ?? new KeytarSecretStore(),
-  );
-  // No helper connection yet: the tunnel is down until the helper protocol says otherwise.
-  const connection: TunnelState = { state: 'disconnected' };
-  let profiles: readonly ProfileSummary[] = await profileStore.list().catch(() => []);
-
-  const notifications = new NotificationController({
-    enabled: () => settings.get().notifications,
-    profiles: () => profiles,
-  });
-
-  const onTrayAction = (action: TrayAction): void => {
-    switch (action.type) {
-      case 'open-window':
-        showWindow();
-        return;
-      case 'quit':
-        app.quit();
-        return;
-      case 'set-kill-switch':
-        settings
-          .update({ killSwitch: action.enabled })
-          .then((next) => onSettingsChanged(next, true))
-          .catch((error: unknown) => console.error('Cannot save the kill switch setting:', error));
-        return;
-      case 'connect':
-      case 'disconnect':
-        // Disabled in the menu until the daemon is wired in (TUNNEL_CONTROL_UNAVAILABLE).
-        return;
-    }
-  };
-  const tray = new TrayController(
-    paths.trayIcons,
-    {
-      state: connection,
-      profiles,
-      settings: settings.get(),
-      capabilities: { tunnelControl: false, tunnelControlUnavailable: TUNNEL_CONTROL_UNAVAILABLE },
-    },
-    onTrayAction,
-  );
-  const onSettingsChanged = (next: AppSettings, notifyWindow = false) => {
-    tray.update({ settings: next });
-    app.setLoginItemSettings({ openAtLogin: next.launchAtLogin });
-    if (notifyWindow) ipc.notify.settings.changed(next);
-  };
 
   const dialogs: ProfileFileDialogs = {
     chooseProfileToImport: async () => {
@@ -158,42 +128,134 @@ export async function startMainProcess(
         : await dialog.showSaveDialog(options);
       return result.canceled ? undefined : result.filePath;
     },
+    chooseLogExportPath: async (suggestedName) => {
+      const options = {
+        title: 'Export the log',
+        defaultPath: suggestedName,
+        filters: [{ name: 'Text', extensions: ['txt', 'log'] }],
+      };
+      const result = window
+        ? await dialog.showSaveDialog(window, options)
+        : await dialog.showSaveDialog(options);
+      return result.canceled ? undefined : result.filePath;
+    },
   };
 
-  const ipc = registerIpcHandlers({
+  // Launch at login follows the setting whenever it changes (login-item.ts: XDG autostart on
+  // Linux, Electron's login items elsewhere; the entry starts the app with --hidden).
+  let launchAtLogin = settings.get().launchAtLogin;
+  const followLoginItem = (next: AppSettings) => {
+    if (next.launchAtLogin === launchAtLogin) return;
+    launchAtLogin = next.launchAtLogin;
+    applyLoginItem(next.launchAtLogin, {
+      platform: process.platform,
+      app,
+      execPath: process.execPath,
+      isPackaged: app.isPackaged,
+      appPath: app.getAppPath(),
+      env: process.env,
+      homedir: homedir(),
+    })
+      .then((state) => {
+        if (state.status === 'unsupported') core.controller.appLog('warn', state.message);
+      })
+      .catch((error: unknown) =>
+        core.controller.appLog(
+          'error',
+          `cannot change launch at login: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
+  };
+
+  const holder: { tray?: TrayController } = {};
+  const core = await startAppCore({
     ipcMain,
     getWebContents: () => (window && !window.isDestroyed() ? window.webContents : null),
     isAllowedSender: createSenderPolicy(paths.rendererIndex),
     profileStore,
-    profileEditor,
+    profileDir: path.dirname(profileStore.filePath),
+    secretStore: options.secretStore ?? new KeytarSecretStore(),
     dialogs,
+    writeTextFile: (file, text) => writeFile(file, text, { encoding: 'utf8', mode: 0o600 }),
     settings,
     detectNetwork: () => detectNetwork(process.platform),
     appInfo: { version: app.getVersion(), platform: process.platform },
-    getConnection: () => connection,
-    onSettingsChanged: (next) => onSettingsChanged(next),
-    onProfilesChanged: (next) => {
-      profiles = next;
-      tray.update({ profiles: next });
+    helperSocket: options.helperSocket ?? helperSocketPath(),
+    showNotification: showWithElectron,
+    onSettingsChanged: (next) => {
+      holder.tray?.update({ settings: next });
+      followLoginItem(next);
     },
+    onConnectionChanged: (connection) => holder.tray?.update({ connection }),
+    onProfilesChanged: (profiles) => holder.tray?.update({ profiles }),
     onUnexpectedError: (channel, error) => console.error(`IPC ${channel} failed:`, error),
   });
+
+  const onTrayAction = (action: TrayAction): void => {
+    switch (action.type) {
+      case 'open-window':
+        showWindow();
+        return;
+      case 'quit':
+        app.quit();
+        return;
+      case 'set-kill-switch':
+        settings
+          .update({ killSwitch: action.enabled })
+          .then((next) => core.settingsChanged(next))
+          .catch((error: unknown) =>
+            core.controller.appLog(
+              'error',
+              `cannot save the kill switch setting: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
+        return;
+      case 'connect':
+        void core.controller.connect(action.profileId).then((result) => {
+          if (!result.accepted)
+            core.notifications.handle({
+              type: 'connect-failed',
+              profileId: action.profileId,
+              message: result.message,
+              fix: result.fix,
+            });
+        });
+        return;
+      case 'disconnect':
+        void core.controller.disconnect();
+        return;
+    }
+  };
+  const tray = new TrayController(
+    paths.trayIcons,
+    {
+      connection: core.controller.snapshot(),
+      profiles: core.profiles(),
+      settings: settings.get(),
+    },
+    onTrayAction,
+  );
+  holder.tray = tray;
+
   app.on('will-quit', () => {
-    ipc.dispose();
+    core.dispose();
     tray.dispose();
   });
 
-  openWindow();
+  // Started at login (--hidden): the tray only; the window opens from the tray.
+  if (!launchedHidden(options.argv ?? process.argv, process.platform, app)) openWindow();
   app.on('activate', () => {
     if (!window) openWindow();
   });
 
   return {
-    ipc,
+    ipc: core.ipc,
     profileStore,
     settings,
     tray,
-    notifications,
+    notifications: core.notifications,
+    controller: core.controller,
+    core,
     window: () => window,
   };
 }

@@ -278,8 +278,12 @@ export class FakeApp
       | 'getPath'
       | 'getVersion'
       | 'setLoginItemSettings'
+      | 'getLoginItemSettings'
+      | 'getAppPath'
+      | 'isPackaged'
     >
 {
+  isPackaged = false;
   hasSingleInstanceLock = true;
   quitCalls = 0;
   exitCodes: number[] = [];
@@ -316,6 +320,21 @@ export class FakeApp
     this.loginItemSettings.push(settings);
   }
 
+  getLoginItemSettings(): ReturnType<App['getLoginItemSettings']> {
+    const last = this.loginItemSettings.at(-1);
+    return {
+      openAtLogin: last?.openAtLogin ?? false,
+      wasOpenedAtLogin: false,
+      status: 'not-registered',
+      executableWillLaunchAtLogin: false,
+      launchItems: [],
+    };
+  }
+
+  getAppPath(): string {
+    return '/opt/tsunagi/resources/app';
+  }
+
   reset(): void {
     this.removeAllListeners();
     this.hasSingleInstanceLock = true;
@@ -324,6 +343,7 @@ export class FakeApp
     this.version = '0.1.0';
     this.userDataDir = '/nonexistent/tsunagi-user-data';
     this.loginItemSettings = [];
+    this.isPackaged = false;
   }
 }
 

@@ -1,9 +1,9 @@
 // Desktop notifications for what the user did not just do themselves: the tunnel coming up, going
 // down, reconnecting, failing (with the diagnosis) and trusted-network actions. De-duplicated: the
 // same notification within `dedupeMs` is shown once (a flapping link must not spam). Off when the
-// user turns notifications off. (Mullvad's notification-controller, simplified.)
+// user turns notifications off. (Mullvad's notification-controller, simplified.) Plain Node: the
+// Electron Notification is injected by main-process.ts, so the UI-test bridge runs this too.
 
-import { Notification } from 'electron';
 import { assertNever } from '../../shared/assert-never.js';
 import type { ProfileSummary, TunnelState } from '../../shared/ipc-schema.js';
 
@@ -15,13 +15,32 @@ export interface NotificationContent {
 }
 
 export type AppEvent =
-  | { readonly type: 'tunnel'; readonly state: TunnelState; readonly previous: TunnelState }
+  | {
+      readonly type: 'tunnel';
+      readonly state: TunnelState;
+      readonly previous: TunnelState;
+      /** The app profile of the tunnel, when it is one of the user's. */
+      readonly profileId: string | null;
+    }
   | { readonly type: 'auto-connect'; readonly profileId: string; readonly reason: string }
+  | {
+      readonly type: 'connect-failed';
+      readonly profileId: string;
+      readonly message: string;
+      readonly fix: string;
+    }
   | { readonly type: 'auto-disconnect'; readonly reason: string };
 
-function profileName(id: string | undefined, profiles: readonly ProfileSummary[]): string {
-  if (id === undefined) return 'the VPN';
-  return profiles.find((p) => p.id === id)?.name ?? id;
+/** The app profile's name, else the name the helper reports, else "the VPN". */
+function profileName(
+  id: string | null,
+  profiles: readonly ProfileSummary[],
+  state?: TunnelState,
+): string {
+  const known = id === null ? undefined : profiles.find((p) => p.id === id)?.name;
+  if (known) return known;
+  if (state && 'profile' in state && state.profile !== '') return state.profile;
+  return id ?? 'the VPN';
 }
 
 /** Pure: what to show for an event, or undefined for nothing. */
@@ -36,10 +55,16 @@ export function notificationFor(
         body: event.reason,
         urgency: 'normal',
       };
+    case 'connect-failed':
+      return {
+        title: `Could not connect to ${profileName(event.profileId, profiles)}`,
+        body: `${event.message}\n${event.fix}`,
+        urgency: 'critical',
+      };
     case 'auto-disconnect':
       return { title: 'Disconnecting the VPN', body: event.reason, urgency: 'normal' };
     case 'tunnel':
-      return tunnelNotification(event.state, event.previous, profiles);
+      return tunnelNotification(event.state, event.previous, event.profileId, profiles);
     default:
       return assertNever(event);
   }
@@ -48,19 +73,21 @@ export function notificationFor(
 function tunnelNotification(
   state: TunnelState,
   previous: TunnelState,
+  profileId: string | null,
   profiles: readonly ProfileSummary[],
 ): NotificationContent | undefined {
   if (state.state === previous.state && state.state !== 'error') return undefined;
   switch (state.state) {
     case 'connected':
       return {
-        title: `Connected to ${profileName(state.profileId, profiles)}`,
+        title: `Connected to ${profileName(profileId, profiles, state)}`,
         body: 'Your traffic goes through the VPN.',
         urgency: 'normal',
       };
     case 'disconnected':
       // Only worth telling when a tunnel was actually up or coming up.
-      if (previous.state === 'disconnected') return undefined;
+      // (after an error the user cleared it themselves: nothing new to tell)
+      if (previous.state === 'disconnected' || previous.state === 'error') return undefined;
       return {
         title: 'Disconnected',
         body: 'Your traffic no longer goes through the VPN.',
@@ -70,14 +97,14 @@ function tunnelNotification(
       // One notification for the first attempt; later attempts are in the window and tray.
       if (previous.state === 'reconnecting') return undefined;
       return {
-        title: `Reconnecting to ${profileName(state.profileId, profiles)}`,
-        body: 'The connection was lost; trying again.',
+        title: `Reconnecting to ${profileName(profileId, profiles, state)}`,
+        body: `The connection was lost (${state.reason}); trying again.`,
         urgency: 'normal',
       };
     case 'error':
       return {
         title: 'VPN connection failed',
-        body: state.cause.message,
+        body: `${state.message}\n${state.fix}`,
         urgency: 'critical',
       };
     case 'connecting':
@@ -99,7 +126,8 @@ export class NotificationController {
       readonly profiles: () => readonly ProfileSummary[];
       readonly now?: () => number;
       readonly dedupeMs?: number;
-      readonly show?: (content: NotificationContent) => void;
+      /** Shows one (Electron's Notification in the app; a list in tests and the UI bridge). */
+      readonly show: (content: NotificationContent) => void;
     },
   ) {}
 
@@ -116,17 +144,7 @@ export class NotificationController {
     for (const [k, at] of this.lastShown) {
       if (now - at > 60 * 60_000) this.lastShown.delete(k);
     }
-    (this.options.show ?? showWithElectron)(content);
+    this.options.show(content);
     return content;
   }
-}
-
-function showWithElectron(content: NotificationContent): void {
-  if (!Notification.isSupported()) return;
-  new Notification({
-    title: content.title,
-    body: content.body,
-    urgency: content.urgency,
-    silent: content.urgency !== 'critical',
-  }).show();
 }

@@ -4,21 +4,19 @@
 import path from 'node:path';
 import { Menu, nativeTheme, Tray } from 'electron';
 import type { MenuItemConstructorOptions } from 'electron';
-import type { AppSettings, ProfileSummary, TunnelState } from '../../shared/ipc-schema.js';
+import type { AppSettings, ConnectionSnapshot, ProfileSummary } from '../../shared/ipc-schema.js';
 import {
   trayIcon,
   trayMenu,
   trayTooltip,
   type TrayAction,
-  type TrayCapabilities,
   type TrayMenuItem,
 } from './tray-model.js';
 
 export interface TrayInputs {
-  readonly state: TunnelState;
+  readonly connection: ConnectionSnapshot;
   readonly profiles: readonly ProfileSummary[];
   readonly settings: AppSettings;
-  readonly capabilities: TrayCapabilities;
 }
 
 export function toMenuTemplate(
@@ -43,6 +41,7 @@ export function toMenuTemplate(
 export class TrayController {
   private readonly tray: Tray;
   private inputs: TrayInputs;
+  private readonly uptimeTimer: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly iconDir: string,
@@ -55,6 +54,10 @@ export class TrayController {
     this.tray.on('click', () => onAction({ type: 'open-window' }));
     nativeTheme.on('updated', () => this.render());
     this.render();
+    this.uptimeTimer = setInterval(() => {
+      if (this.inputs.connection.tunnel.state === 'connected') this.render();
+    }, 60_000);
+    this.uptimeTimer.unref?.();
   }
 
   update(change: Partial<TrayInputs>): void {
@@ -63,21 +66,22 @@ export class TrayController {
   }
 
   dispose(): void {
+    clearInterval(this.uptimeTimer);
     this.tray.destroy();
   }
 
   private iconPath(): string {
     // The panel's colour is not exposed by Electron; the system dark mode is the best proxy.
     const theme = nativeTheme.shouldUseDarkColors ? 'dark' : 'light';
-    return path.join(this.iconDir, trayIcon(this.inputs.state, theme));
+    return path.join(this.iconDir, trayIcon(this.inputs.connection, theme));
   }
 
   private render(): void {
-    const { state, profiles, settings, capabilities } = this.inputs;
+    const { connection, profiles, settings } = this.inputs;
     const now = this.now();
     this.tray.setImage(this.iconPath());
-    this.tray.setToolTip(trayTooltip(state, profiles, now));
-    const items = trayMenu(state, profiles, settings, capabilities, now);
+    this.tray.setToolTip(trayTooltip(connection, profiles, now));
+    const items = trayMenu(connection, profiles, settings, now);
     this.tray.setContextMenu(Menu.buildFromTemplate(toMenuTemplate(items, this.onAction)));
   }
 }

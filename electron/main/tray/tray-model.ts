@@ -1,14 +1,24 @@
 // What the tray shows, as pure functions of the state main already holds: the icon, the tooltip
 // and the menu. tray-controller.ts turns them into Electron objects; tests check them per state.
+// They read the same ConnectionSnapshot the window gets (with main's expected next state in it),
+// so the tray and the window always agree.
 
 import { assertNever } from '../../shared/assert-never.js';
-import type { AppSettings, ProfileSummary, TunnelState } from '../../shared/ipc-schema.js';
+import type {
+  AppSettings,
+  ConnectionSnapshot,
+  ProfileSummary,
+  TunnelState,
+} from '../../shared/ipc-schema.js';
 
 export type TrayStatus = 'disconnected' | 'connecting' | 'connected' | 'error';
 /** The colour of the panel the icon sits on (a dark panel needs a light glyph). */
 export type PanelTheme = 'light' | 'dark';
 
-export function trayStatus(state: TunnelState): TrayStatus {
+export function trayStatus(connection: ConnectionSnapshot): TrayStatus {
+  // Without the service nothing can protect the traffic: that is an error to see at a glance.
+  if (connection.helper.status === 'unavailable') return 'error';
+  const state = connection.tunnel;
   switch (state.state) {
     case 'disconnected':
       return 'disconnected';
@@ -26,8 +36,8 @@ export function trayStatus(state: TunnelState): TrayStatus {
 }
 
 /** The icon file under assets/tray/ (Electron picks the @2x sibling on HiDPI screens). */
-export function trayIcon(state: TunnelState, theme: PanelTheme): string {
-  return `tray-${trayStatus(state)}-${theme}.png`;
+export function trayIcon(connection: ConnectionSnapshot, theme: PanelTheme): string {
+  return `tray-${trayStatus(connection)}-${theme}.png`;
 }
 
 /** "42 s", "5 min", "1 h 02 min", "2 d 3 h". */
@@ -41,35 +51,34 @@ export function formatUptime(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-function profileOf(state: TunnelState, profiles: readonly ProfileSummary[]) {
-  const id = 'profileId' in state ? state.profileId : undefined;
-  return id === undefined ? undefined : profiles.find((p) => p.id === id);
-}
-
-function nameOf(state: TunnelState, profiles: readonly ProfileSummary[]): string {
-  const profile = profileOf(state, profiles);
+/** "Office (vpn.example.com)" for an app profile, else the helper's profile name. */
+function nameOf(connection: ConnectionSnapshot, profiles: readonly ProfileSummary[]): string {
+  const profile = profiles.find((p) => p.id === connection.profileId);
   if (profile) return `${profile.name} (${profile.server})`;
-  return 'profileId' in state && state.profileId !== undefined ? state.profileId : 'the VPN';
+  const state: TunnelState = connection.tunnel;
+  return 'profile' in state && state.profile !== '' ? state.profile : 'the VPN';
 }
 
 export function trayTooltip(
-  state: TunnelState,
+  connection: ConnectionSnapshot,
   profiles: readonly ProfileSummary[],
   now: number,
 ): string {
+  if (connection.helper.status === 'unavailable') return `Tsunagi: ${connection.helper.reason}`;
+  const state = connection.tunnel;
   switch (state.state) {
     case 'disconnected':
       return 'Tsunagi: disconnected';
     case 'connecting':
-      return `Tsunagi: connecting to ${nameOf(state, profiles)}…`;
+      return `Tsunagi: connecting to ${nameOf(connection, profiles)}…`;
     case 'connected':
-      return `Tsunagi: connected to ${nameOf(state, profiles)} for ${formatUptime(now - state.since)}`;
+      return `Tsunagi: connected to ${nameOf(connection, profiles)} for ${formatUptime(now - state.since)}`;
     case 'reconnecting':
-      return `Tsunagi: reconnecting to ${nameOf(state, profiles)} (attempt ${state.attempt})…`;
+      return `Tsunagi: reconnecting to ${nameOf(connection, profiles)} (attempt ${state.attempt})…`;
     case 'disconnecting':
-      return `Tsunagi: disconnecting from ${nameOf(state, profiles)}…`;
+      return `Tsunagi: disconnecting from ${nameOf(connection, profiles)}…`;
     case 'error':
-      return `Tsunagi: ${state.cause.message}`;
+      return `Tsunagi: ${state.message}`;
     default:
       return assertNever(state);
   }
@@ -95,32 +104,31 @@ export type TrayMenuItem =
       readonly note?: string;
     };
 
-export interface TrayCapabilities {
-  /** Whether connect/disconnect can reach the helper (false until the daemon is wired in). */
-  readonly tunnelControl: boolean;
-  readonly tunnelControlUnavailable?: string;
-}
-
 export function trayMenu(
-  state: TunnelState,
+  connection: ConnectionSnapshot,
   profiles: readonly ProfileSummary[],
   settings: AppSettings,
-  capabilities: TrayCapabilities,
   now: number,
 ): TrayMenuItem[] {
+  const state = connection.tunnel;
   const items: TrayMenuItem[] = [
     {
       kind: 'item',
-      label: trayTooltip(state, profiles, now).replace(/^Tsunagi: /, ''),
+      label: trayTooltip(connection, profiles, now).replace(/^Tsunagi: /, ''),
       enabled: false,
     },
     { kind: 'separator' },
   ];
-  const why = capabilities.tunnelControl
-    ? undefined
-    : (capabilities.tunnelControlUnavailable ?? 'The Tsunagi service is not running');
+  const helper = connection.helper;
+  const tunnelControl = helper.status === 'ready';
+  const why =
+    helper.status === 'unavailable'
+      ? `${helper.fix}`
+      : helper.status === 'connecting'
+        ? 'Reaching the Tsunagi service…'
+        : undefined;
   const busy = state.state !== 'disconnected' && state.state !== 'error';
-  const activeId = 'profileId' in state ? state.profileId : undefined;
+  const activeId = connection.profileId;
 
   if (profiles.length === 0) {
     items.push({ kind: 'item', label: 'No profiles yet', enabled: false });
@@ -130,7 +138,7 @@ export function trayMenu(
     items.push({
       kind: 'item',
       label: active ? `${profile.name} ✓` : `Connect ${profile.name}`,
-      enabled: capabilities.tunnelControl && !busy,
+      enabled: tunnelControl && !busy,
       action: { type: 'connect', profileId: profile.id },
       ...(why ? { note: why } : {}),
     });
@@ -138,7 +146,8 @@ export function trayMenu(
   items.push({
     kind: 'item',
     label: 'Disconnect',
-    enabled: capabilities.tunnelControl && busy && state.state !== 'disconnecting',
+    // in error too: disconnecting clears the error (and the kill switch's block with it)
+    enabled: tunnelControl && state.state !== 'disconnected' && state.state !== 'disconnecting',
     action: { type: 'disconnect' },
     ...(why ? { note: why } : {}),
   });

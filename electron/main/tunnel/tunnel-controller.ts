@@ -622,7 +622,20 @@ export class TunnelController {
           'The Tsunagi service went away during the request',
           'Try again once it is back; if it does not come back: sudo systemctl restart tsunagi-helper',
         );
-      default:
+      case 'unsupported-version': {
+        const link = describeLinkFailure(error, this.options.socketPath);
+        return link.status === 'unavailable'
+          ? refused(link.reason, link.fix)
+          : refused(error.message, 'Update Tsunagi.');
+      }
+      case 'not-connected':
+        return refused('There is no VPN connection to end', 'Nothing to do.');
+      case 'frame-too-large':
+      case 'hello-required':
+      case 'internal':
+      case 'invalid-request':
+      case 'malformed-frame':
+      case 'protocol':
         return refused(
           `The Tsunagi service refused: ${error.message}`,
           'Try again; the service log has details (journalctl -u tsunagi-helper).',

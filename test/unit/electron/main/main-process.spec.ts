@@ -1,4 +1,5 @@
 // Drives the main process end to end through the fake `electron`: window, preload, IPC.
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,21 +11,55 @@ vi.mock('electron', () => fakeElectron.module);
 import { resolveAppPaths } from '../../../../electron/main/app-paths.js';
 import { DEFAULT_SETTINGS, startMainProcess } from '../../../../electron/main/main-process.js';
 import { MemorySecretStore } from '../../../../electron/main/secrets/secret-store.js';
-import type { TsunagiApi } from '../../../../electron/shared/ipc-schema.js';
+import type { ConnectionSnapshot, TsunagiApi } from '../../../../electron/shared/ipc-schema.js';
+import {
+  SERVICE_NOT_RUNNING,
+  ZERO_STATS,
+} from '../../../../electron/main/tunnel/tunnel-controller.js';
+import { startHelper, type RunningHelper } from '../../../../native-helper/daemon/main.js';
+import { FakeDriver, MemoryFirewall, UP } from '../../native-helper/tunnel/doubles.js';
 
 const paths = resolveAppPaths('/opt/tsunagi/dist/electron');
 let userData: string;
+let running: Awaited<ReturnType<typeof startMainProcess>>;
+let helper: RunningHelper | undefined;
+const savedXdg = process.env.XDG_CONFIG_HOME;
 
 beforeEach(async () => {
   fakeElectron.reset();
   userData = await mkdtemp(path.join(tmpdir(), 'tsunagi-user-data-'));
   fakeElectron.app.userDataDir = userData;
   fakeElectron.app.version = '1.2.3';
+  // launch at login writes an XDG autostart entry: into the test's folder, never the real one
+  process.env.XDG_CONFIG_HOME = path.join(userData, 'xdg');
 });
 
 afterEach(async () => {
+  running?.core.dispose();
+  running = undefined;
+  await helper?.shutdown();
+  helper = undefined;
+  delete process.env.TSUNAGI_CONFIG_DIR;
+  delete process.env.TSUNAGI_STATE_DIR;
+  if (savedXdg === undefined) delete process.env.XDG_CONFIG_HOME;
+  else process.env.XDG_CONFIG_HOME = savedXdg;
   await rm(userData, { recursive: true, force: true });
 });
+
+/** A real helper (in-process, recording firewall, scripted tunnels) on a socket in userData. */
+async function runHelper(): Promise<{ socket: string; fake: FakeDriver }> {
+  process.env.TSUNAGI_CONFIG_DIR = path.join(userData, 'helper-config');
+  process.env.TSUNAGI_STATE_DIR = path.join(userData, 'helper-state');
+  const socket = path.join(userData, 'helper.sock');
+  const fake = new FakeDriver();
+  helper = await startHelper({ socketPath: socket, group: undefined, allowUids: [] }, 'test', {
+    firewall: new MemoryFirewall(),
+    driver: fake.driver,
+    resolve: (h) => Promise.resolve(h),
+    log: () => undefined,
+  });
+  return { socket, fake };
+}
 
 /** Loads the real preload into the fake page and returns what it exposed as window.tsunagi. */
 async function loadPreloadInto(window: (typeof fakeElectron.windows)[number]): Promise<TsunagiApi> {
@@ -34,11 +69,20 @@ async function loadPreloadInto(window: (typeof fakeElectron.windows)[number]): P
   return fakeElectron.contextBridge.mainWorld['tsunagi'] as TsunagiApi;
 }
 
-async function start() {
-  const main = await startMainProcess(paths, { secretStore: new MemorySecretStore() });
+async function start(
+  options: { helperSocket?: string; argv?: string[]; secrets?: MemorySecretStore } = {},
+) {
+  const main = await startMainProcess(paths, {
+    secretStore: options.secrets ?? new MemorySecretStore(),
+    // no helper unless the test starts one
+    helperSocket: options.helperSocket ?? path.join(userData, 'no-helper.sock'),
+    argv: options.argv ?? ['electron', '.'],
+  });
   expect(main).toBeDefined();
+  running = main;
+  await vi.waitFor(() => expect(main!.controller.snapshot().helper.status).not.toBe('connecting'));
   const window = fakeElectron.windows[0]!;
-  await vi.waitFor(() => expect(window.loadedFile).toBe(paths.rendererIndex));
+  if (window) await vi.waitFor(() => expect(window.loadedFile).toBe(paths.rendererIndex));
   return { main: main!, window };
 }
 
@@ -75,7 +119,20 @@ describe('startMainProcess', () => {
       value: {
         version: '1.2.3',
         platform: process.platform,
-        connection: { state: 'disconnected' },
+        connection: {
+          helper: { status: 'unavailable', ...SERVICE_NOT_RUNNING },
+          tunnel: { state: 'disconnected', reason: 'no-helper', blocking: false },
+          profileId: null,
+          stats: ZERO_STATS,
+          timeline: [],
+        },
+        logs: [
+          expect.objectContaining({
+            component: 'app',
+            level: 'warn',
+            text: `${SERVICE_NOT_RUNNING.reason}. ${SERVICE_NOT_RUNNING.fix}`,
+          }),
+        ],
         profiles: [],
         settings: DEFAULT_SETTINGS,
       },
@@ -134,10 +191,11 @@ describe('startMainProcess', () => {
     const tsunagi = await loadPreloadInto(window);
     const states: unknown[] = [];
     const unsubscribe = tsunagi.connection.listenChanged((state) => states.push(state));
-    main.ipc.notify.connection.changed({ state: 'connecting', profileId: 'lab' });
+    const snapshot: ConnectionSnapshot = main.controller.snapshot();
+    main.ipc.notify.connection.changed(snapshot);
     unsubscribe();
-    main.ipc.notify.connection.changed({ state: 'disconnected' });
-    expect(states).toEqual([{ state: 'connecting', profileId: 'lab' }]);
+    main.ipc.notify.connection.changed({ ...snapshot, profileId: 'lab' });
+    expect(states).toEqual([snapshot]);
   });
 
   it('refuses every permission request from the page', async () => {
@@ -173,8 +231,9 @@ describe('startMainProcess', () => {
     fakeElectron.app.emit('window-all-closed');
     expect(fakeElectron.app.quitCalls).toBe(0);
     const tray = fakeElectron.trays[0]!;
-    expect(tray.image).toBe(path.join(paths.trayIcons, 'tray-disconnected-light.png'));
-    // Connecting is disabled until the daemon is wired in, and says so.
+    // no service: the error icon, and the menu says how to start it
+    expect(tray.image).toBe(path.join(paths.trayIcons, 'tray-error-light.png'));
+    expect(tray.menu!.labels()[0]).toBe(SERVICE_NOT_RUNNING.reason);
     expect(tray.menu!.labels()).toContain('Open Tsunagi');
     tray.menu!.click('Open Tsunagi');
     expect(fakeElectron.windows).toHaveLength(2);
@@ -194,7 +253,10 @@ describe('startMainProcess', () => {
       ok: true,
       value: { launchAtLogin: true, notifications: false },
     });
-    expect(fakeElectron.app.loginItemSettings.at(-1)).toEqual({ openAtLogin: true });
+    // launch at login (login-item.ts): the XDG autostart entry, started --hidden
+    const entry = path.join(userData, 'xdg', 'autostart', 'tsunagi.desktop');
+    await vi.waitFor(() => expect(existsSync(entry)).toBe(true));
+    expect(await readFile(entry, 'utf8')).toMatch(/^Exec=.* --hidden$/m);
     fakeElectron.trays[0]!.menu!.click('Kill switch');
     await vi.waitFor(() => expect(main.settings.get().killSwitch).toBe(false));
     await vi.waitFor(() => expect(seen).toEqual([true, false]));
@@ -204,5 +266,93 @@ describe('startMainProcess', () => {
       ok: false,
       error: { code: 'invalid-arguments' },
     });
+  });
+
+  it('--hidden (the login item) starts in the tray only; the tray opens the window', async () => {
+    const { window } = await start({ argv: ['tsunagi', '--hidden'] });
+    expect(window).toBeUndefined();
+    expect(fakeElectron.windows).toHaveLength(0);
+    fakeElectron.trays[0]!.menu!.click('Open Tsunagi');
+    expect(fakeElectron.windows).toHaveLength(1);
+  });
+
+  it('the tray connects and disconnects through the real helper and agrees with the window', async () => {
+    const { socket, fake } = await runHelper();
+    await writeFile(
+      path.join(userData, 'profiles.json'),
+      JSON.stringify({
+        version: 1,
+        profiles: [
+          {
+            id: 'lab',
+            profile: {
+              version: 1,
+              name: 'Lab',
+              server: '192.0.2.10',
+              auth: { method: 'psk', secret: { keychain: 'tsunagi/lab' } },
+            },
+          },
+        ],
+      }),
+    );
+    const secrets = new MemorySecretStore();
+    await secrets.set('tsunagi/lab', 'lab-psk-value');
+    const { main, window } = await start({ helperSocket: socket, secrets });
+    const tsunagi = await loadPreloadInto(window!);
+    const seen: ConnectionSnapshot[] = [];
+    tsunagi.connection.listenChanged((s) => seen.push(s));
+    const tray = fakeElectron.trays[0]!;
+    await vi.waitFor(() => expect(tray.menu!.item('Connect Lab')).toMatchObject({ enabled: true }));
+    tray.menu!.click('Connect Lab');
+    await vi.waitFor(() => expect(fake.tunnels).toHaveLength(1));
+    expect((fake.last.target.profile.auth as { secret: string }).secret).toBe('lab-psk-value');
+    fake.last.callbacks.up(UP);
+    await vi.waitFor(() => expect(tray.image).toMatch(/tray-connected-light\.png$/));
+    expect(tray.menu!.labels()).toContain('Lab ✓');
+    expect(seen.at(-1)).toMatchObject({ tunnel: { state: 'connected' }, profileId: 'lab' });
+    const snapshot = await tsunagi.app.getSnapshot();
+    expect(snapshot.ok && snapshot.value.connection.tunnel.state).toBe('connected');
+    expect(fakeElectron.notifications.at(-1)).toMatchObject({ title: 'Connected to Lab' });
+
+    tray.menu!.click('Disconnect');
+    await vi.waitFor(() => expect(tray.image).toMatch(/tray-disconnected-light\.png$/));
+    expect(seen.at(-1)).toMatchObject({ tunnel: { state: 'disconnected' }, profileId: null });
+    expect(fakeElectron.notifications.at(-1)).toMatchObject({ title: 'Disconnected' });
+    expect(main.controller.logs().some((l) => l.component === 'helper')).toBe(true);
+  });
+
+  it('the window connects through connection.connect; a missing secret is a refusal with a fix', async () => {
+    const { socket, fake } = await runHelper();
+    await writeFile(
+      path.join(userData, 'profiles.json'),
+      JSON.stringify({
+        version: 1,
+        profiles: [
+          {
+            id: 'lab',
+            profile: {
+              version: 1,
+              name: 'Lab',
+              server: '192.0.2.10',
+              auth: { method: 'psk', secret: { keychain: 'tsunagi/lab' } },
+            },
+          },
+        ],
+      }),
+    );
+    const { window } = await start({ helperSocket: socket });
+    const tsunagi = await loadPreloadInto(window!);
+    const answer = await tsunagi.connection.connect({ id: 'lab' });
+    expect(answer).toMatchObject({
+      ok: true,
+      value: { accepted: false, fix: 'Open the profile in the editor and enter the secret again.' },
+    });
+    expect(fake.tunnels).toHaveLength(0);
+    fakeElectron.dialog.saveAnswers.push(path.join(userData, 'exported.log'));
+    await expect(tsunagi.logs.export({ text: 'line one\n' })).resolves.toEqual({
+      ok: true,
+      value: { exported: true, path: path.join(userData, 'exported.log') },
+    });
+    expect(await readFile(path.join(userData, 'exported.log'), 'utf8')).toBe('line one\n');
   });
 });

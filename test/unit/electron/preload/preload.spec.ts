@@ -19,7 +19,8 @@ describe('preload', () => {
     );
     expect(shape).toEqual({
       app: ['getSnapshot'],
-      connection: ['listenChanged'],
+      connection: ['connect', 'disconnect', 'listenChanged', 'listenStats'],
+      logs: ['export', 'listenEntry'],
       profiles: [
         'delete',
         'duplicate',

@@ -11,7 +11,8 @@ describe('ipcSchema', () => {
     );
     expect(shape).toEqual({
       app: { getSnapshot: 'invoke' },
-      connection: { changed: 'notify' },
+      connection: { connect: 'invoke', disconnect: 'invoke', changed: 'notify', stats: 'notify' },
+      logs: { entry: 'notify', export: 'invoke' },
       profiles: {
         list: 'invoke',
         get: 'invoke',
@@ -26,6 +27,15 @@ describe('ipcSchema', () => {
       settings: { update: 'invoke', changed: 'notify' },
       network: { current: 'invoke', trustCurrent: 'invoke' },
     });
+  });
+
+  it('checks the shape of connect and log export arguments', () => {
+    expect(ipcSchema.connection.connect.isArgs({ id: 'office' })).toBe(true);
+    expect(ipcSchema.connection.connect.isArgs({ id: '' })).toBe(false);
+    expect(ipcSchema.connection.connect.isArgs({ id: 'office', secret: 'x' })).toBe(false);
+    expect(ipcSchema.logs.export.isArgs({ text: 'a\nb' })).toBe(true);
+    expect(ipcSchema.logs.export.isArgs({ text: 1 })).toBe(false);
+    expect(ipcSchema.logs.export.isArgs({ text: 'x'.repeat(4 * 1024 * 1024 + 1) })).toBe(false);
   });
 
   it('checks the shape of profile and settings arguments', () => {

@@ -7,11 +7,28 @@ vi.mock('electron', () => fakeElectron.module);
 import { TrayController } from '../../../../../electron/main/tray/tray-controller.js';
 import type { TrayAction } from '../../../../../electron/main/tray/tray-model.js';
 import { DEFAULT_SETTINGS } from '../../../../../electron/shared/settings-schema.js';
-import type { ProfileSummary } from '../../../../../electron/shared/ipc-schema.js';
+import type {
+  ConnectionSnapshot,
+  ProfileSummary,
+  TunnelState,
+} from '../../../../../electron/shared/ipc-schema.js';
+import { ZERO_STATS } from '../../../../../electron/main/tunnel/tunnel-controller.js';
 
 const profiles: ProfileSummary[] = [
   { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'psk' },
 ];
+
+const at = { profile: 'Office', server: 'vpn.example.com', gateway: '203.0.113.5', blocking: true };
+function snap(tunnel: TunnelState, profileId: string | null = 'office'): ConnectionSnapshot {
+  return {
+    helper: { status: 'ready', helperVersion: '0.1.0' },
+    tunnel,
+    profileId,
+    stats: ZERO_STATS,
+    timeline: [],
+  };
+}
+const IDLE = snap({ state: 'disconnected', reason: 'not-started', blocking: false }, null);
 
 beforeEach(() => fakeElectron.reset());
 
@@ -20,10 +37,9 @@ function start(now = 1_000_000) {
   const controller = new TrayController(
     '/opt/tsunagi/assets/tray',
     {
-      state: { state: 'disconnected' },
+      connection: IDLE,
       profiles,
       settings: DEFAULT_SETTINGS,
-      capabilities: { tunnelControl: true },
     },
     (a) => actions.push(a),
     () => now,
@@ -52,16 +68,31 @@ describe('TrayController', () => {
 
   it('follows each state', () => {
     const { controller, tray } = start(61_000);
-    controller.update({ state: { state: 'connecting', profileId: 'office' } });
+    controller.update({ connection: snap({ state: 'connecting', ...at, since: 0 }) });
     expect(tray.image).toMatch(/tray-connecting-light\.png$/);
-    controller.update({ state: { state: 'connected', profileId: 'office', since: 1_000 } });
+    controller.update({
+      connection: snap({
+        state: 'connected',
+        ...at,
+        virtualIp: '10.0.0.2',
+        dns: [],
+        tun: 'tsunagi0',
+        ike: '',
+        esp: '',
+        routes: [],
+        since: 1_000,
+      }),
+    });
     expect(tray.image).toMatch(/tray-connected-light\.png$/);
     expect(tray.toolTip).toBe('Tsunagi: connected to Office (vpn.example.com) for 1 min');
     controller.update({
-      state: {
+      connection: snap({
         state: 'error',
-        cause: { code: 'x', message: 'DNS lookup of vpn.example.com failed' },
-      },
+        code: 'x',
+        message: 'DNS lookup of vpn.example.com failed',
+        fix: 'Check the name',
+        blocking: true,
+      }),
     });
     expect(tray.image).toMatch(/tray-error-light\.png$/);
     expect(tray.toolTip).toBe('Tsunagi: DNS lookup of vpn.example.com failed');
@@ -93,14 +124,19 @@ describe('TrayController', () => {
   it('shows the reason on items that cannot work yet', () => {
     const { controller, tray, actions } = start();
     controller.update({
-      capabilities: {
-        tunnelControl: false,
-        tunnelControlUnavailable: 'Waiting for the Tsunagi service',
+      connection: {
+        ...IDLE,
+        helper: {
+          status: 'unavailable',
+          reason: 'The Tsunagi service is not running',
+          fix: 'Start it: sudo systemctl enable --now tsunagi-helper',
+        },
       },
     });
+    expect(tray.image).toMatch(/tray-error-light\.png$/);
     expect(tray.menu!.item('Connect Office')).toMatchObject({
       enabled: false,
-      sublabel: 'Waiting for the Tsunagi service',
+      sublabel: 'Start it: sudo systemctl enable --now tsunagi-helper',
     });
     tray.menu!.click('Connect Office');
     expect(actions).toEqual([]);

@@ -1,32 +1,73 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ProfileSummary, TunnelState } from '../../../../../electron/shared/ipc-schema.js';
+import type {
+  ConnectionSnapshot,
+  HelperLink,
+  ProfileSummary,
+  TunnelState,
+} from '../../../../../electron/shared/ipc-schema.js';
 import { DEFAULT_SETTINGS } from '../../../../../electron/shared/settings-schema.js';
 import {
   formatUptime,
   trayIcon,
   trayMenu,
+  trayStatus,
   trayTooltip,
 } from '../../../../../electron/main/tray/tray-model.js';
-import { existsSync } from 'node:fs';
+import { ZERO_STATS } from '../../../../../electron/main/tunnel/tunnel-controller.js';
 
 const profiles: ProfileSummary[] = [
   { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'psk' },
   { id: 'home', name: 'Home', server: '198.51.100.7', authMethod: 'cert' },
 ];
 const NOW = 1_700_000_000_000;
-const states: Record<TunnelState['state'], TunnelState> = {
-  disconnected: { state: 'disconnected' },
-  connecting: { state: 'connecting', profileId: 'office' },
-  connected: { state: 'connected', profileId: 'office', since: NOW - 3_723_000 },
-  reconnecting: { state: 'reconnecting', profileId: 'office', attempt: 2 },
-  disconnecting: { state: 'disconnecting', profileId: 'office' },
+const at = { profile: 'Office', server: 'vpn.example.com', gateway: '203.0.113.5', blocking: true };
+const tunnels: Record<TunnelState['state'], TunnelState> = {
+  disconnected: { state: 'disconnected', reason: 'user', blocking: false },
+  connecting: { state: 'connecting', ...at, since: NOW },
+  connected: {
+    state: 'connected',
+    ...at,
+    virtualIp: '10.0.0.2',
+    dns: [],
+    tun: 'tsunagi0',
+    ike: 'aes256gcm16-prfsha256-x25519',
+    esp: 'aes256gcm16',
+    routes: ['0.0.0.0/1', '128.0.0.0/1'],
+    since: NOW - 3_723_000,
+  },
+  reconnecting: {
+    state: 'reconnecting',
+    ...at,
+    attempt: 2,
+    reason: 'peer unreachable',
+    since: NOW,
+  },
+  disconnecting: { state: 'disconnecting', profile: 'Office', blocking: true },
   error: {
     state: 'error',
-    profileId: 'office',
-    cause: { code: 'auth-failed', message: 'The gateway refused the pre-shared key' },
+    code: 'auth-failed',
+    message: 'The gateway refused the pre-shared key',
+    fix: 'Check the PSK',
+    blocking: true,
   },
 };
-const control = { tunnelControl: true };
+const READY: HelperLink = { status: 'ready', helperVersion: '0.1.0' };
+function snap(
+  state: TunnelState['state'],
+  helper: HelperLink = READY,
+  profileId: string | null = state === 'disconnected' ? null : 'office',
+): ConnectionSnapshot {
+  return { helper, tunnel: tunnels[state], profileId, stats: ZERO_STATS, timeline: [] };
+}
+const states = Object.fromEntries(
+  Object.keys(tunnels).map((k) => [k, snap(k as TunnelState['state'])]),
+) as Record<TunnelState['state'], ConnectionSnapshot>;
+const NOT_RUNNING: HelperLink = {
+  status: 'unavailable',
+  reason: 'The Tsunagi service is not running',
+  fix: 'Start it: sudo systemctl enable --now tsunagi-helper',
+};
 
 describe('trayIcon', () => {
   it.each([
@@ -48,6 +89,11 @@ describe('trayIcon', () => {
       ).toBe(true);
     }
   });
+
+  it('no service: the error icon, whatever the last tunnel state was', () => {
+    expect(trayStatus(snap('disconnected', NOT_RUNNING))).toBe('error');
+    expect(trayStatus(snap('disconnected', { status: 'connecting' }))).toBe('disconnected');
+  });
 });
 
 describe('trayTooltip', () => {
@@ -62,11 +108,18 @@ describe('trayTooltip', () => {
       'Tsunagi: connecting to Office (vpn.example.com)…',
     );
     expect(trayTooltip(states.reconnecting, profiles, NOW)).toMatch(/attempt 2/);
+    expect(trayTooltip(states.disconnecting, profiles, NOW)).toBe(
+      'Tsunagi: disconnecting from Office (vpn.example.com)…',
+    );
     expect(trayTooltip(states.error, profiles, NOW)).toBe(
       'Tsunagi: The gateway refused the pre-shared key',
     );
-    expect(trayTooltip({ state: 'connecting', profileId: 'gone' }, profiles, NOW)).toBe(
-      'Tsunagi: connecting to gone…',
+    // started by the CLI: the helper's profile name
+    expect(trayTooltip(snap('connecting', READY, null), profiles, NOW)).toBe(
+      'Tsunagi: connecting to Office…',
+    );
+    expect(trayTooltip(snap('disconnected', NOT_RUNNING), profiles, NOW)).toBe(
+      'Tsunagi: The Tsunagi service is not running',
     );
   });
   it('formats uptimes', () => {
@@ -80,9 +133,11 @@ describe('trayTooltip', () => {
 describe('trayMenu', () => {
   const labels = (items: ReturnType<typeof trayMenu>) =>
     items.map((i) => (i.kind === 'separator' ? '---' : i.label));
+  const item = (items: ReturnType<typeof trayMenu>, label: string) =>
+    items.find((i) => i.kind === 'item' && i.label === label);
 
   it('disconnected: one quick-connect per profile, disconnect disabled', () => {
-    const items = trayMenu(states.disconnected, profiles, DEFAULT_SETTINGS, control, NOW);
+    const items = trayMenu(states.disconnected, profiles, DEFAULT_SETTINGS, NOW);
     expect(labels(items)).toEqual([
       'disconnected',
       '---',
@@ -95,36 +150,41 @@ describe('trayMenu', () => {
       'Open Tsunagi',
       'Quit',
     ]);
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Connect Home')).toMatchObject({
+    expect(item(items, 'Connect Home')).toMatchObject({
       enabled: true,
       action: { type: 'connect', profileId: 'home' },
     });
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Disconnect')).toMatchObject({
-      enabled: false,
-    });
+    expect(item(items, 'Disconnect')).toMatchObject({ enabled: false });
   });
 
-  it('connected: the active profile is marked, connects are disabled, disconnect enabled', () => {
-    const items = trayMenu(states.connected, profiles, DEFAULT_SETTINGS, control, NOW);
-    expect(labels(items)).toContain('Office ✓');
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Connect Home')).toMatchObject({
-      enabled: false,
-    });
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Disconnect')).toMatchObject({
-      enabled: true,
-      action: { type: 'disconnect' },
-    });
+  it.each(['connecting', 'connected', 'reconnecting'] as const)(
+    '%s: the active profile is marked, connects are disabled, disconnect enabled',
+    (state) => {
+      const items = trayMenu(states[state], profiles, DEFAULT_SETTINGS, NOW);
+      expect(labels(items)).toContain('Office ✓');
+      expect(item(items, 'Connect Home')).toMatchObject({ enabled: false });
+      expect(item(items, 'Disconnect')).toMatchObject({
+        enabled: true,
+        action: { type: 'disconnect' },
+      });
+    },
+  );
+
+  it('connected: the first line is the tooltip without the app name', () => {
+    const items = trayMenu(states.connected, profiles, DEFAULT_SETTINGS, NOW);
     expect(labels(items)[0]).toBe('connected to Office (vpn.example.com) for 1 h 02 min');
   });
 
-  it('error: connecting again is possible', () => {
-    const items = trayMenu(states.error, profiles, DEFAULT_SETTINGS, control, NOW);
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Connect Office')).toMatchObject({
-      enabled: true,
-    });
-    expect(items.find((i) => i.kind === 'item' && i.label === 'Disconnect')).toMatchObject({
-      enabled: false,
-    });
+  it('disconnecting: nothing to click until it settles', () => {
+    const items = trayMenu(states.disconnecting, profiles, DEFAULT_SETTINGS, NOW);
+    expect(item(items, 'Office ✓')).toMatchObject({ enabled: false });
+    expect(item(items, 'Disconnect')).toMatchObject({ enabled: false });
+  });
+
+  it('error: connecting again is possible, and disconnect clears the error', () => {
+    const items = trayMenu(states.error, profiles, DEFAULT_SETTINGS, NOW);
+    expect(item(items, 'Connect Office')).toMatchObject({ enabled: true });
+    expect(item(items, 'Disconnect')).toMatchObject({ enabled: true });
   });
 
   it('kill switch reflects the setting and toggles it', () => {
@@ -132,29 +192,36 @@ describe('trayMenu', () => {
       states.disconnected,
       profiles,
       { ...DEFAULT_SETTINGS, killSwitch: true },
-      control,
       NOW,
     );
-    expect(on.find((i) => i.kind === 'item' && i.label === 'Kill switch')).toMatchObject({
+    expect(item(on, 'Kill switch')).toMatchObject({
       checked: true,
       action: { type: 'set-kill-switch', enabled: false },
     });
   });
 
-  it('without the helper, connect and disconnect are disabled and say why', () => {
-    const items = trayMenu(
-      states.disconnected,
+  it('without the helper, connect and disconnect are disabled and say how to fix it', () => {
+    const items = trayMenu(snap('disconnected', NOT_RUNNING), profiles, DEFAULT_SETTINGS, NOW);
+    expect(labels(items)[0]).toBe('The Tsunagi service is not running');
+    expect(item(items, 'Connect Office')).toMatchObject({
+      enabled: false,
+      note: 'Start it: sudo systemctl enable --now tsunagi-helper',
+    });
+    expect(item(items, 'Disconnect')).toMatchObject({ enabled: false });
+    const reaching = trayMenu(
+      snap('disconnected', { status: 'connecting' }),
       profiles,
       DEFAULT_SETTINGS,
-      { tunnelControl: false },
       NOW,
     );
-    const connect = items.find((i) => i.kind === 'item' && i.label === 'Connect Office');
-    expect(connect).toMatchObject({ enabled: false, note: 'The Tsunagi service is not running' });
+    expect(item(reaching, 'Connect Office')).toMatchObject({
+      enabled: false,
+      note: 'Reaching the Tsunagi service…',
+    });
   });
 
   it('no profiles: says so', () => {
-    expect(labels(trayMenu(states.disconnected, [], DEFAULT_SETTINGS, control, NOW))).toContain(
+    expect(labels(trayMenu(states.disconnected, [], DEFAULT_SETTINGS, NOW))).toContain(
       'No profiles yet',
     );
   });
