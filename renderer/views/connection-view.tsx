@@ -234,7 +234,25 @@ function ConnectedDetails({
   const ike = tunnel.ike || stats.ike;
   const esp = tunnel.esp || stats.esp;
   return (
-    <div className="columns">
+    <>
+      <Card title="Traffic">
+        <dl className="totals">
+          <div className="totals__item totals__item--in">
+            <dt>Received</dt>
+            <dd className="tabular">{formatBytes(stats.bytesIn)}</dd>
+          </div>
+          <div className="totals__item totals__item--out">
+            <dt>Sent</dt>
+            <dd className="tabular">{formatBytes(stats.bytesOut)}</dd>
+          </div>
+        </dl>
+        <ThroughputGraph samples={samples} />
+        {stats.drops > 0 && (
+          <p className="card__note">
+            {stats.drops} packet{stats.drops === 1 ? '' : 's'} dropped (failed checks or replays).
+          </p>
+        )}
+      </Card>
       <Card title="Tunnel">
         <dl className="facts">
           <Fact label="Connected for">
@@ -281,25 +299,7 @@ function ConnectedDetails({
           </Fact>
         </dl>
       </Card>
-      <Card title="Traffic">
-        <dl className="totals">
-          <div className="totals__item totals__item--in">
-            <dt>Received</dt>
-            <dd className="tabular">{formatBytes(stats.bytesIn)}</dd>
-          </div>
-          <div className="totals__item totals__item--out">
-            <dt>Sent</dt>
-            <dd className="tabular">{formatBytes(stats.bytesOut)}</dd>
-          </div>
-        </dl>
-        <ThroughputGraph samples={samples} />
-        {stats.drops > 0 && (
-          <p className="card__note">
-            {stats.drops} packet{stats.drops === 1 ? '' : 's'} dropped (failed checks or replays).
-          </p>
-        )}
-      </Card>
-    </div>
+    </>
   );
 }
 

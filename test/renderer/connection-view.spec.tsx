@@ -166,9 +166,9 @@ describe('connection view', () => {
     const last = series.at(-1)!;
     expect(
       within(traffic).getByText('Received', { selector: 'dt' }).nextElementSibling?.textContent,
-    ).toBe('21.7 MB');
-    expect(last.bytesIn).toBeGreaterThanOrEqual(21_650_000);
-    expect(last.bytesIn).toBeLessThan(21_750_000);
+    ).toBe('19.0 MB');
+    expect(last.bytesIn).toBeGreaterThanOrEqual(18_950_000);
+    expect(last.bytesIn).toBeLessThan(19_050_000);
     const graph = within(traffic).getByRole('img', { name: 'Throughput over the last 2 minutes' });
     const desc = document.getElementById(graph.getAttribute('aria-describedby')!)!.textContent!;
     expect(desc).toMatch(

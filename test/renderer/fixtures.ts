@@ -105,8 +105,8 @@ export function statsSeries(count: number, start = T0 + 2_000): Stats[] {
   let bytesIn = 0;
   let bytesOut = 0;
   for (let i = 0; i < count; i++) {
-    const rateIn = Math.round(400_000 + 350_000 * Math.sin(i / 9) + (i % 7) * 40_000);
-    const rateOut = Math.round(60_000 + 45_000 * Math.cos(i / 13) + (i % 5) * 6_000);
+    const rateIn = Math.round(450_000 + 300_000 * Math.sin(i / 9) + 60_000 * Math.sin(i / 1.7));
+    const rateOut = Math.round(70_000 + 40_000 * Math.cos(i / 13) + 12_000 * Math.sin(i / 2.1));
     bytesIn += rateIn;
     bytesOut += rateOut;
     out.push({
