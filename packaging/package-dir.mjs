@@ -37,7 +37,9 @@ if (!existsSync(distDir) || !statSync(distDir).isDirectory())
 try {
   accessSync(path.join(distDir, 'electron'), constants.X_OK);
 } catch {
-  fail(`TSUNAGI_ELECTRON_DIST=${electronDist} has no executable 'electron': is it an unpacked Electron for Linux?`);
+  fail(
+    `TSUNAGI_ELECTRON_DIST=${electronDist} has no executable 'electron': is it an unpacked Electron for Linux?`,
+  );
 }
 
 const needed = [
