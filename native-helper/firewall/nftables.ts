@@ -5,6 +5,7 @@
  * atomically: there is no moment with no rules. The TUN is matched by name (oifname): a policy
  * loads before the device exists and a re-created device is matched again. The rules stay in
  * the kernel when the helper dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
+ * The forward chain holds traffic routed for others (containers, VMs) to the same rules.
  */
 import { spawn } from 'node:child_process';
 import type { Firewall } from './firewall.js';
@@ -54,6 +55,8 @@ function matchOut(m: Match): string[] {
       return [`${m.family} daddr ${set(m.cidrs)}`];
     case 'interface':
       return [`oifname ${quote(m.name)}`];
+    case 'tunnel-either-way':
+      return [`oifname ${quote(m.name)}`, `iifname ${quote(m.name)}`];
     case 'dns':
       return [
         `oifname ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} udp dport 53`,
@@ -83,8 +86,30 @@ function matchIn(m: Match): string[] {
       return [`${m.family} saddr ${set(m.cidrs)}`];
     case 'interface':
       return [`iifname ${quote(m.name)}`];
+    case 'tunnel-either-way':
+      return [`oifname ${quote(m.name)}`, `iifname ${quote(m.name)}`];
     case 'dns':
       return [];
+  }
+}
+
+/** Forwarded packets: destinations as on output (LAN, DNS via the TUN), the TUN both ways. */
+function matchForward(m: Match): string[] {
+  switch (m.kind) {
+    case 'lan':
+      return [`${m.family} daddr ${set(m.cidrs)}`];
+    case 'dns':
+    case 'tunnel-either-way':
+      return matchOut(m);
+    case 'loopback':
+    case 'established':
+    case 'gateway':
+    case 'dhcp4':
+    case 'dhcp6':
+    case 'ndp':
+    case 'interface':
+      // never planned for forwarding: only the TUN and the LAN may carry others' traffic
+      throw new Error(`${m.kind} is not a forwarding rule`);
   }
 }
 
@@ -113,6 +138,7 @@ export function renderNftables(plan: RulePlan): string {
     `table inet ${TABLE} {\n` +
     chain('output', 'output', renderRules(plan.output, matchOut)) +
     chain('input', 'input', renderRules(plan.input, matchIn)) +
+    chain('forward', 'forward', renderRules(plan.forward, matchForward)) +
     '}\n'
   );
 }

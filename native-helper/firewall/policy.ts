@@ -31,6 +31,8 @@ export type Match =
   | { kind: 'ndp' }
   | { kind: 'lan'; family: Family; cidrs: string[] }
   | { kind: 'interface'; name: string }
+  /** Forwarded packets entering or leaving through this interface. */
+  | { kind: 'tunnel-either-way'; name: string }
   | { kind: 'dns'; interface: string; family: Family; servers: string[] };
 
 export type Rule =
@@ -38,7 +40,14 @@ export type Rule =
   /** Drops DNS (port 53) that an earlier rule did not accept (before a broader accept). */
   | { verdict: 'drop'; match: { kind: 'any-dns' } };
 
-export type RulePlan = { kind: 'none' } | { kind: 'filter'; output: Rule[]; input: Rule[] };
+/**
+ * `forward` covers traffic this machine routes for others (containers, VMs, a shared
+ * connection): it may only go into and come out of the TUN (or to the LAN when allowed), so
+ * nothing behind the machine bypasses the kill switch. No `established` accept there: a flow
+ * forwarded out the physical interface before the block must not keep going.
+ */
+export type RulePlan =
+  { kind: 'none' } | { kind: 'filter'; output: Rule[]; input: Rule[]; forward: Rule[] };
 
 /** Private, link-local and multicast-for-discovery ranges (what "allow LAN" opens). */
 export const LAN4 = [
@@ -83,7 +92,7 @@ export function planFirewall(policy: FirewallPolicy): RulePlan {
     case 'blocked': {
       const output = [...base(policy.gateway), ...lanAfterDnsDrop(policy.allowLan)];
       const input = [{ verdict: 'accept', match: { kind: 'established' } } as Rule, ...output];
-      return { kind: 'filter', output, input };
+      return { kind: 'filter', output, input, forward: lanAfterDnsDrop(policy.allowLan) };
     }
     case 'connected': {
       const dns4 = policy.dns.filter((a) => familyOf(a) === 'ip');
@@ -108,7 +117,13 @@ export function planFirewall(policy: FirewallPolicy): RulePlan {
         { verdict: 'accept', match: { kind: 'interface', name: policy.tun } },
         ...lan(policy.allowLan),
       ];
-      return { kind: 'filter', output, input };
+      // Forwarded traffic: through the TUN only (DNS only to the tunnel's servers, as ours).
+      const forward: Rule[] = [
+        ...output.filter((r) => r.match.kind === 'dns' || r.verdict === 'drop'),
+        { verdict: 'accept', match: { kind: 'tunnel-either-way', name: policy.tun } },
+        ...lan(policy.allowLan),
+      ];
+      return { kind: 'filter', output, input, forward };
     }
   }
 }

@@ -37,6 +37,7 @@ export class ConnectedState implements StateNode {
       server: this.target.profile.server,
       gateway: this.target.gateway.address,
       virtualIp: this.up.virtualIp,
+      ...(this.up.virtualIp6 !== undefined ? { virtualIp6: this.up.virtualIp6 } : {}),
       dns: this.up.dns,
       tun: this.up.tun,
       ike: this.up.ike,

@@ -24,6 +24,8 @@ export interface ConnectTarget {
 
 export interface TunnelUp {
   virtualIp: string;
+  /** The IPv6 address the gateway assigned, when it assigned one. */
+  virtualIp6?: string;
   dns: string[];
   tun: string;
   ike: string;

@@ -68,6 +68,43 @@ describe('planFirewall', () => {
     expect(text).toContain('iifname "tsunagi0" accept');
   });
 
+  it('forwarded traffic (containers, VMs) never bypasses the kill switch', () => {
+    const blocked = planFirewall({ kind: 'blocked', gateway: gw, allowLan: false });
+    if (blocked.kind !== 'filter') throw new Error('expected a filter');
+    // blocked: nothing is forwarded, not even to the gateway, and no "established" exception
+    expect(blocked.forward).toEqual([]);
+    const text = renderNftables(blocked);
+    expect(text).toContain(
+      '  chain forward {\n    type filter hook forward priority 0; policy drop;\n  }\n',
+    );
+
+    const lanOk = planFirewall({ kind: 'blocked', gateway: gw, allowLan: true });
+    if (lanOk.kind !== 'filter') throw new Error('expected a filter');
+    expect(kinds(lanOk.forward)).toEqual(['drop:any-dns', 'accept:lan', 'accept:lan']);
+
+    const up = planFirewall({
+      kind: 'connected',
+      gateway: gw,
+      tun: 'tsunagi0',
+      dns: ['10.99.0.53'],
+      allowLan: false,
+    });
+    if (up.kind !== 'filter') throw new Error('expected a filter');
+    expect(kinds(up.forward)).toEqual(['accept:dns', 'drop:any-dns', 'accept:tunnel-either-way']);
+    const forward = renderNftables(up).split('chain forward {')[1]!;
+    expect(forward).toBe(
+      '\n    type filter hook forward priority 0; policy drop;\n' +
+        '    oifname "tsunagi0" ip daddr 10.99.0.53 udp dport 53 accept\n' +
+        '    oifname "tsunagi0" ip daddr 10.99.0.53 tcp dport 53 accept\n' +
+        '    udp dport 53 drop\n' +
+        '    tcp dport 53 drop\n' +
+        '    oifname "tsunagi0" accept\n' +
+        '    iifname "tsunagi0" accept\n' +
+        '  }\n}\n',
+    );
+    expect(forward).not.toContain('established');
+  });
+
   it('refuses to render hostile names and addresses', () => {
     expect(() =>
       renderNftables(
@@ -97,6 +134,7 @@ describe('planFirewall', () => {
     await fw.apply({ kind: 'allow-all' });
     expect(scripts).toHaveLength(2);
     expect(scripts[0]).toContain('chain output');
+    expect(scripts[0]).toContain('chain forward');
     expect(scripts[1]).not.toContain('chain');
   });
 });
