@@ -121,7 +121,8 @@ export class IkeSession {
   private clock = 0;
   private readonly out: IkeOutput[] = [];
   private inFlight: InFlight | undefined;
-  private readonly queue: ((now: number) => void)[] = [];
+  /** Requests waiting for the one in flight; `key` keeps repeats (probe spam, roams) to one entry. */
+  private readonly queue: { key: string | undefined; run: (now: number) => void }[] = [];
 
   // IKE_SA_INIT state
   private readonly spiI: Uint8Array;
@@ -194,7 +195,7 @@ export class IkeSession {
         this.onTimer(input.timer, now);
         break;
       case 'probe':
-        if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now);
+        if (this.phase === 'established') this.enqueue((t) => this.sendDpd(t), now, 'dpd');
         break;
       case 'roam':
         this.roam(input.local, now);
@@ -207,6 +208,24 @@ export class IkeSession {
         break;
     }
     return this.out.splice(0);
+  }
+
+  /** What the session holds right now (all of it bounded), for diagnostics and tests. */
+  get footprint(): {
+    queued: number;
+    children: number;
+    ikeSas: number;
+    fragmentsHeld: number;
+  } {
+    const sas = [this.ike, ...this.others, this.crossedIkeRekey?.next].filter(
+      (x): x is IkeSaState => x !== undefined,
+    );
+    return {
+      queued: this.queue.length,
+      children: this.children.length,
+      ikeSas: sas.length,
+      fragmentsHeld: sas.reduce((n, sa) => n + sa.reassembler.held, 0),
+    };
   }
 
   /** Inbound ESP traffic proves liveness too (called by the runtime, at most every few seconds). */
@@ -971,8 +990,9 @@ export class IkeSession {
 
   // ── Requests we send after IKE_AUTH ─────────────────────────────────────────────────────
 
-  private enqueue(action: (now: number) => void, now: number): void {
-    this.queue.push(action);
+  private enqueue(action: (now: number) => void, now: number, key?: string): void {
+    if (key === undefined || !this.queue.some((q) => q.key === key))
+      this.queue.push({ key, run: action });
     this.runQueue(now);
   }
 
@@ -982,7 +1002,7 @@ export class IkeSession {
       this.queue.length &&
       (this.phase === 'established' || this.phase === 'deleting')
     ) {
-      this.queue.shift()!(now);
+      this.queue.shift()!.run(now);
     }
   }
 
@@ -1007,7 +1027,7 @@ export class IkeSession {
         stage: 'a path change (the gateway does not support MOBIKE)',
         fragmentationHint: false,
       });
-    this.enqueue((t) => this.sendAddressUpdate(t), now);
+    this.enqueue((t) => this.sendAddressUpdate(t), now, 'mobike');
   }
 
   private sendAddressUpdate(now: number): void {
@@ -1771,7 +1791,7 @@ export class IkeSession {
       case 'dpd':
         if (this.phase !== 'established' || this.config.dpdDelayMs <= 0) return;
         if (now - this.lastInbound >= this.config.dpdDelayMs)
-          this.enqueue((t) => this.sendDpd(t), now);
+          this.enqueue((t) => this.sendDpd(t), now, 'dpd');
         else this.armDpd(now);
         return;
       case 'natt-keepalive':
@@ -1789,7 +1809,8 @@ export class IkeSession {
         return;
       }
       case 'rekey-ike':
-        if (this.phase === 'established') this.enqueue((t) => this.startIkeRekey(t), now);
+        if (this.phase === 'established')
+          this.enqueue((t) => this.startIkeRekey(t), now, 'rekey-ike');
         return;
       case 'half-open':
       case 'expire-ike':
