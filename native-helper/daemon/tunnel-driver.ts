@@ -31,6 +31,7 @@ export function connectionEvents(
       if (s.state === 'connected')
         callbacks.up({
           virtualIp: s.virtualIp,
+          ...(s.virtualIp6 !== undefined ? { virtualIp6: s.virtualIp6 } : {}),
           dns: s.dns,
           tun: s.tun,
           ike: s.ike,

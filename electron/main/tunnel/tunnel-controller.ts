@@ -394,9 +394,16 @@ export class TunnelController {
       helperVersion = s.kind === 'status' ? s.status.helper : 'unknown';
       const r = await client.request({ method: 'subscribe' });
       if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
+      // the app's kill switch settings are in force before anything can be connected
+      const wanted = helperSettingsOf(this.options.settings.get());
+      let helperSettings = r.status.settings;
+      if (!sameSettings(helperSettings, wanted)) {
+        const set = await client.request({ method: 'set-settings', settings: wanted });
+        if (set.kind === 'settings') helperSettings = set.settings;
+      }
       this.client = client;
       this.retryDelay = this.options.retry?.firstMs ?? 500;
-      this.helperSettings = r.status.settings;
+      this.helperSettings = helperSettings;
       this.stats = r.status.stats;
       this.timeline = r.history.timeline.slice(-HISTORY_LIMITS.timeline);
       const lastSeen = this.helperLogs.at(-1)?.at ?? -Infinity;
@@ -413,6 +420,7 @@ export class TunnelController {
     subscribed = true;
     for (const e of events) this.onEvent(e);
     this.appLog('info', `connected to the Tsunagi service ${helperVersion}`);
+    // settings changed while the link was being set up
     await this.pushSettings();
   }
 

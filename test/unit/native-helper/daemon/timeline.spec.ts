@@ -258,7 +258,9 @@ describe("connectionEvents (the real driver's mapping)", () => {
       state: 'connected',
       server: 'vpn.lab.test',
       virtualIp: '10.10.10.1',
+      virtualIp6: 'fd00::2',
       dns: [],
+      mtu: 1400,
       ike: 'i',
       esp: 'e',
       tun: 'tsunagi0',
@@ -277,7 +279,15 @@ describe("connectionEvents (the real driver's mapping)", () => {
       ['reconnecting', 'Connection lost (peer unreachable) — trying again in 2 s (attempt 1)'],
     ]);
     expect(r.ups).toEqual([
-      { virtualIp: '10.10.10.1', dns: [], tun: 'tsunagi0', ike: 'i', esp: 'e', routes: [] },
+      {
+        virtualIp: '10.10.10.1',
+        virtualIp6: 'fd00::2',
+        dns: [],
+        tun: 'tsunagi0',
+        ike: 'i',
+        esp: 'e',
+        routes: [],
+      },
     ]);
   });
 });
