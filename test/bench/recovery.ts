@@ -67,6 +67,9 @@ function rekeying(o: RecoveryOptions): GatewayConnection[] {
 }
 
 interface Driver {
+  label: string;
+  /** The last lines of the client's own output or log, for a failure message. */
+  tail(): string;
   connect(): Promise<void>;
   /** Resolves with performance.now() when the client has declared the gateway dead. */
   deadPeer(timeoutMs: number): Promise<number>;
@@ -94,10 +97,14 @@ function oursDriver(bed: Testbed): Driver {
     mobike: true,
   });
   let c: TsunagiProcess | undefined;
+  let last: TsunagiProcess | undefined;
   let markAt = 0;
   return {
+    label: 'ours',
+    tail: () => (last?.text ?? []).slice(-8).join('\n'),
     async connect() {
       c = new TsunagiProcess(bed, profile, { json: true });
+      last = c;
       const up = await c.state(['connected', 'error'], 30_000);
       if (up.state !== 'connected') throw new Error(`tsunagi: ${JSON.stringify(up)}`);
       if (up.ike !== IKE_PROPOSAL || up.esp !== ESP_PROPOSAL) {
@@ -132,8 +139,11 @@ function oursDriver(bed: Testbed): Driver {
 
 function referenceDriver(bed: Testbed, pki: LabPki): Driver {
   let ref: ReferenceClient | undefined;
+  let log = '';
   let uniqueId = '';
   return {
+    label: 'reference',
+    tail: () => log.split('\n').slice(-15).join('\n'),
     async connect() {
       ref = await startReferenceClient(bed, {
         pki,
@@ -173,7 +183,9 @@ function referenceDriver(bed: Testbed, pki: LabPki): Driver {
       );
     },
     async stop() {
-      await ref?.stop();
+      if (!ref) return;
+      await ref.stop();
+      log = ref.log();
       ref = undefined;
     },
   };
@@ -266,9 +278,11 @@ async function runSide(bed: Testbed, gw: Gateway, d: Driver, o: RecoveryOptions)
     r.rekeySent = s3.transmitted;
     if (d.rekeyEvents) r.rekeyEvents = d.rekeyEvents();
   } catch (e) {
-    // put the bed back for the next run, then report the first problem
+    // put the bed back for the next run, then report the first problem with the client's output
     await cleanup().catch(() => undefined);
-    throw e;
+    const err = e instanceof Error ? e : new Error(String(e));
+    err.message = `${d.label}: ${err.message}\n--- ${d.label} client, last lines:\n${d.tail()}`;
+    throw err;
   }
   await cleanup();
   return r as RecoverySide;
