@@ -1,7 +1,7 @@
 // Ties trusted networks together: polls the current network, lets the debouncer settle it, asks
-// the pure decideNetworkAction what to do and hands the commands to `execute` (the helper
-// connection, once the daemon is wired in: main-process.ts does not start the agent before that,
-// since nothing could carry the commands out). Detection failures are reported, never guessed.
+// the pure decideNetworkAction what to do and hands the commands to `execute` (app-core.ts:
+// the TunnelController's connect/disconnect, with a notification and an `app` log line; it runs
+// while trusted networks are on). Detection failures are reported, never guessed.
 
 import type { TunnelCommand, TrustRules, CurrentTunnel } from './trust-rules.js';
 import { decideNetworkAction } from './trust-rules.js';
