@@ -8,6 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 /** The argument that starts the app in the tray without opening its window. */
@@ -40,6 +41,25 @@ export interface LoginItemDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** os.homedir(), used when HOME is unset. */
   readonly homedir: string;
+}
+
+/**
+ * The deps for this process, from Electron's `app` (passed in: this module never imports
+ * Electron): main-process.ts calls `applyLoginItem(enabled, loginItemDeps(app))`.
+ */
+export function loginItemDeps(
+  app: LoginItemApp & { readonly isPackaged: boolean; getAppPath(): string },
+  proc: Pick<NodeJS.Process, 'platform' | 'execPath' | 'env'> = process,
+): LoginItemDeps {
+  return {
+    platform: proc.platform,
+    app,
+    execPath: proc.execPath,
+    isPackaged: app.isPackaged,
+    appPath: app.getAppPath(),
+    env: proc.env,
+    homedir: os.homedir(),
+  };
 }
 
 export type LoginItemState =

@@ -13,6 +13,7 @@ import {
   desktopExec,
   launchCommand,
   launchedHidden,
+  loginItemDeps,
   readLoginItem,
   type LoginItemApp,
   type LoginItemDeps,
@@ -20,6 +21,7 @@ import {
 
 // Type-level check: Electron's real `app` is a LoginItemApp, so main-process.ts can pass it as is.
 export const electronAppFits = (app: App): LoginItemApp => app;
+export const electronAppMakesDeps = (app: App): LoginItemDeps => loginItemDeps(app);
 
 let dir: string;
 let configHome: string;
@@ -357,6 +359,26 @@ describe('other platforms', () => {
     }
     expect(app.set).toEqual([]);
     expect(existsSync(configHome)).toBe(false);
+  });
+});
+
+describe('loginItemDeps', () => {
+  it('takes the executable, platform and environment from the process and the rest from app', () => {
+    const app = Object.assign(new FakeApp(), {
+      isPackaged: true,
+      getAppPath: () => '/opt/Tsunagi/resources/app.asar',
+    });
+    const env = { HOME: '/home/a' };
+    const deps = loginItemDeps(app, { platform: 'linux', execPath: '/opt/Tsunagi/tsunagi', env });
+    expect(deps).toMatchObject({
+      platform: 'linux',
+      execPath: '/opt/Tsunagi/tsunagi',
+      isPackaged: true,
+      appPath: '/opt/Tsunagi/resources/app.asar',
+      env,
+    });
+    expect(deps.app).toBe(app);
+    expect(path.isAbsolute(deps.homedir)).toBe(true);
   });
 });
 
