@@ -155,3 +155,78 @@ describe.skipIf(!canRun)(
     }, 90_000);
   },
 );
+
+describe.skipIf(!canRun)(
+  'tsunagi connect: re-establish after a gateway restart whose configuration loads late',
+  () => {
+    let bed: Testbed;
+    let gateway: Gateway;
+
+    beforeAll(async () => {
+      bed = await createTestbed();
+      gateway = await startGateway(bed, {
+        pki: await createPki(bed.tempDir('pki')),
+        connections: [{ name: 'psk', auth: 'psk' }],
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await gateway?.stop().catch(() => undefined);
+      await bed?.destroy();
+    });
+
+    // A restarting strongSwan (systemd: charon starts, then `swanctl --load-all`) answers
+    // IKE_SA_INIT with NO_PROPOSAL_CHOSEN until its connections are loaded. For a tunnel that was
+    // up a moment ago with the same proposals that is transient: with keyingTries 0 (forever)
+    // we must keep retrying and come back once the configuration is there.
+    it('the gateway refuses our proposals for a few seconds while it restarts: we keep retrying and come back', async () => {
+      const client = spawnTsunagi(
+        bed,
+        writePskProfile(bed, 'Late config', {
+          dpdDelay: 2,
+          retransmit: { timeout: 0.5, base: 1.5, tries: 2 },
+          keyingTries: 0,
+        }),
+      );
+      try {
+        await client.state(['connected'], 30_000);
+        const mark = client.lines.length;
+        await gateway.kill();
+        await until(
+          'reconnecting',
+          () => states(client, mark).find((s) => s.state === 'reconnecting'),
+          15_000,
+        );
+        // charon comes back without any connection loaded: it refuses every proposal
+        gateway.config.connections = [];
+        await gateway.restart();
+        const refusedFrom = client.lines.length;
+        await new Promise((r) => setTimeout(r, 5_000));
+        const meanwhile = client.lines.slice(refusedFrom).map((l) => JSON.stringify(l));
+        const loadedAt = Date.now();
+        await gateway.reconfigure([{ name: 'psk', auth: 'psk' }]);
+        const back = await until(
+          'connected again after the configuration loaded',
+          () =>
+            states(client, mark).find((s) => s.state === 'connected') ??
+            (client.proc.exitCode !== null ? { state: 'exited' } : undefined),
+          30_000,
+        ).catch((e: Error) => ({ state: `timeout: ${e.message}` }));
+        expect(
+          back.state,
+          `after ${meanwhile.length} lines while refused:\n${meanwhile.slice(-6).join('\n')}`,
+        ).toBe('connected');
+        console.log(
+          `late gateway config: tunnel back ${Date.now() - loadedAt} ms after the connections loaded`,
+        );
+        const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+        expect(ping.received).toBe(3);
+        expect(states(client, mark).some((s) => s.state === 'error')).toBe(false);
+        expect(await client.stop()).toBe(0);
+      } finally {
+        gateway.config.connections = [{ name: 'psk', auth: 'psk' }];
+        await client.stop(); // already stopped on success; a failure above is the one reported
+      }
+    }, 90_000);
+  },
+);
