@@ -3,7 +3,7 @@ import { splitFix } from '../lib/fix-text';
 
 /** A fix in words, and its command (if any) in a selectable box with a Copy button. */
 export function FixBox({ fix, title = 'How to fix it' }: { fix: string; title?: string }) {
-  const { prose, command } = splitFix(fix);
+  const { prose, command, after } = splitFix(fix);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const copy = (text: string) =>
     navigator.clipboard.writeText(text).then(
@@ -27,6 +27,7 @@ export function FixBox({ fix, title = 'How to fix it' }: { fix: string; title?: 
           </button>
         </div>
       )}
+      {after && <p className="fix-box__prose fix-box__after">{after}</p>}
       {copied === 'failed' && (
         <p className="fix-box__note" role="status">
           Could not copy: select the command and copy it by hand.

@@ -104,11 +104,23 @@ const createConnectionSlice: Slice<ConnectionSlice> = (set) => ({
   connection: null,
   rateHistory: [],
   setConnection: (connection) =>
-    set((s) =>
-      startsNewConnection(s.connection?.tunnel, connection.tunnel)
-        ? { connection, rateHistory: [] }
-        : { connection },
-    ),
+    set((s) => {
+      const history = startsNewConnection(s.connection?.tunnel, connection.tunnel)
+        ? []
+        : s.rateHistory;
+      // A snapshot of a connected tunnel carries its newest stats: a sample like any other.
+      const last = history.at(-1);
+      const fresh =
+        connection.tunnel.state === 'connected' &&
+        connection.stats.at > 0 &&
+        (!last || connection.stats.at > last.at);
+      return {
+        connection,
+        rateHistory: fresh
+          ? appendCapped(history, [sample(connection.stats)], GRAPH_SAMPLES)
+          : history,
+      };
+    }),
   addStats: (stats) =>
     set((s) => {
       const last = s.rateHistory.at(-1);

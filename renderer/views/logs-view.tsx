@@ -1,4 +1,4 @@
-import { memo, useId, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { LogComponent, LogLevel, TsunagiApi } from '../../electron/shared/ipc-schema';
 import { formatClockMs, formatTimestamp } from '../lib/format';
 import {
@@ -191,6 +191,20 @@ function LogList({ lines, empty }: { lines: readonly LogLine[]; empty: string })
     const el = box.current;
     if (el && following) el.scrollTop = el.scrollHeight;
   }, [lines, following]);
+
+  // Rows that come into view take their real height only then (content-visibility), and long
+  // lines wrap: while following, stay at the bottom whenever the list changes size.
+  const hasLines = lines.length > 0;
+  useEffect(() => {
+    const el = box.current;
+    const list = el?.firstElementChild;
+    if (!el || !list || !following || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(list);
+    return () => observer.disconnect();
+  }, [following, hasLines]);
 
   const onScroll = () => {
     const el = box.current;

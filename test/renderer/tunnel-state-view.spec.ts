@@ -180,6 +180,22 @@ describe('fix text', () => {
     });
   });
 
+  it('keeps the words after a command apart too', () => {
+    expect(
+      splitFix(
+        'Add yourself to the tsunagi group: sudo usermod -aG tsunagi $USER, then log out and in',
+      ),
+    ).toEqual({
+      prose: 'Add yourself to the tsunagi group:',
+      command: 'sudo usermod -aG tsunagi $USER',
+      after: 'Then log out and in.',
+    });
+    expect(splitFix('Start it: sudo systemctl enable --now tsunagi-helper')).toEqual({
+      prose: 'Start it:',
+      command: 'sudo systemctl enable --now tsunagi-helper',
+    });
+  });
+
   it('leaves a fix without a command alone', () => {
     const fix = 'Check the pre-shared key: it must match the gateway’s.';
     expect(splitFix(fix)).toEqual({ prose: fix });
