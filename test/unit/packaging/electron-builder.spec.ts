@@ -636,5 +636,105 @@ describe.skipIf(missing.length > 0)(
         });
       },
     );
+
+    // ---------------------------------------------- the live path (no DPKG_ROOT), sandboxed
+    const canOverlay =
+      isRoot &&
+      hasUnshare &&
+      spawnSync('sh', ['-c', 'grep -qw overlay /proc/filesystems']).status === 0;
+    describe.skipIf(!canOverlay)(
+      `install on a "live" system: overlays over /etc /usr /opt /var, private /run and network${canOverlay ? '' : ' (skipped: needs root, unshare and overlayfs)'}`,
+      () => {
+        it('postinst, the helper started as the unit starts it, `tsunagi status`, prerm, postrm purge', async () => {
+          const sandbox = path.join(work, 'sandbox');
+          const dirs = ['etc', 'usr', 'opt', 'var'];
+          for (const d of dirs) {
+            await mkdir(path.join(sandbox, `up-${d}`), { recursive: true });
+            await mkdir(path.join(sandbox, `work-${d}`), { recursive: true });
+          }
+          // Runs in fresh mount and network namespaces: every write to /etc, /usr, /opt and /var
+          // lands in an overlay's upper directory under $sandbox, /run is a private tmpfs, and nft
+          // sees only the namespace's own (empty) ruleset. Nothing reaches the host.
+          const script = `set -eu
+sandbox=$1 app=$2 scripts=$3
+for d in ${dirs.join(' ')}; do
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$sandbox/up-$d,workdir=$sandbox/work-$d" "/$d"
+done
+mount -t tmpfs tmpfs /run
+mkdir -p /opt/${config.productName}
+cp -a "$app/." /opt/${config.productName}/
+sh "$scripts/postinst" configure
+echo "MARK group=$(getent group tsunagi)"
+echo "MARK link=$(readlink /usr/bin/tsunagi)"
+echo "MARK enabled=$(readlink /etc/systemd/system/multi-user.target.wants/tsunagi-helper.service)"
+# the helper, started the way tsunagi-helper.service starts it
+exec_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/tsunagi-helper.service)
+environment=$(sed -n 's/^Environment=//p' /usr/lib/systemd/system/tsunagi-helper.service)
+mkdir -p /run/tsunagi /var/lib/tsunagi
+env $environment $exec_start >"$sandbox/helper.log" 2>&1 &
+helper=$!
+trap 'kill -TERM $helper 2>/dev/null || true' EXIT
+i=0
+while [ ! -S /run/tsunagi/helper.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+/usr/bin/tsunagi status
+kill -TERM $helper
+wait $helper && echo "MARK helper-exit=0" || echo "MARK helper-exit=$?"
+nft add table inet tsunagi
+sh "$scripts/prerm" remove
+sh "$scripts/postrm" purge
+echo "MARK tables-after=$(nft list tables | tr '\\n' ' ')"
+echo "MARK link-after=$(readlink /usr/bin/tsunagi || true)"
+echo "MARK unit-after=$(ls /usr/lib/systemd/system/tsunagi-helper.service 2>/dev/null || true)"
+`;
+          const hostGroupBefore = spawnSync('getent', ['group', 'tsunagi']).status;
+          const run = spawnSync(
+            'unshare',
+            [
+              '--mount',
+              '--net',
+              '--propagation',
+              'private',
+              'sh',
+              '-c',
+              script,
+              'sandbox',
+              sandbox,
+              app,
+              scriptsDir,
+            ],
+            { encoding: 'utf8', timeout: 60_000 },
+          );
+          const log = existsSync(path.join(sandbox, 'helper.log'))
+            ? await readFile(path.join(sandbox, 'helper.log'), 'utf8')
+            : '';
+          expect(run.status, `${run.stdout}\n${run.stderr}\nhelper log:\n${log}`).toBe(0);
+          const marks = Object.fromEntries(
+            run.stdout
+              .split('\n')
+              .filter((l) => l.startsWith('MARK '))
+              .map((l) => {
+                const [key = '', ...value] = l.slice(5).split('=');
+                return [key, value.join('=')];
+              }),
+          );
+          expect(marks.group).toMatch(/^tsunagi:x:\d{1,3}:$/);
+          expect(marks.link).toBe(`/opt/${config.productName}/resources/helper/tsunagi`);
+          expect(marks.enabled).toMatch(/\/lib\/systemd\/system\/tsunagi-helper\.service$/);
+          // `tsunagi status` through /usr/bin/tsunagi reached the packaged helper over its socket
+          // (the peer-credentials addon from resources/helper checked the caller)
+          expect(run.stdout).toMatch(/^disconnected {2}reason=not-started$/m);
+          expect(run.stdout).toMatch(/^helper \d+\.\d+\.\d+, protocol \d+$/m);
+          expect(log).toContain('listening on /run/tsunagi/helper.sock');
+          expect(marks['helper-exit']).toBe('0'); // SIGTERM: orderly exit
+          // removal took the firewall table, the link and the unit with it
+          expect(marks['tables-after']?.trim()).toBe('');
+          expect(marks['link-after']).toBe('');
+          expect(marks['unit-after']).toBe('');
+          // the host: no group, no unit
+          expect(spawnSync('getent', ['group', 'tsunagi']).status).toBe(hostGroupBefore);
+          expect(existsSync('/usr/lib/systemd/system/tsunagi-helper.service')).toBe(false);
+        }, 90_000);
+      },
+    );
   },
 );
