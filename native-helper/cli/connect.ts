@@ -103,7 +103,7 @@ export async function connectCommand(args: readonly string[], io: CliIo): Promis
         const { state, ...rest } = st;
         if (st.state === 'error') {
           out.state('error', { code: st.code, message: st.message, fix: st.fix });
-          if (!json) io.err(`tsunagi: ${describeIkeError(st.error)}\n`);
+          if (!json) io.err(`tsunagi: ${st.message} — ${st.fix}\n`);
           return;
         }
         out.state(state, rest);

@@ -5,7 +5,7 @@
  * foreground and by the helper daemon.
  */
 import { IKE_PORT, NATT_PORT } from '../constants.js';
-import { ikeErrorFix, ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
+import { ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
 import type { IkeCloseReason, IkeTimelineEvent, TunnelConfig } from '../ike/ike-events.js';
 import { IkeSession } from '../ike/ike-session.js';
 import { IPV6_MIN_MTU, tcpMssFor } from '../esp/esp-overhead.js';
@@ -26,6 +26,7 @@ import type { ProfileFiles } from '../profile/profile-files.js';
 import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
 import { IkeRunner } from './ike-runner.js';
 import { clearJournal, recoverFromJournal, writeJournal, type JournalEntry } from './journal.js';
+import { diagnose, type DiagnosisContext } from './diagnosis.js';
 import { ConfigError, resolveSessionConfig } from './session-config.js';
 
 /** Failures after which a connection that was up tries again by itself. */
@@ -86,14 +87,12 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function errorState(error: IkeError): Extract<ConnectionState, { state: 'error' }> {
-  return {
-    state: 'error',
-    code: error.code,
-    message: ikeErrorMessage(error),
-    fix: ikeErrorFix(error),
-    error,
-  };
+function errorState(
+  error: IkeError,
+  context?: DiagnosisContext,
+): Extract<ConnectionState, { state: 'error' }> {
+  const { message, fix } = diagnose(error, context);
+  return { state: 'error', code: error.code, message, fix, error };
 }
 
 export class TunnelConnection {
@@ -108,6 +107,7 @@ export class TunnelConnection {
   private upWith: TunnelConfig | undefined;
   private connectedState: Extract<ConnectionState, { state: 'connected' }> | undefined;
   private stopRequested = false;
+  private diagnosis: DiagnosisContext | undefined;
 
   constructor(
     private readonly profile: Profile,
@@ -157,6 +157,15 @@ export class TunnelConnection {
       throw e;
     }
     const { config } = resolved;
+    const auth = this.profile.auth.method;
+    this.diagnosis = {
+      method: auth,
+      server: this.profile.server,
+      localId: config.localId.text,
+      localIdFromProfile: this.profile.localId !== undefined,
+      remoteId: config.remoteId?.text ?? this.profile.server,
+      remoteIdFromProfile: this.profile.remoteId !== undefined,
+    };
     this.events.state({
       state: 'connecting',
       server: this.profile.server,
@@ -201,7 +210,7 @@ export class TunnelConnection {
     try {
       for (let attempt = 0; ; attempt++) {
         const closed = await this.runSession(config);
-        if (this.failure) return this.end(errorState(this.failure));
+        if (this.failure) return this.end(errorState(this.failure, this.diagnosis));
         if (closed.kind === 'deleted-by-us' || this.stopRequested)
           return this.end({
             state: 'disconnected',
@@ -223,7 +232,7 @@ export class TunnelConnection {
         ) {
           if (closed.kind === 'deleted-by-peer' && !this.connected)
             return this.end({ state: 'disconnected', reason: closed.kind, wasConnected: false });
-          return this.end(errorState(error));
+          return this.end(errorState(error, this.diagnosis));
         }
         const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(attempt, 10));
         this.events.state({
