@@ -720,11 +720,11 @@ function recoveryRows(
       note: "kill → our `reconnecting` line / the reference's IKE SA gone (VICI polled every 50 ms); bound = DPD delay + retransmit budget (issue 5)",
     },
     {
-      metric: 'reconnect: gateway restarted (VICI up, config loaded) → first echo reply',
+      metric: 'reconnect: gateway restarted (answering, config loaded) → first echo reply',
       unit: 'ms',
       get: (r: RecoverySide) => r.restartRecoverMs,
       target: { stat: 'median', le: 2000 } as const,
-      note: `ping every 50 ms; the gateway starts again 2 s after the DPD budget ran out; both retry with the same ${retrans} (reference: keyingtries 0, dpd_action restart)`,
+      note: `ping every 50 ms; the gateway starts again 2 s after the DPD budget ran out, IKE dropped until its connections are loaded; both retry with the same ${retrans} (reference: keyingtries 0, dpd_action restart)`,
     },
     {
       metric: `pings lost per Child SA rekey (gateway rekeys every ${ro.childRekeySec} s, ping 100/s)`,

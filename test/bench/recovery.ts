@@ -9,8 +9,9 @@
  *   2. DPD + restart: ping 20/s; the gateway is SIGKILLed (it sends nothing more, no DELETE).
  *      Detection = kill → our `reconnecting` line / the reference's IKE SA gone (VICI list-sas
  *      polled every 50 ms). Both use DPD 2 s and retransmits 0.5 s × 1.5^n, 2 tries. At kill +
- *      DPD + budget + 2 s the gateway starts again; reconnect = its VICI answering with the config
- *      loaded ("reachable again") → the first echo reply through the new SAs.
+ *      DPD + budget + 2 s the gateway starts again, with IKE dropped in its namespace until its
+ *      connections are loaded; reconnect = that drop lifted ("reachable again") → the first echo
+ *      reply through the new SAs.
  *   3. Rekey: the restarted gateway rekeys the Child SA every few seconds (rand_time 0); ping
  *      100/s over a window; lost pings / Child rekeys (rekeys counted on the gateway: distinct
  *      inbound SPIs of the Child SA, list-sas polled every 250 ms).
@@ -191,6 +192,26 @@ function referenceDriver(bed: Testbed, pki: LabPki): Driver {
   };
 }
 
+const BLOCK_TABLE = 'tsunagi_bench_block';
+
+/** Drops (or stops dropping) IKE and ESP-in-UDP arriving at the gateway namespace. */
+async function setIkeBlocked(bed: Testbed, on: boolean): Promise<void> {
+  if (!on) {
+    await bed.exec(bed.ns.gateway, ['nft', 'delete', 'table', 'inet', BLOCK_TABLE]);
+    return;
+  }
+  const script = [
+    `table inet ${BLOCK_TABLE} {`,
+    '  chain input {',
+    '    type filter hook input priority 0; policy accept;',
+    '    udp dport { 500, 4500 } drop',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  await bed.exec(bed.ns.gateway, ['nft', '-f', '-'], { input: script });
+}
+
 async function gatewayIdle(gw: Gateway): Promise<void> {
   await until(
     'an idle gateway',
@@ -249,7 +270,15 @@ async function runSide(bed: Testbed, gw: Gateway, d: Driver, o: RecoveryOptions)
       const detectedAt = await d.deadPeer(DPD_BUDGET_MS + 15_000);
       r.dpdDetectMs = detectedAt - killAt;
       await sleep(Math.max(0, killAt + DPD_BUDGET_MS + 2_000 - performance.now()));
-      await gw.restart();
+      // "Reachable again" = answering with its connections loaded: IKE is dropped in the
+      // gateway namespace until `swanctl --load-all` is done (before that, charon refuses every
+      // proposal; tsunagi-reestablish.spec.ts tests how a client copes with that window).
+      await setIkeBlocked(bed, true);
+      try {
+        await gw.restart();
+      } finally {
+        await setIkeBlocked(bed, false);
+      }
       const upAt = performance.now();
       const first = await p2.firstReplyAfter(upAt, 60_000);
       if (!first) throw new Error('no echo reply within 60 s of the gateway restart');
