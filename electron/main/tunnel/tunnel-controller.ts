@@ -236,6 +236,8 @@ export class TunnelController {
 
   /** Connects the app profile `profileId`: secrets from the keychain, files read as the user. */
   async connect(profileId: string): Promise<ConnectResult> {
+    // asked while the socket is being opened (app start, an auto-connect): wait for it
+    if (this.link.status === 'connecting') await this.settled();
     const client = this.client;
     if (!client || this.link.status !== 'ready') {
       const link = this.link;
@@ -295,6 +297,7 @@ export class TunnelController {
   }
 
   async disconnect(): Promise<ConnectResult> {
+    if (this.link.status === 'connecting') await this.settled();
     const client = this.client;
     if (!client || this.link.status !== 'ready') {
       const link = this.link;

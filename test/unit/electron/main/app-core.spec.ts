@@ -17,6 +17,9 @@ import { startHelper, type RunningHelper } from '../../../../native-helper/daemo
 import { FakeDriver, MemoryFirewall, UP } from '../../native-helper/tunnel/doubles.js';
 import { FakeIpcMain } from '../../../support/fake-electron.js';
 
+/** Waits for the assertion: generous, the machine runs other suites at the same time. */
+const until = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
+
 let dir: string;
 let socketPath: string;
 let helper: RunningHelper;
@@ -116,7 +119,7 @@ afterEach(async () => {
 describe('app core with trusted networks', () => {
   it('an untrusted network connects at the helper; moving to a trusted one disconnects', async () => {
     const c = await startCore();
-    await vi.waitFor(() => expect(fake.tunnels).toHaveLength(1), { timeout: 3000 });
+    await until(() => expect(fake.tunnels).toHaveLength(1));
     expect(fake.last.target.profile.name).toBe('Office');
     expect((fake.last.target.profile.auth as { secret: string }).secret).toBe('office-psk-123');
     expect(shown).toContainEqual({
@@ -125,7 +128,7 @@ describe('app core with trusted networks', () => {
       urgency: 'normal',
     });
     fake.last.callbacks.up(UP);
-    await vi.waitFor(() => expect(c.controller.snapshot().tunnel.state).toBe('connected'));
+    await until(() => expect(c.controller.snapshot().tunnel.state).toBe('connected'));
     expect(shown.at(-1)).toMatchObject({ title: 'Connected to Office' });
     // the renderer heard about it
     expect(
@@ -146,8 +149,8 @@ describe('app core with trusted networks', () => {
     ).toBe(true);
 
     network = home;
-    await vi.waitFor(() => expect(fake.last.stopped).toBe(true), { timeout: 3000 });
-    await vi.waitFor(() => expect(c.controller.snapshot().tunnel.state).toBe('disconnected'));
+    await until(() => expect(fake.last.stopped).toBe(true));
+    await until(() => expect(c.controller.snapshot().tunnel.state).toBe('disconnected'));
     expect(shown).toContainEqual({
       title: 'Disconnecting the VPN',
       body: 'Trusted network "Home"',
@@ -158,9 +161,8 @@ describe('app core with trusted networks', () => {
 
   it('a failing auto-connect (no keychain secret) is a notification with the fix, not a crash', async () => {
     await startCore(false);
-    await vi.waitFor(
-      () => expect(shown.some((n) => n.title === 'Could not connect to Office')).toBe(true),
-      { timeout: 3000 },
+    await until(() =>
+      expect(shown.some((n) => n.title === 'Could not connect to Office')).toBe(true),
     );
     expect(shown.find((n) => n.title === 'Could not connect to Office')?.body).toContain(
       'Open the profile in the editor and enter the secret again.',
@@ -173,7 +175,7 @@ describe('app core without trusted networks', () => {
   it('auto-connect connects once when the helper is there at start', async () => {
     settings = { ...settings, trustedNetworks: { ...settings.trustedNetworks, enabled: false } };
     const c = await startCore();
-    await vi.waitFor(() => expect(fake.tunnels).toHaveLength(1), { timeout: 3000 });
+    await until(() => expect(fake.tunnels).toHaveLength(1));
     expect(shown[0]).toMatchObject({
       title: 'Connecting to Office',
       body: 'Auto-connect when Tsunagi starts',
@@ -184,10 +186,10 @@ describe('app core without trusted networks', () => {
   it('the kill switch from the window reaches the helper', async () => {
     settings = { ...settings, autoConnect: false };
     const c = await startCore();
-    await vi.waitFor(() => expect(c.controller.snapshot().helper.status).toBe('ready'));
+    await until(() => expect(c.controller.snapshot().helper.status).toBe('ready'));
     settings = { ...settings, killSwitch: false, allowLan: true };
     c.settingsChanged(settings);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(helper.machine.settings).toEqual({
         killSwitch: false,
         lockdown: false,

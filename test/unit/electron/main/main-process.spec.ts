@@ -19,6 +19,9 @@ import {
 import { startHelper, type RunningHelper } from '../../../../native-helper/daemon/main.js';
 import { FakeDriver, MemoryFirewall, UP } from '../../native-helper/tunnel/doubles.js';
 
+/** Waits for the assertion: generous, the machine runs other suites at the same time. */
+const until = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
+
 const paths = resolveAppPaths('/opt/tsunagi/dist/electron');
 let userData: string;
 let running: Awaited<ReturnType<typeof startMainProcess>>;
@@ -80,9 +83,9 @@ async function start(
   });
   expect(main).toBeDefined();
   running = main;
-  await vi.waitFor(() => expect(main!.controller.snapshot().helper.status).not.toBe('connecting'));
+  await until(() => expect(main!.controller.snapshot().helper.status).not.toBe('connecting'));
   const window = fakeElectron.windows[0]!;
-  if (window) await vi.waitFor(() => expect(window.loadedFile).toBe(paths.rendererIndex));
+  if (window) await until(() => expect(window.loadedFile).toBe(paths.rendererIndex));
   return { main: main!, window };
 }
 
@@ -255,11 +258,11 @@ describe('startMainProcess', () => {
     });
     // launch at login (login-item.ts): the XDG autostart entry, started --hidden
     const entry = path.join(userData, 'xdg', 'autostart', 'tsunagi.desktop');
-    await vi.waitFor(() => expect(existsSync(entry)).toBe(true));
+    await until(() => expect(existsSync(entry)).toBe(true));
     expect(await readFile(entry, 'utf8')).toMatch(/^Exec=.* --hidden$/m);
     fakeElectron.trays[0]!.menu!.click('Kill switch');
-    await vi.waitFor(() => expect(main.settings.get().killSwitch).toBe(false));
-    await vi.waitFor(() => expect(seen).toEqual([true, false]));
+    await until(() => expect(main.settings.get().killSwitch).toBe(false));
+    await until(() => expect(seen).toEqual([true, false]));
     const file = JSON.parse(await readFile(path.join(userData, 'settings.json'), 'utf8'));
     expect(file).toMatchObject({ version: 1, killSwitch: false, launchAtLogin: true });
     await expect(tsunagi.settings.update({ killSwitch: 'yes' } as never)).resolves.toMatchObject({
@@ -302,12 +305,12 @@ describe('startMainProcess', () => {
     const seen: ConnectionSnapshot[] = [];
     tsunagi.connection.listenChanged((s) => seen.push(s));
     const tray = fakeElectron.trays[0]!;
-    await vi.waitFor(() => expect(tray.menu!.item('Connect Lab')).toMatchObject({ enabled: true }));
+    await until(() => expect(tray.menu!.item('Connect Lab')).toMatchObject({ enabled: true }));
     tray.menu!.click('Connect Lab');
-    await vi.waitFor(() => expect(fake.tunnels).toHaveLength(1));
+    await until(() => expect(fake.tunnels).toHaveLength(1));
     expect((fake.last.target.profile.auth as { secret: string }).secret).toBe('lab-psk-value');
     fake.last.callbacks.up(UP);
-    await vi.waitFor(() => expect(tray.image).toMatch(/tray-connected-light\.png$/));
+    await until(() => expect(tray.image).toMatch(/tray-connected-light\.png$/));
     expect(tray.menu!.labels()).toContain('Lab ✓');
     expect(seen.at(-1)).toMatchObject({ tunnel: { state: 'connected' }, profileId: 'lab' });
     const snapshot = await tsunagi.app.getSnapshot();
@@ -315,7 +318,7 @@ describe('startMainProcess', () => {
     expect(fakeElectron.notifications.at(-1)).toMatchObject({ title: 'Connected to Lab' });
 
     tray.menu!.click('Disconnect');
-    await vi.waitFor(() => expect(tray.image).toMatch(/tray-disconnected-light\.png$/));
+    await until(() => expect(tray.image).toMatch(/tray-disconnected-light\.png$/));
     expect(seen.at(-1)).toMatchObject({ tunnel: { state: 'disconnected' }, profileId: null });
     expect(fakeElectron.notifications.at(-1)).toMatchObject({ title: 'Disconnected' });
     expect(main.controller.logs().some((l) => l.component === 'helper')).toBe(true);

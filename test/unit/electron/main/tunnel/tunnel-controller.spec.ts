@@ -27,6 +27,9 @@ import type {
 } from '../../../../../electron/shared/ipc-schema.js';
 import { FakeDriver, MemoryFirewall, UP } from '../../../native-helper/tunnel/doubles.js';
 
+/** Waits for the assertion: generous, the machine runs other suites at the same time. */
+const until = <T>(check: () => T) => vi.waitFor(check, { timeout: 10_000, interval: 20 });
+
 const PSK = 'controller-psk-0123456789';
 
 let dir: string;
@@ -72,7 +75,7 @@ function makeController(path = socketPath): TunnelController {
 
 async function ready(c: TunnelController): Promise<void> {
   c.start();
-  await vi.waitFor(() => expect(c.snapshot().helper.status).toBe('ready'), { timeout: 3000 });
+  await until(() => expect(c.snapshot().helper.status).toBe('ready'));
 }
 
 beforeEach(async () => {
@@ -143,8 +146,8 @@ describe('TunnelController against a real helper', () => {
     });
     fake.last.callbacks.up(UP);
     fake.last.stats.bytesIn = 4242;
-    await vi.waitFor(() => expect(c.snapshot().tunnel.state).toBe('connected'));
-    await vi.waitFor(() => expect(c.snapshot().stats.bytesIn).toBe(4242));
+    await until(() => expect(c.snapshot().tunnel.state).toBe('connected'));
+    await until(() => expect(c.snapshot().stats.bytesIn).toBe(4242));
     expect(c.snapshot().timeline.map((e) => e.kind)).toEqual([
       'authenticated',
       'virtual-ip',
@@ -162,10 +165,20 @@ describe('TunnelController against a real helper', () => {
     expect(JSON.stringify(c.logs())).not.toContain(PSK);
 
     expect(await c.disconnect()).toEqual({ accepted: true });
-    await vi.waitFor(() => expect(c.snapshot().tunnel.state).toBe('disconnected'));
+    await until(() => expect(c.snapshot().tunnel.state).toBe('disconnected'));
     expect(c.snapshot().profileId).toBeNull();
     expect(c.snapshot().timeline.at(-1)).toMatchObject({ kind: 'closed' });
     expect(await c.disconnect()).toMatchObject({ accepted: false });
+  });
+
+  it('a connect asked while the socket is still opening waits for it (app start, auto-connect)', async () => {
+    await runHelper();
+    await secrets.set('profile/lab/psk', PSK);
+    const c = makeController();
+    c.start();
+    expect(c.snapshot().helper.status).toBe('connecting');
+    expect(await c.connect('lab')).toEqual({ accepted: true });
+    expect(fake.tunnels).toHaveLength(1);
   });
 
   it('a missing keychain secret or an unreadable file is a refusal with a fix, not a crash', async () => {
@@ -223,7 +236,7 @@ describe('TunnelController against a real helper', () => {
     const followed: AppSettings[] = [];
     c.on('settingsChanged', (s) => followed.push(s));
     await ready(c);
-    await vi.waitFor(() =>
+    await until(() =>
       expect(helper!.machine.settings).toEqual({
         killSwitch: false,
         lockdown: false,
@@ -235,7 +248,7 @@ describe('TunnelController against a real helper', () => {
     const cli = await HelperClient.open(socketPath);
     await cli.request({ method: 'set-settings', settings: { lockdown: true } });
     cli.close();
-    await vi.waitFor(() => expect(appSettings.lockdown).toBe(true));
+    await until(() => expect(appSettings.lockdown).toBe(true));
     expect(followed.at(-1)).toMatchObject({ lockdown: true, killSwitch: false, allowLan: true });
 
     appSettings = { ...appSettings, lockdown: false };
@@ -249,7 +262,7 @@ describe('TunnelController against a real helper', () => {
     await ready(c);
     await helper!.shutdown();
     helper = undefined;
-    await vi.waitFor(() =>
+    await until(() =>
       expect(c.snapshot().helper).toEqual({ status: 'unavailable', ...SERVICE_NOT_RUNNING }),
     );
     expect(await c.connect('lab')).toEqual({
@@ -260,8 +273,8 @@ describe('TunnelController against a real helper', () => {
 
     appSettings = { ...appSettings, allowLan: true };
     await runHelper();
-    await vi.waitFor(() => expect(c.snapshot().helper.status).toBe('ready'), { timeout: 3000 });
-    await vi.waitFor(() => expect(helper!.machine.settings.allowLan).toBe(true));
+    await until(() => expect(c.snapshot().helper.status).toBe('ready'));
+    await until(() => expect(helper!.machine.settings.allowLan).toBe(true));
     await secrets.set('profile/lab/psk', PSK);
     expect(await c.connect('lab')).toEqual({ accepted: true });
   });
@@ -269,7 +282,7 @@ describe('TunnelController against a real helper', () => {
   it('no socket: unavailable, the service is not running, with the command that starts it', async () => {
     const c = makeController(join(dir, 'absent.sock'));
     c.start();
-    await vi.waitFor(() => expect(c.snapshot().helper.status).toBe('unavailable'));
+    await until(() => expect(c.snapshot().helper.status).toBe('unavailable'));
     expect(c.snapshot().helper).toEqual({
       status: 'unavailable',
       reason: 'The Tsunagi service is not running',
@@ -283,7 +296,7 @@ describe('TunnelController against a real helper', () => {
     await runHelper({ peerCredentials: () => ({ pid: 1, uid: 4242, gid: 4242 }) });
     const c = makeController();
     c.start();
-    await vi.waitFor(() => expect(c.snapshot().helper.status).toBe('unavailable'));
+    await until(() => expect(c.snapshot().helper.status).toBe('unavailable'));
     expect(c.snapshot().helper).toEqual({ status: 'unavailable', ...SERVICE_FORBIDDEN });
     expect(SERVICE_FORBIDDEN.fix).toBe(
       'Add yourself to the tsunagi group: sudo usermod -aG tsunagi $USER, then log out and in',
