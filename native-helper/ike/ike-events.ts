@@ -5,6 +5,9 @@
  * events, and the close reason. The runtime (native-helper/tunnel) performs the outputs.
  */
 import type { IkeError } from './ike-error.js';
+import type { RedirectTarget } from './message/redirect-data.js';
+
+export type { RedirectTarget } from './message/redirect-data.js';
 
 export interface Endpoint {
   /** IPv4 dotted quad or IPv6 text. */
@@ -114,7 +117,24 @@ export type IkeTimelineEvent =
   | { kind: 'dropped'; reason: string };
 
 export type IkeCloseReason =
-  { kind: 'deleted-by-us' } | { kind: 'deleted-by-peer' } | { kind: 'failed'; error: IkeError };
+  | { kind: 'deleted-by-us' }
+  | { kind: 'deleted-by-peer' }
+  | { kind: 'failed'; error: IkeError }
+  /**
+   * The gateway redirected us (RFC 5685): connect again to `to` — resolving it first when it is
+   * a name — with `redirectedFrom: from` and `redirects` in the next session's configuration
+   * (they carry REDIRECTED_FROM and the loop protection). The new gateway is still authenticated
+   * against the configured remote identity.
+   */
+  | {
+      kind: 'redirected';
+      to: RedirectTarget;
+      from: Endpoint;
+      /** When the gateway said so: in IKE_SA_INIT, IKE_AUTH, or on the established SA. */
+      stage: 'ike-sa-init' | 'ike-auth' | 'established';
+      /** Times of the redirects followed so far, this one included (for the next session). */
+      redirects: number[];
+    };
 
 export type IkeOutput =
   | { type: 'send'; bytes: Uint8Array; from: Endpoint; to: Endpoint; nonEspMarker: boolean }

@@ -64,6 +64,12 @@ export interface IkeSessionConfig {
   trustedCas: (string | Uint8Array)[];
   random: Random;
   modp?: ModpProvider | undefined;
+  /** Follow RFC 5685 redirects (announced with REDIRECT_SUPPORTED); undefined means yes. */
+  followRedirects?: boolean | undefined;
+  /** This session follows a redirect from that gateway: sent as REDIRECTED_FROM. */
+  redirectedFrom?: Endpoint | undefined;
+  /** Times of the redirects followed before this session (loop protection). */
+  redirects?: readonly number[] | undefined;
   /** Signatures and X.509 (node:crypto in the helper), needed for 'cert' and 'eap-mschapv2'. */
   pki?: (SignatureProvider & CertificateProvider) | undefined;
 }

@@ -62,6 +62,13 @@ import type { IdPayload } from './message/id-payload.js';
 import type { TrafficSelector, TsPayload } from './message/ts-payload.js';
 import { CfgType, CpAttributeType } from './message/cp-payload.js';
 import { retransmitDelay } from './retransmit.js';
+import {
+  decodeRedirectData,
+  describeRedirectTarget,
+  encodeRedirectData,
+  redirectTargetOf,
+  type RedirectTarget,
+} from './message/redirect-data.js';
 import type { NegotiatedAlgorithms } from './sa-negotiation.js';
 import {
   buildSaProposals,
@@ -112,6 +119,9 @@ interface ChildSaState {
 /** After TEMPORARY_FAILURE, retry in RETRY_INTERVAL − random(RETRY_JITTER) (strongSwan: 15 s, 10 s). */
 const REKEY_RETRY_INTERVAL_MS = 15_000;
 const REKEY_RETRY_JITTER_MS = 10_000;
+/** Redirect loop protection (strongSwan: charon.max_redirects = 5 within 300 s). */
+const MAX_REDIRECTS = 5;
+const REDIRECT_LOOP_WINDOW_MS = 300_000;
 /** Old and redundant IKE SAs kept to finish their deletes; more than this is a misbehaving peer. */
 const MAX_OTHER_IKE_SAS = 3;
 
@@ -266,6 +276,22 @@ export class IkeSession {
     );
     if (this.config.fragmentation)
       payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    // RFC 5685 §4: after a redirect, REDIRECTED_FROM names the gateway that sent us here
+    // (and stands for REDIRECT_SUPPORTED, as strongSwan sends it).
+    if (this.config.followRedirects !== false) {
+      const from = this.config.redirectedFrom;
+      payloads.push(
+        from
+          ? notify(
+              NotifyStatusType.REDIRECTED_FROM,
+              encodeRedirectData({
+                target: redirectTargetOf(from.address),
+                nonce: new Uint8Array(0),
+              }),
+            )
+          : notify(NotifyStatusType.REDIRECT_SUPPORTED, new Uint8Array(0)),
+      );
+    }
     if (this.config.auth.method !== 'psk')
       // RFC 7427 §4: the hashes we verify, so a certificate gateway signs with method 14.
       payloads.push(
@@ -342,6 +368,21 @@ export class IkeSession {
       this.cookie = undefined; // RFC 7296 §2.6: restart without the old cookie
       this.clearInFlight();
       return this.startIkeSaInit(now);
+    }
+    const redirect = notifies.find((n) => n.notifyType === NotifyStatusType.REDIRECT);
+    if (redirect) {
+      // Unauthenticated: only with our Ni echoed (RFC 5685 §4.2), so an off-path attacker
+      // cannot send us elsewhere; anything else is dropped and we keep waiting.
+      let target: RedirectTarget;
+      try {
+        const r = decodeRedirectData(redirect.data);
+        if (!constantTimeEqual(r.nonce, this.nonceI))
+          return (this.dropped('REDIRECT without our nonce'), false);
+        target = r.target;
+      } catch (e) {
+        return (this.dropped(`malformed REDIRECT (${(e as Error).message})`), false);
+      }
+      return this.followRedirect(target, 'ike-sa-init', now);
     }
     const error = notifies.find((n) => n.notifyType < 16384);
     if (error) {
@@ -649,8 +690,72 @@ export class IkeSession {
       method: cfg.auth.method === 'psk' ? 'psk' : 'certificate',
     });
     this.lastInbound = now;
+    if (this.redirectedInAuth(msg, now)) return;
     if (cfg.auth.method === 'eap-mschapv2') return this.onEap(msg, now);
     this.completeAuth(msg, now);
+  }
+
+  /**
+   * REDIRECT in an authenticated IKE_AUTH response (RFC 5685 §6): delete this IKE SA (the gateway
+   * does not wait for it, so neither do we) and connect to the new gateway.
+   */
+  private redirectedInAuth(msg: IkeMessage, now: number): boolean {
+    const redirect = payloadsOf(msg.payloads, PayloadType.NOTIFY).find(
+      (n) => n.notifyType === NotifyStatusType.REDIRECT,
+    );
+    if (!redirect) return false;
+    let target: RedirectTarget;
+    try {
+      target = decodeRedirectData(redirect.data).target;
+    } catch (e) {
+      this.fail({ code: 'invalid-syntax', detail: `malformed REDIRECT (${(e as Error).message})` });
+      return true;
+    }
+    const ike = this.ike!;
+    const del = this.protectedMessage(ike, ExchangeType.INFORMATIONAL, ike.nextRequestId++, false, [
+      { type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] },
+    ]);
+    this.clearInFlight();
+    for (const d of this.encode(ike, del)) this.sendDatagram(d);
+    this.followRedirect(target, 'ike-auth', now);
+    return true;
+  }
+
+  /** Ends this session with 'redirected' (the runner connects to the target), loops bounded. */
+  private followRedirect(
+    target: RedirectTarget,
+    stage: 'ike-sa-init' | 'ike-auth' | 'established',
+    now: number,
+  ): void {
+    const to = describeRedirectTarget(target);
+    if (this.config.followRedirects === false)
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: `the gateway redirected us to ${to}, and following redirects is turned off`,
+      });
+    const redirects = [...(this.config.redirects ?? []), now].filter(
+      (t) => now - t < REDIRECT_LOOP_WINDOW_MS,
+    );
+    if (redirects.length > MAX_REDIRECTS)
+      return this.fail({
+        code: 'redirect-loop',
+        detail: `${redirects.length} redirects within ${REDIRECT_LOOP_WINDOW_MS / 1000} s, the last to ${to}`,
+      });
+    if (target.kind !== 'fqdn' && target.address === this.config.server.address)
+      return this.fail({
+        code: 'redirect-loop',
+        detail: `${to} redirected us to itself`,
+      });
+    this.event({ kind: 'redirected', to });
+    const reason: IkeCloseReason = {
+      kind: 'redirected',
+      to: target,
+      from: this.config.server,
+      stage,
+      redirects,
+    };
+    if (stage === 'established') return this.startDelete(now, undefined, reason);
+    this.close(reason);
   }
 
   /** Validates the CERT chain against our CAs and identity, then the signature AUTH. */
@@ -823,6 +928,7 @@ export class IkeSession {
       });
     zeroise(this.msk);
     this.msk = undefined;
+    if (this.redirectedInAuth(msg, now)) return;
     this.completeAuth(msg, now);
   }
 
@@ -1079,7 +1185,9 @@ export class IkeSession {
     });
   }
 
-  private startDelete(now: number, error?: IkeError): void {
+  private startDelete(now: number, error?: IkeError, reason?: IkeCloseReason): void {
+    const why: IkeCloseReason =
+      reason ?? (error ? { kind: 'failed', error } : { kind: 'deleted-by-us' });
     if (
       this.phase === 'idle' ||
       this.phase === 'ike-sa-init' ||
@@ -1087,13 +1195,13 @@ export class IkeSession {
       !this.ike
     ) {
       // Nothing authenticated to delete: just stop.
-      return this.close(error ? { kind: 'failed', error } : { kind: 'deleted-by-us' });
+      return this.close(why);
     }
     if (this.phase === 'deleting') return;
     this.phase = 'deleting';
     this.clearInFlight();
     this.queue.length = 0;
-    this.pendingCloseReason = error ? { kind: 'failed', error } : { kind: 'deleted-by-us' };
+    this.pendingCloseReason = why;
     const del: Payload = { type: PayloadType.DELETE, protocolId: ProtocolId.IKE, spis: [] };
     // A delete is not worth the full retransmission budget: two tries, then we are gone anyway.
     this.sendProtected(
@@ -1209,6 +1317,20 @@ export class IkeSession {
     let response: Payload[] = [];
     switch (msg.exchangeType) {
       case ExchangeType.INFORMATIONAL: {
+        const redirect = payloadsOf(msg.payloads, PayloadType.NOTIFY).find(
+          (n) => n.notifyType === NotifyStatusType.REDIRECT,
+        );
+        if (redirect && !retiring && this.phase === 'established') {
+          // Gateway-initiated redirect (RFC 5685 §5): acknowledge with an empty INFORMATIONAL,
+          // then delete this IKE SA and connect to the new gateway.
+          try {
+            const { target } = decodeRedirectData(redirect.data);
+            after = () => this.followRedirect(target, 'established', this.clock);
+          } catch (e) {
+            this.dropped(`malformed REDIRECT (${(e as Error).message})`);
+          }
+          break;
+        }
         const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
         if (deletes.some((d) => d.protocolId === ProtocolId.IKE)) {
           if (retiring) {

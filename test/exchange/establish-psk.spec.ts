@@ -45,6 +45,13 @@ describe('PSK establishment', () => {
       PayloadType.NONCE,
       PayloadType.NOTIFY,
       PayloadType.NOTIFY,
+      PayloadType.NOTIFY,
+    ]);
+    // N(NAT_D_S), N(NAT_D_D), N(REDIRECT_SUPPORTED) (RFC 5685 §4: we follow redirects)
+    expect(payloadsOf(init.payloads, PayloadType.NOTIFY).map((n) => n.notifyType)).toEqual([
+      NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+      NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+      NotifyStatusType.REDIRECT_SUPPORTED,
     ]);
     // Our NAT_D_D hashes the gateway's address as we address it (RFC 7296 §2.23).
     const natdD = payloadsOf(init.payloads, PayloadType.NOTIFY).find(

@@ -25,10 +25,10 @@ describe('fragmentation', () => {
       sessionConfig({ fragmentation: true, fragmentSize: SMALL }),
       responderFor(),
     );
-    // IKE_SA_INIT { ..., N(FRAGMENTATION_SUPPORTED) } -->
+    // IKE_SA_INIT { ..., N(FRAGMENTATION_SUPPORTED), N(REDIRECT_SUPPORTED) } -->
     const init = onlySent(x.start());
     const offered = x.gw.readInit(init).payloads;
-    expect(offered.at(-1)).toMatchObject({ type: PayloadType.NOTIFY, notifyType: 16430 });
+    expect(offered.at(-2)).toMatchObject({ type: PayloadType.NOTIFY, notifyType: 16430 });
     //             <-- IKE_SA_INIT { ..., N(FRAGMENTATION_SUPPORTED) }
     // IKE_AUTH SKF{1/n} --> ... IKE_AUTH SKF{n/n} -->
     const out = x.deliver(x.gw.answerInit(init, CLIENT, { fragmentation: true }));

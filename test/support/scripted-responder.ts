@@ -41,6 +41,10 @@ import { NotifyErrorType, NotifyStatusType } from '../../native-helper/ike/messa
 import { payloadsOf, type Payload } from '../../native-helper/ike/message/payload.js';
 import { PayloadType, ProtocolId } from '../../native-helper/ike/message/payload-type.js';
 import {
+  encodeRedirectData,
+  type RedirectTarget,
+} from '../../native-helper/ike/message/redirect-data.js';
+import {
   TransformType,
   transformKeyLength,
   type Proposal,
@@ -89,6 +93,11 @@ export interface InitOptions {
   tamperChoice?: (chosen: Proposal) => Proposal;
   /** Set the I flag on the response (must be dropped). */
   initiatorFlag?: boolean;
+  /** Answer only N(REDIRECT) to this gateway (RFC 5685 §4), echoing the request's Ni … */
+  redirect?: RedirectTarget;
+  /** … or this Nonce Data instead, or raw notify data instead of both. */
+  redirectNonce?: Uint8Array;
+  redirectData?: Uint8Array;
 }
 
 export interface AuthOptions {
@@ -105,6 +114,8 @@ export interface AuthOptions {
   fragmentSize?: number;
   initiatorFlag?: boolean;
   omitCp?: boolean;
+  /** Answer IDr, AUTH and N(REDIRECT) to this gateway instead of the Child SA (RFC 5685 §6). */
+  redirect?: RedirectTarget;
 }
 
 export interface ResponderChildSa {
@@ -203,6 +214,15 @@ export class ScriptedResponder {
     if (opts.invalidKe !== undefined)
       return onlyNotify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(opts.invalidKe));
     if (opts.error !== undefined) return onlyNotify(opts.error, new Uint8Array(0));
+    if (opts.redirectData) return onlyNotify(NotifyStatusType.REDIRECT, opts.redirectData);
+    if (opts.redirect) {
+      const [n] = payloadsOf(req.payloads, PayloadType.NONCE);
+      const nonce = opts.redirectNonce ?? n?.nonce ?? new Uint8Array(0);
+      return onlyNotify(
+        NotifyStatusType.REDIRECT,
+        encodeRedirectData({ target: opts.redirect, nonce }),
+      );
+    }
 
     const [sa] = payloadsOf(req.payloads, PayloadType.SA);
     const [kei] = payloadsOf(req.payloads, PayloadType.KE);
@@ -410,6 +430,15 @@ export class ScriptedResponder {
       { type: PayloadType.IDR, idType: id.idType, data: id.data },
       { type: PayloadType.AUTH, method: 2, data: authData },
     ];
+    if (opts.redirect) {
+      payloads.push(
+        notify(
+          NotifyStatusType.REDIRECT,
+          encodeRedirectData({ target: opts.redirect, nonce: new Uint8Array(0) }),
+        ),
+      );
+      return reply(payloads);
+    }
     const vip = this.config.virtualIp ?? '10.10.0.5';
     if (!opts.omitCp)
       payloads.push({
