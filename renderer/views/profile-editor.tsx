@@ -253,10 +253,11 @@ export function ProfileEditor({
           <p className="editor__note" aria-live="polite">
             {giveUpNote(form)}
           </p>
-          {text('keyingTries', 'Connection attempts (0 = keep trying)', {
+          {text('keyingTries', 'Connection attempts', {
             placeholder: String(PROFILE_DEFAULTS.keyingTries),
             inputMode: 'numeric',
             narrow: true,
+            hint: 'How often to try before giving up; 0 keeps trying',
           })}
           <div className="editor__row">
             {text('ikeLifetime', 'IKE SA lifetime (seconds)', {
@@ -299,6 +300,7 @@ export function ProfileEditor({
 
 /** What the retransmission fields add up to, in words (or nothing while they do not parse). */
 function giveUpNote(form: ProfileForm): string {
+  if (localIssues(form).some((i) => i.field.startsWith('retransmit.'))) return '';
   const value = (t: string, fallback: number) => (t.trim() === '' ? fallback : Number(t));
   const d = PROFILE_DEFAULTS.retransmit;
   const total = retransmitGiveUpSeconds(

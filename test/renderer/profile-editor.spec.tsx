@@ -110,7 +110,7 @@ describe('profile editor', () => {
     expect(field('First timeout (seconds)').placeholder).toBe('4');
     expect(field('Backoff factor').placeholder).toBe('1.8');
     expect(field('Retransmissions').placeholder).toBe('5');
-    expect(field('Connection attempts (0 = keep trying)').placeholder).toBe('0');
+    expect(field('Connection attempts').placeholder).toBe('0');
     expect(field('IKE SA lifetime (seconds)').placeholder).toBe('14400');
     expect(field('Child SA lifetime (seconds)').placeholder).toBe('3600');
     expect(
@@ -129,6 +129,8 @@ describe('profile editor', () => {
     await act(async () => fireEvent.blur(field('Backoff factor')));
     expect(field('Backoff factor').getAttribute('aria-invalid')).toBe('true');
     expect(screen.getByText('must be at most 4')).toBeTruthy();
+    // No "given up after" figure for values the format refuses.
+    expect(screen.queryByText(/is given up after/)).toBeNull();
 
     fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '5' } });
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
@@ -140,7 +142,7 @@ describe('profile editor', () => {
 
     fireEvent.change(field('Backoff factor'), { target: { value: '2' } });
     fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '1200' } });
-    fireEvent.change(field('Connection attempts (0 = keep trying)'), { target: { value: '3' } });
+    fireEvent.change(field('Connection attempts'), { target: { value: '3' } });
     expect(
       screen.getByText(
         'A gateway that stops answering is given up after about 4 minutes 12 seconds.',

@@ -130,7 +130,8 @@ describe('app shell', () => {
   it('looks finished in light and dark (screenshots)', async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
+      // no transitions: the shot shows the scheme, not a fade between the two
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
       await page.getByText('No profiles yet').waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
@@ -161,7 +162,8 @@ describe('app shell', () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     await page.getByRole('heading', { name: 'New profile' }).scrollIntoViewIfNeeded();
     for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
+      // no transitions: the shot shows the scheme, not a fade between the two
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
       await page.screenshot({
         path: path.join(SCREENSHOTS, `profile-editor-errors-${colorScheme}.png`),
         fullPage: true,

@@ -113,7 +113,8 @@ afterEach(async () => {
 async function screenshots(name: string, options: { fitContent?: boolean } = {}) {
   const fit = options.fitContent ?? true;
   for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
+    // no transitions: the shot shows the scheme, not a fade between the two
+    await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
     if (fit) {
       const height = await page.evaluate(() => {
         const content = document.querySelector('.shell__content');
@@ -261,8 +262,10 @@ describe('connection view', () => {
 });
 
 describe('logs view', () => {
+  // After the lines main logged itself at start-up, as they would be.
+  const base = Date.now() + 1_000;
   const line = (i: number): LogEntry => ({
-    at: T0 + i * 37,
+    at: base + 60_000 + i * 37,
     level: i % 50 === 49 ? 'error' : i % 10 === 9 ? 'warn' : i % 3 === 0 ? 'debug' : 'info',
     component: (['ike', 'esp', 'tunnel', 'helper', 'firewall'] as const)[i % 5]!,
     text: `line ${i}: ${i % 50 === 49 ? 'DPD: no answer from 203.0.113.7 after 5 retransmits' : 'IKE_SA rekey checked, nothing to do'}`,
@@ -271,7 +274,9 @@ describe('logs view', () => {
   it('is live and filterable, follows new lines until scrolled up, copies and exports', async () => {
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
-    for (const entry of LOG_LINES) bridge.main.notify.logs.entry(entry);
+    for (const entry of LOG_LINES) {
+      bridge.main.notify.logs.entry({ ...entry, at: entry.at - T0 + base });
+    }
     const box = page.getByRole('region', { name: 'Log lines' });
     const rows = box.locator('li');
     // Main's own line about the missing service is in the log too (it came with the snapshot).
@@ -347,7 +352,7 @@ describe('logs view', () => {
     expect(written.length).toBe(await rows.count());
     expect(written.every((l) => l.includes('DPD'))).toBe(true);
     expect(written.at(-1)).toMatch(
-      /^2026-11-24 \d\d:\d\d:\d\d\.\d{3} ERROR firewall line 1299: DPD/,
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} ERROR firewall line 1299: DPD/,
     );
 
     // Copy uses the clipboard (granted to the app's page here, as Electron allows it).
