@@ -37,7 +37,7 @@ export type HelperLink =
       readonly status: 'unavailable';
       /** Plain words: "The Tsunagi service is not running." */
       readonly reason: string;
-      /** What to do: "Start it with: sudo systemctl start tsunagi-helper". */
+      /** What to do: "Start it: sudo systemctl enable --now tsunagi-helper". */
       readonly fix: string;
     };
 
