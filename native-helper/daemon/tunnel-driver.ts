@@ -14,6 +14,7 @@ export function connectionEvents(
   target: ConnectTarget,
   callbacks: TunnelCallbacks,
 ): ConnectionEvents {
+  let lastKind: string | undefined;
   return {
     state: (s: ConnectionState) => {
       if (s.state === 'connecting' && s.address !== target.gateway.address)
@@ -40,8 +41,12 @@ export function connectionEvents(
         });
     },
     timeline: (event, at) => {
-      const entry = ikeTimelineEntry(event, at);
+      // "NAT detected … — moved to UDP 4500" already said it: the float itself is not news
+      const repeat = event.kind === 'floated-to-natt' && lastKind === 'nat-detected';
+      lastKind = event.kind;
+      const entry = repeat ? undefined : ikeTimelineEntry(event, at);
       if (entry) callbacks.timeline(entry);
+      else if (repeat) callbacks.log('moved to UDP 4500 (NAT traversal)', 'ike', 'debug');
       else if (event.kind === 'dropped')
         callbacks.log(`dropped a message: ${event.reason}`, 'ike', 'debug');
     },

@@ -231,6 +231,15 @@ describe("connectionEvents (the real driver's mapping)", () => {
     return { events, logs, timeline, ups };
   }
 
+  it('the float to 4500 right after NAT detection is not a second milestone', () => {
+    const r = record();
+    r.events.timeline({ kind: 'nat-detected', local: true, remote: false, forced: true }, AT);
+    r.events.timeline({ kind: 'floated-to-natt' }, AT);
+    r.events.timeline({ kind: 'floated-to-natt' }, AT);
+    expect(r.timeline.map((e) => e.kind)).toEqual(['nat-detected', 'floated-to-natt']);
+    expect(r.logs).toEqual([['moved to UDP 4500 (NAT traversal)', 'ike', 'debug']]);
+  });
+
   it('IKE events become timeline entries, never an `ike: {json}` log line', () => {
     const r = record();
     r.events.timeline({ kind: 'dpd-sent' }, AT);
