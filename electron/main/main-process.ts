@@ -147,7 +147,10 @@ export async function startMainProcess(
   const followLoginItem = (next: AppSettings) => {
     if (next.launchAtLogin === launchAtLogin) return;
     launchAtLogin = next.launchAtLogin;
-    applyLoginItem(next.launchAtLogin, {
+    applyLaunchAtLogin(next.launchAtLogin);
+  };
+  const applyLaunchAtLogin = (enabled: boolean) => {
+    applyLoginItem(enabled, {
       platform: process.platform,
       app,
       execPath: process.execPath,
@@ -236,6 +239,8 @@ export async function startMainProcess(
     onTrayAction,
   );
   holder.tray = tray;
+  // the entry names the app's path: written again at each start, so a moved app still starts
+  if (launchAtLogin) applyLaunchAtLogin(true);
 
   app.on('will-quit', () => {
     core.dispose();
