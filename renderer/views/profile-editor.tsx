@@ -222,9 +222,10 @@ export function ProfileEditor({
             checked={form.fragmentation}
             onChange={(v) => set('fragmentation', v)}
           />
-          {text('dpdDelay', 'Dead peer detection (seconds, 0 = off)', {
+          {text('dpdDelay', 'Dead peer detection (seconds)', {
             inputMode: 'numeric',
-            narrow: true,
+            medium: true,
+            hint: 'A silent gateway is checked after this; 0 turns it off',
           })}
         </Section>
 
@@ -256,8 +257,8 @@ export function ProfileEditor({
           {text('keyingTries', 'Connection attempts', {
             placeholder: String(PROFILE_DEFAULTS.keyingTries),
             inputMode: 'numeric',
-            narrow: true,
-            hint: 'How often to try before giving up; 0 keeps trying',
+            medium: true,
+            hint: 'Tries before giving up; 0 keeps trying',
           })}
           <div className="editor__row">
             {text('ikeLifetime', 'IKE SA lifetime (seconds)', {
@@ -344,6 +345,7 @@ interface TextFieldProps {
   mono?: boolean;
   grow?: boolean;
   narrow?: boolean;
+  medium?: boolean;
 }
 
 function TextField(props: TextFieldProps) {
@@ -362,7 +364,7 @@ function TextField(props: TextFieldProps) {
   };
   return (
     <div
-      className={`field${props.grow ? ' field--grow' : ''}${props.narrow ? ' field--narrow' : ''}`}
+      className={`field${props.grow ? ' field--grow' : ''}${props.narrow ? ' field--narrow' : ''}${props.medium ? ' field--medium' : ''}`}
     >
       <label className="field__label" htmlFor={id}>
         {props.label}

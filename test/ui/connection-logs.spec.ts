@@ -263,7 +263,7 @@ describe('connection view', () => {
 
 describe('logs view', () => {
   // After the lines main logged itself at start-up, as they would be.
-  const base = Date.now() + 1_000;
+  let base = 0;
   const line = (i: number): LogEntry => ({
     at: base + 60_000 + i * 37,
     level: i % 50 === 49 ? 'error' : i % 10 === 9 ? 'warn' : i % 3 === 0 ? 'debug' : 'info',
@@ -272,6 +272,7 @@ describe('logs view', () => {
   });
 
   it('is live and filterable, follows new lines until scrolled up, copies and exports', async () => {
+    base = Date.now() + 10_000;
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
     for (const entry of LOG_LINES) {
