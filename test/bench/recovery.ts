@@ -302,7 +302,8 @@ async function runSide(bed: Testbed, gw: Gateway, d: Driver, o: RecoveryOptions)
     const s3 = await p3.finished({ ignoreTailSec: 0.2 });
     polling = false;
     await poller;
-    r.rekeys = Math.max(0, spis.size - 1);
+    r.rekeys = spis.size - 1;
+    if (r.rekeys < 1) throw new Error(`no Child SA rekey within ${o.rekeyWindowSec} s`);
     r.rekeyLost = s3.lostSeqs.length;
     r.rekeySent = s3.transmitted;
     if (d.rekeyEvents) r.rekeyEvents = d.rekeyEvents();
