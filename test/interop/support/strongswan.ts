@@ -519,6 +519,8 @@ export interface GatewayChild {
 
 export const SPLIT_CHILD: GatewayChild = { name: 'net', localTs: ADDR.protectedNet };
 export const FULL_CHILD: GatewayChild = { name: 'full', localTs: '0.0.0.0/0' };
+/** Everything, IPv4 and IPv6 (with `pool6`, for clients that ask for an IPv6 address). */
+export const DUAL_STACK_CHILD: GatewayChild = { name: 'dual', localTs: '0.0.0.0/0, ::/0' };
 
 export interface GatewayConnection extends TimingConfig {
   name: string;
@@ -559,6 +561,11 @@ export interface GatewayConfig {
   /** Applied to every connection that does not set its own. */
   defaults?: Omit<GatewayConnection, 'name' | 'auth'>;
   pool?: { subnet: string; dns: string[] };
+  /**
+   * An IPv6 pool as well (handed out via CP INTERNAL_IP6_ADDRESS to clients that ask for one).
+   * The bed keeps IPv6 off in its namespaces: a suite using this turns it on where it needs it.
+   */
+  pool6?: { subnet: string; dns: string[] };
   charon?: Partial<Omit<CharonSettings, 'resolvConf'>>;
 }
 
@@ -594,7 +601,7 @@ export function gatewaySwanctlConf(swanctlDir: string, cfg: GatewayConfig): stri
       '    local_addrs = %any',
       '    remote_addrs = %any',
       `    proposals = ${c.ikeProposals ?? DEFAULT_IKE_PROPOSALS}`,
-      '    pools = pool4',
+      `    pools = ${cfg.pool6 ? 'pool4, pool6' : 'pool4'}`,
       '    encap = yes',
       `    mobike = ${c.mobike === false ? 'no' : 'yes'}`,
       '    send_certreq = yes',
@@ -666,6 +673,14 @@ export function gatewaySwanctlConf(swanctlDir: string, cfg: GatewayConfig): stri
     `    addrs = ${pool.subnet}`,
     ...(pool.dns.length ? [`    dns = ${pool.dns.join(', ')}`] : []),
     '  }',
+    ...(cfg.pool6
+      ? [
+          '  pool6 {',
+          `    addrs = ${cfg.pool6.subnet}`,
+          ...(cfg.pool6.dns.length ? [`    dns = ${cfg.pool6.dns.join(', ')}`] : []),
+          '  }',
+        ]
+      : []),
     '}',
     'secrets {',
     '  ike-psk {',
