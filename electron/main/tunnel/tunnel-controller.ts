@@ -80,6 +80,12 @@ export function describeLinkFailure(error: unknown, socketPath: string): HelperL
     return { status: 'unavailable', ...SERVICE_NOT_RUNNING };
   if (code === 'EACCES' || code === 'EPERM' || code === 'forbidden')
     return { status: 'unavailable', ...SERVICE_FORBIDDEN };
+  if (code === 'ETIMEDOUT')
+    return {
+      status: 'unavailable',
+      reason: 'The Tsunagi service does not answer',
+      fix: 'Restart it: sudo systemctl restart tsunagi-helper',
+    };
   if (code === 'unsupported-version')
     return {
       status: 'unavailable',
@@ -119,6 +125,8 @@ export interface TunnelControllerOptions {
   readonly now?: () => number;
   /** The name the helper logs for this client. */
   readonly clientName?: string;
+  /** How long opening the socket (hello, status, subscribe) may take (ms); 5 s by default. */
+  readonly answerTimeoutMs?: number;
 }
 
 export interface TunnelControllerEvents {
@@ -169,6 +177,8 @@ export class TunnelController {
   private retryDelay: number;
   private running = false;
   private opening: Promise<void> | undefined;
+  /** An open that timed out and has not ended yet (a hung helper). */
+  private stalled: Promise<void> | undefined;
   private readonly listeners: Listeners = {
     changed: new Set(),
     stats: new Set(),
@@ -363,10 +373,30 @@ export class TunnelController {
 
   private async openOnce(): Promise<void> {
     const socketPath = this.options.socketPath;
+    const limit = this.options.answerTimeoutMs ?? 5_000;
+    if (this.stalled) {
+      // the last attempt still waits for a hung helper: no second socket until it gives up
+      this.linkLost(
+        describeLinkFailure(Object.assign(new Error(''), { code: 'ETIMEDOUT' }), socketPath),
+      );
+      return;
+    }
     let client: HelperClient;
+    const opening = HelperClient.open(socketPath, this.options.clientName ?? 'tsunagi-app');
     try {
-      client = await HelperClient.open(socketPath, this.options.clientName ?? 'tsunagi-app');
+      client = await withTimeout(opening, limit);
     } catch (error) {
+      // a helper that answers after we gave up: close what it opened
+      if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+        const stalled: Promise<void> = opening.then(
+          (late) => late.close(),
+          () => undefined,
+        );
+        this.stalled = stalled;
+        void stalled.finally(() => {
+          if (this.stalled === stalled) this.stalled = undefined;
+        });
+      }
       this.linkLost(describeLinkFailure(error, socketPath));
       return;
     }
@@ -393,9 +423,9 @@ export class TunnelController {
     });
     let helperVersion: string;
     try {
-      const s = await client.request({ method: 'status' });
+      const s = await withTimeout(client.request({ method: 'status' }), limit);
       helperVersion = s.kind === 'status' ? s.status.helper : 'unknown';
-      const r = await client.request({ method: 'subscribe' });
+      const r = await withTimeout(client.request({ method: 'subscribe' }), limit);
       if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
       // the app's kill switch settings are in force before anything can be connected
       const wanted = helperSettingsOf(this.options.settings.get());
@@ -681,6 +711,26 @@ export class TunnelController {
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
+}
+
+/** Rejects with an ETIMEDOUT error when `promise` takes longer than `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 function describeField(field: string): string {

@@ -4,6 +4,7 @@
 // a helper that refuses us.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -290,6 +291,40 @@ describe('TunnelController against a real helper', () => {
     });
     expect(c.snapshot().tunnel.state).toBe('disconnected');
     expect(c.logs().at(-1)).toMatchObject({ component: 'app', level: 'warn' });
+  });
+
+  it('a socket that accepts but never answers: "does not answer", and a connect does not hang', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => accepted.push(socket));
+    const path = join(dir, 'silent.sock');
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    try {
+      controller = new TunnelController({
+        socketPath: path,
+        profiles,
+        profileDir: dir,
+        secrets,
+        settings: settingsAccess(),
+        retry: { firstMs: 20, maxMs: 20 },
+        answerTimeoutMs: 100,
+      });
+      controller.start();
+      expect(await controller.connect('lab')).toEqual({
+        accepted: false,
+        message: 'The Tsunagi service does not answer',
+        fix: 'Restart it: sudo systemctl restart tsunagi-helper',
+      });
+      // retries while the first attempt still hangs open no further sockets
+      await new Promise((r) => setTimeout(r, 300));
+      expect(accepted).toHaveLength(1);
+      expect(controller.snapshot().helper).toMatchObject({
+        reason: 'The Tsunagi service does not answer',
+      });
+    } finally {
+      controller?.dispose();
+      for (const socket of accepted) socket.destroy();
+      silent.close();
+    }
   });
 
   it('a helper that refuses our uid: the tsunagi group advice', async () => {
