@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import type {
   ConnectionSnapshot,
   ProfileSummary,
@@ -45,6 +45,9 @@ export function ConnectionView({
   const samples = useRateHistory();
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [busy, setBusy] = useState(false);
+  // A refusal answers one click; once the tunnel moves on, it is old news.
+  const stateName = connection?.tunnel.state;
+  useEffect(() => setRefusal(null), [stateName]);
   if (!connection || !action) return null;
   const tunnel = connection.tunnel;
 

@@ -74,6 +74,9 @@ describe('connection view', () => {
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain('The PSK for “Office” is not in the keychain.');
     expect(alert.textContent).toContain('Edit the profile and type the pre-shared key again.');
+    // Old news once the tunnel moves on.
+    act(() => fake.events.connection.emit({ ...IDLE_CONNECTION, tunnel: CONNECTING }));
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 
   it('helper unavailable: a banner with the reason and the command, Connect disabled with the reason', async () => {

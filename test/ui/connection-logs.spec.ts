@@ -261,6 +261,39 @@ describe('connection view', () => {
   });
 });
 
+describe('keyboard', () => {
+  it('reaches the picker, Connect and the log filters by Tab, with a visible focus ring', async () => {
+    bridge.main.notify.connection.changed(READY);
+    const connect = page.getByRole('button', { name: 'Connect', exact: true });
+    await connect.waitFor();
+    const focusedName = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el?.getAttribute('aria-label') ?? el?.textContent ?? '';
+      });
+    // From the page start: four sections, then the picker, then Connect.
+    for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');
+    expect(await focusedName()).toBe('Connect');
+    const outline = await connect.evaluate((el) => getComputedStyle(el).outlineStyle);
+    expect(outline).toBe('solid');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('SELECT');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel('Profile', { exact: true }).inputValue()).toBe('lab');
+
+    await page.getByRole('button', { name: 'Logs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
+    const debug = page
+      .getByRole('group', { name: 'Levels' })
+      .getByRole('button', { name: 'Debug' });
+    await debug.focus();
+    await page.keyboard.press('Space');
+    expect(await debug.getAttribute('aria-pressed')).toBe('true');
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('logs view', () => {
   // After the lines main logged itself at start-up, as they would be.
   let base = 0;
