@@ -124,6 +124,10 @@ const MAX_REDIRECTS = 5;
 const REDIRECT_LOOP_WINDOW_MS = 300_000;
 /** Old and redundant IKE SAs kept to finish their deletes; more than this is a misbehaving peer. */
 const MAX_OTHER_IKE_SAS = 3;
+/** The gateway's ADDITIONAL_*_ADDRESS list we keep (RFC 4555 §3.6), as MOBIKE fall-back targets. */
+const MAX_PEER_ADDITIONAL_ADDRESSES = 8;
+/** COOKIE2 length (RFC 4555 §3.5: 8 to 64 octets). */
+const COOKIE2_LENGTH = 16;
 
 export class IkeSession {
   private phase: Phase = 'idle';
@@ -941,6 +945,7 @@ export class IkeSession {
     const cfg = this.config;
     const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
     this.peerMobike = notifies.some((n) => n.notifyType === NotifyStatusType.MOBIKE_SUPPORTED);
+    this.noteAdditionalAddresses(notifies);
     // 3. Only now: CP, SA, TS.
     const childError = notifies.find((n) =>
       [
@@ -1136,12 +1141,76 @@ export class IkeSession {
     this.enqueue((t) => this.sendAddressUpdate(t), now, 'mobike');
   }
 
+  /**
+   * The gateway's other addresses (ADDITIONAL_IP4/IP6_ADDRESS in IKE_AUTH or a later
+   * INFORMATIONAL, RFC 4555 §3.6). Only ever used as targets of an UPDATE_SA_ADDRESSES whose
+   * answer must authenticate (and echo our COOKIE2), never trusted for anything else.
+   */
+  private peerAdditional: string[] = [];
+  /** Gateway addresses tried since the last working one (MOBIKE fall-back). */
+  private readonly triedRemotes = new Set<string>();
+
+  /** Replaces the gateway's additional address list when a message carries one (§3.6). */
+  private noteAdditionalAddresses(notifies: readonly NotifyLike[]): void {
+    const listed = notifies.filter(
+      (n) =>
+        (n.notifyType === NotifyStatusType.ADDITIONAL_IP4_ADDRESS && n.data.length === 4) ||
+        (n.notifyType === NotifyStatusType.ADDITIONAL_IP6_ADDRESS && n.data.length === 16),
+    );
+    const none = notifies.some((n) => n.notifyType === NotifyStatusType.NO_ADDITIONAL_ADDRESSES);
+    if (!listed.length && !none) return;
+    const addresses = listed
+      .map((n) => bytesToIp(n.data))
+      .filter((a) => a !== '0.0.0.0' && a !== '::' && a !== this.remote.address);
+    this.peerAdditional = [...new Set(addresses)].slice(0, MAX_PEER_ADDITIONAL_ADDRESSES);
+  }
+
+  /** Gateway addresses (ADDITIONAL_*) this SA could move to (for diagnostics and tests). */
+  get peerAdditionalAddresses(): readonly string[] {
+    return this.peerAdditional;
+  }
+
+  /**
+   * A liveness check or address update got no answer: with MOBIKE, try the gateway's next
+   * additional address before giving up (RFC 4555 §3.5, the initiator picks the peer address).
+   */
+  private fallBackToAdditionalAddress(f: InFlight, now: number): boolean {
+    if (
+      this.phase !== 'established' ||
+      !this.config.mobike ||
+      !this.peerMobike ||
+      !this.ike?.weAreInitiator ||
+      (f.stage !== 'a liveness check' && f.stage !== 'a MOBIKE address update')
+    )
+      return false;
+    this.triedRemotes.add(this.remote.address);
+    const next = this.peerAdditional.find((a) => !this.triedRemotes.has(a));
+    if (next === undefined) return false;
+    this.remote = { address: next, port: NATT_PORT };
+    this.dropped(`no answer from the gateway; trying its additional address ${next}`);
+    // the address update goes first (replacing a queued one); the rest waits behind it
+    const rest = this.queue.filter((q) => q.key !== 'mobike');
+    this.queue.splice(
+      0,
+      this.queue.length,
+      { key: 'mobike', run: (t) => this.sendAddressUpdate(t) },
+      ...rest,
+    );
+    this.runQueue(now);
+    return true;
+  }
+
   private sendAddressUpdate(now: number): void {
     const ike = this.ike;
     if (!ike || this.phase !== 'established') return;
     const local = this.local;
+    const remote = this.remote;
+    // RFC 4555 §3.5: the answer must echo it (return routability of the new path). We never
+    // send NO_NATS_ALLOWED (§3.9): our ESP is always UDP-encapsulated, NAT or not.
+    const cookie2 = this.config.random.bytes(COOKIE2_LENGTH);
     const payloads: Payload[] = [
       notify(NotifyStatusType.UPDATE_SA_ADDRESSES, new Uint8Array(0)),
+      notify(NotifyStatusType.COOKIE2, cookie2),
       // forced encapsulation again: a fake source hash keeps the gateway on ESP-in-UDP
       notify(
         NotifyStatusType.NAT_DETECTION_SOURCE_IP,
@@ -1168,10 +1237,22 @@ export class IkeSession {
             stage: `a MOBIKE address update (refused with notify ${error.notifyType})`,
             fragmentationHint: false,
           });
+        const echoed = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE2);
+        if (!echoed || !constantTimeEqual(echoed.data, cookie2))
+          return this.fail({
+            code: 'invalid-syntax',
+            detail: 'the gateway answered our MOBIKE address update without echoing COOKIE2',
+          });
         this.lastInbound = t;
-        for (const c of this.children) c.keys.local = local;
-        this.out.push({ type: 'update-child-sa-endpoints', local, remote: this.remote });
+        this.triedRemotes.clear();
+        this.noteAdditionalAddresses(notifies);
+        for (const c of this.children) {
+          c.keys.local = local;
+          c.keys.remote = remote;
+        }
+        this.out.push({ type: 'update-child-sa-endpoints', local, remote });
         this.event({ kind: 'mobike-update', local });
+        this.armDpd(t);
       },
     );
   }
@@ -1331,6 +1412,20 @@ export class IkeSession {
           }
           break;
         }
+        const notifies = payloadsOf(msg.payloads, PayloadType.NOTIFY);
+        // RFC 4555 §3.5: a return routability check of the gateway; the answer echoes COOKIE2.
+        const cookie2 = notifies.find(
+          (n) =>
+            n.notifyType === NotifyStatusType.COOKIE2 && n.data.length >= 8 && n.data.length <= 64,
+        );
+        if (cookie2) response.push(notify(NotifyStatusType.COOKIE2, cookie2.data));
+        // §3.9: it forbids NAT between us, and we are always behind one (forced encapsulation).
+        if (notifies.some((n) => n.notifyType === NotifyStatusType.NO_NATS_ALLOWED))
+          response.push(notify(NotifyErrorType.UNEXPECTED_NAT_DETECTED, new Uint8Array(0)));
+        // §3.2: only the original initiator (we) moves the SA; the gateway's update is ignored.
+        if (notifies.some((n) => n.notifyType === NotifyStatusType.UPDATE_SA_ADDRESSES))
+          this.dropped('UPDATE_SA_ADDRESSES from the gateway (only the initiator moves an SA)');
+        if (!retiring) this.noteAdditionalAddresses(notifies);
         const deletes = payloadsOf(msg.payloads, PayloadType.DELETE);
         if (deletes.some((d) => d.protocolId === ProtocolId.IKE)) {
           if (retiring) {
@@ -1354,7 +1449,7 @@ export class IkeSession {
           }
         }
         if (ours.length)
-          response = [{ type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: ours }];
+          response.push({ type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: ours });
         if (this.phase === 'established' && this.children.length === 0 && ours.length)
           // The IKE SA lives on: strongSwan re-creates an expired Child SA itself; if it has not
           // within 2 s, we do (a tunnel without a Child SA carries nothing).
@@ -1969,6 +2064,7 @@ export class IkeSession {
       this.inFlight = undefined;
       if (this.phase === 'deleting')
         return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
+      if (this.fallBackToAdditionalAddress(f, now)) return;
       return this.fail({
         code: 'peer-unreachable',
         server: this.config.serverName,
@@ -2139,6 +2235,12 @@ function eapPacketBytes(
 ): Uint8Array {
   const len = 5 + data.length;
   return concat(Uint8Array.from([code, identifier, len >> 8, len & 0xff, type]), data);
+}
+
+/** The Notify payload fields the address handling reads. */
+interface NotifyLike {
+  notifyType: number;
+  data: Uint8Array;
 }
 
 /** The KE payload fields answerIkeRekey needs. */

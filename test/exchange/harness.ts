@@ -16,7 +16,11 @@ import type { IkeSessionConfig } from '../../native-helper/ike/ike-session-confi
 import { DEFAULT_RETRANSMIT_POLICY } from '../../native-helper/ike/retransmit.js';
 import { cidrToRange } from '../../native-helper/ike/traffic-selectors.js';
 import { SeededRandom } from '../support/fixed-random.js';
-import { ScriptedResponder, type ResponderConfig } from '../support/scripted-responder.js';
+import {
+  ScriptedResponder,
+  type AuthOptions,
+  type ResponderConfig,
+} from '../support/scripted-responder.js';
 
 export const GATEWAY: Endpoint = { address: '192.0.2.1', port: 500 };
 export const CLIENT: Endpoint = { address: '10.0.0.2', port: 500 };
@@ -173,11 +177,15 @@ export function onlyDropped(out: IkeOutput[]): boolean {
  *   IKE_AUTH    SK{ IDi, N(INITIAL_CONTACT), IDr, AUTH, CP(REQUEST), SA, TSi, TSr }  -->
  *               <--  SK{ IDr, AUTH, CP(REPLY), SA, TSi, TSr }
  */
-export function establish(o: ConfigOptions = {}, r: Partial<ResponderConfig> = {}): Exchange {
+export function establish(
+  o: ConfigOptions = {},
+  r: Partial<ResponderConfig> = {},
+  a: AuthOptions = {},
+): Exchange {
   const x = new Exchange(sessionConfig(o), responderFor(r));
   const init = onlySent(x.start());
   const auth = sentBytes(x.deliver(x.gw.answerInit(init, CLIENT)));
-  const out = x.deliverAll(x.gw.answerAuth(auth));
+  const out = x.deliverAll(x.gw.answerAuth(auth, a));
   if (!out.some((e) => e.type === 'established')) throw new Error('not established');
   return x;
 }

@@ -116,6 +116,10 @@ export interface AuthOptions {
   omitCp?: boolean;
   /** Answer IDr, AUTH and N(REDIRECT) to this gateway instead of the Child SA (RFC 5685 §6). */
   redirect?: RedirectTarget;
+  /** Add N(MOBIKE_SUPPORTED) (RFC 4555 §3.1) … */
+  mobike?: boolean;
+  /** … and N(ADDITIONAL_IP4/IP6_ADDRESS) for each of these addresses (§3.6). */
+  additionalAddresses?: string[];
 }
 
 export interface ResponderChildSa {
@@ -452,6 +456,16 @@ export class ScriptedResponder {
           })),
         ],
       });
+    if (opts.mobike) payloads.push(notify(NotifyStatusType.MOBIKE_SUPPORTED, new Uint8Array(0)));
+    for (const a of opts.additionalAddresses ?? [])
+      payloads.push(
+        notify(
+          a.includes(':')
+            ? NotifyStatusType.ADDITIONAL_IP6_ADDRESS
+            : NotifyStatusType.ADDITIONAL_IP4_ADDRESS,
+          ipToBytes(a)!,
+        ),
+      );
     if (opts.childError !== undefined) {
       payloads.push(notify(opts.childError, new Uint8Array(0)));
       return reply(payloads);
@@ -502,6 +516,25 @@ export class ScriptedResponder {
     return this.request(ExchangeType.INFORMATIONAL, [
       { type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: [be32(spiResponder)] },
     ]);
+  }
+
+  /**
+   * Answers the initiator's INFORMATIONAL { N(UPDATE_SA_ADDRESSES), N(COOKIE2), N(NAT_D_S),
+   * N(NAT_D_D) } as strongSwan does: COOKIE2 echoed (RFC 4555 §3.5), its own NAT detection.
+   */
+  answerAddressUpdate(
+    requestBytes: Uint8Array,
+    opts: { cookie2?: Uint8Array | null; extra?: Payload[] } = {},
+  ): { response: Uint8Array; request: IkeMessage } {
+    const req = this.open(requestBytes);
+    const notifies = payloadsOf(req.payloads, PayloadType.NOTIFY);
+    if (!notifies.some((n) => n.notifyType === NotifyStatusType.UPDATE_SA_ADDRESSES))
+      throw new Error('responder: not an UPDATE_SA_ADDRESSES request');
+    const cookie2 = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE2)?.data;
+    const echo = opts.cookie2 === null ? undefined : (opts.cookie2 ?? cookie2);
+    const payloads: Payload[] = echo ? [notify(NotifyStatusType.COOKIE2, echo)] : [];
+    payloads.push(...(opts.extra ?? []));
+    return { response: this.respond(req, payloads), request: req };
   }
 
   /** INFORMATIONAL { D(IKE) }. */
