@@ -6,7 +6,7 @@
  * from hrtime stamps taken around each transfer. Bundle positions are mapped back to the sources
  * through dist/native-helper/cli.js.map.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +41,14 @@ export interface ProfileWindow {
   gcMs: number;
   top: ProfileEntry[];
   byFile: ProfileEntry[];
+  /** Our own functions (native-helper/) by total time: self plus everything they called. */
+  inclusive: ProfileEntry[];
 }
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
-function loadSourceMap(): SourceMap | undefined {
+/** The bundle's source map as it is now (read it before the profiled run: others may rebuild). */
+export function loadSourceMap(): SourceMap | undefined {
   const mapPath = `${CLI_BUNDLE}.map`;
   if (!existsSync(mapPath)) return undefined;
   return new SourceMap(JSON.parse(readFileSync(mapPath, 'utf8')) as never);
@@ -81,11 +84,14 @@ export function summarise(
   label: string,
   fromUs: number,
   toUs: number,
+  map: SourceMap | undefined = loadSourceMap(),
   topN = 25,
 ): ProfileWindow {
-  const map = loadSourceMap();
   const bundleUrl = `file://${resolve(CLI_BUNDLE)}`;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const total = new Map<string, number>();
   const self = new Map<string, number>();
   const files = new Map<string, number>();
   let busy = 0;
@@ -110,6 +116,20 @@ export function summarise(
     }
     self.set(d.where, (self.get(d.where) ?? 0) + dt);
     files.set(d.file, (files.get(d.file) ?? 0) + dt);
+    // inclusive time of our own frames on this sample's stack (each counted once per sample)
+    const seen = new Set<string>();
+    for (let id: number | undefined = node.id; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!;
+      let fd = described.get(id);
+      if (!fd) {
+        fd = describeFrame(f.callFrame, map, bundleUrl);
+        described.set(id, fd);
+      }
+      if (fd.file.startsWith('native-helper/') && !seen.has(fd.where)) {
+        seen.add(fd.where);
+        total.set(fd.where, (total.get(fd.where) ?? 0) + dt);
+      }
+    }
   }
   const rank = (m: Map<string, number>, n: number) =>
     [...m.entries()]
@@ -123,6 +143,7 @@ export function summarise(
     gcMs: gc,
     top: rank(self, topN),
     byFile: rank(files, 15),
+    inclusive: rank(total, 15),
   };
 }
 
@@ -142,6 +163,12 @@ export function formatWindow(w: ProfileWindow, n = 25): string[] {
     '| ---: | ---: | --- |',
     ...w.byFile.map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
     '',
+    '| total ms (self + callees) | share of busy | our function |',
+    '| ---: | ---: | --- |',
+    ...w.inclusive
+      .slice(0, Math.min(n, 15))
+      .map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+    '',
   ];
 }
 
@@ -157,6 +184,8 @@ export async function profileIperf(
   dir: string,
 ): Promise<{ windows: ProfileWindow[]; file: string }> {
   mkdirSync(dir, { recursive: true });
+  const map = loadSourceMap();
+  const builtAt = existsSync(CLI_BUNDLE) ? statSync(CLI_BUNDLE).mtimeMs : 0;
   const name = `tsunagi-client-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
   const file = resolve(dir, name);
   const c = new TsunagiProcess(bed, profilePath, {
@@ -188,6 +217,9 @@ export async function profileIperf(
     throw new Error(`tsunagi exited ${code} under --cpu-prof: ${c.text.slice(-4).join(' | ')}`);
   }
   if (!existsSync(file)) throw new Error(`node wrote no profile to ${file}`);
+  if (statSync(CLI_BUNDLE).mtimeMs !== builtAt) {
+    throw new Error(`${CLI_BUNDLE} was rebuilt during the profiled run: source positions unknown`);
+  }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  return { windows: spans.map((s) => summarise(profile, s.label, s.from, s.to)), file };
+  return { windows: spans.map((s) => summarise(profile, s.label, s.from, s.to, map)), file };
 }
