@@ -81,10 +81,15 @@ export function graphGeometry(
     outLine: line((s) => s.rateOut),
     outArea: area((s) => s.rateOut),
     gridlines: [
-      { y: 0, label: formatBitRate(max) },
-      { y: round(height / 2), label: formatBitRate(max / 2) },
+      { y: 0, label: roundLabel(formatBitRate(max)) },
+      { y: round(height / 2), label: roundLabel(formatBitRate(max / 2)) },
     ],
   };
+}
+
+/** Scale labels are round numbers: "5 Mbit/s", "2.5 Mbit/s", not "5.00 Mbit/s". */
+function roundLabel(text: string): string {
+  return text.replace(/(\.\d*?[1-9])0+ /, '$1 ').replace(/\.0+ /, ' ');
 }
 
 function round(n: number): number {

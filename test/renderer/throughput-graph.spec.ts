@@ -41,9 +41,17 @@ describe('throughput graph', () => {
     expect(g.outLine).toBe('M60 100 L120 75');
     expect(g.inArea).toBe('M60 50 L120 0 L120 100 L60 100 Z');
     expect(g.gridlines).toEqual([
-      { y: 0, label: '1.00 Mbit/s' },
+      { y: 0, label: '1 Mbit/s' },
       { y: 50, label: '500 kbit/s' },
     ]);
+  });
+
+  it('labels the scale with round numbers', () => {
+    const labels = (peak: number) =>
+      graphGeometry([s(0, peak, 0)], 100, 50).gridlines.map((g) => g.label);
+    expect(labels(700_000)).toEqual(['10 Mbit/s', '5 Mbit/s']);
+    expect(labels(300_000)).toEqual(['5 Mbit/s', '2.5 Mbit/s']);
+    expect(labels(0)).toEqual(['10 kbit/s', '5 kbit/s']);
   });
 
   it('draws nothing without samples, and clamps negative rates to the axis', () => {
