@@ -2,7 +2,6 @@
 // index.ts so unit tests drive it with the fake `electron` module.
 
 import { writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { app, dialog, ipcMain, Notification, session } from 'electron';
 import type { BrowserWindow } from 'electron';
@@ -10,7 +9,7 @@ import type { AppSettings } from '../shared/ipc-schema.js';
 import { startAppCore, type AppCore } from './app-core.js';
 import { createSenderPolicy, type AppPaths } from './app-paths.js';
 import type { MainIpc, ProfileFileDialogs } from './ipc-handlers.js';
-import { applyLoginItem, launchedHidden } from './login-item.js';
+import { applyLoginItem, launchedHidden, loginItemDeps } from './login-item.js';
 import { detectNetwork } from './network/detect-network.js';
 import type {
   NotificationContent,
@@ -150,15 +149,7 @@ export async function startMainProcess(
     applyLaunchAtLogin(next.launchAtLogin);
   };
   const applyLaunchAtLogin = (enabled: boolean) => {
-    applyLoginItem(enabled, {
-      platform: process.platform,
-      app,
-      execPath: process.execPath,
-      isPackaged: app.isPackaged,
-      appPath: app.getAppPath(),
-      env: process.env,
-      homedir: homedir(),
-    })
+    applyLoginItem(enabled, loginItemDeps(app))
       .then((state) => {
         if (state.status === 'unsupported') core.controller.appLog('warn', state.message);
       })
