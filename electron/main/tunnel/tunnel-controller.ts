@@ -173,6 +173,8 @@ export class TunnelController {
   private helperLogs: LogEntry[] = [];
   private appLogs: LogEntry[] = [];
   private helperSettings: HelperSettings | undefined;
+  /** A settings change the user made while the helper could not be reached. */
+  private settingsPending = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private running = false;
@@ -342,18 +344,28 @@ export class TunnelController {
   }
 
   /**
-   * The app's kill switch, lockdown and LAN settings go to the helper (which enforces them):
-   * called when they change and after every (re)connect to the helper.
+   * The user changed the kill switch, lockdown or LAN setting in the app: it goes to the helper,
+   * which enforces (and keeps) it. Without a link the change is remembered and sent when the
+   * helper is back; otherwise the helper's own settings win at every (re)connect, so a lockdown
+   * turned on with the CLI while the app was closed is never undone by the app starting.
    */
   async pushSettings(settings: AppSettings = this.options.settings.get()): Promise<void> {
     const client = this.client;
     const wanted = helperSettingsOf(settings);
-    if (!client || this.link.status !== 'ready') return;
-    if (this.helperSettings && sameSettings(this.helperSettings, wanted)) return;
+    if (!client || this.link.status !== 'ready') {
+      this.settingsPending = true;
+      return;
+    }
+    if (this.helperSettings && sameSettings(this.helperSettings, wanted)) {
+      this.settingsPending = false;
+      return;
+    }
     try {
       const r = await client.request({ method: 'set-settings', settings: wanted });
       if (r.kind === 'settings') this.helperSettings = r.settings;
+      this.settingsPending = false;
     } catch (error) {
+      this.settingsPending = true;
       this.appLog(
         'error',
         `cannot give the kill switch settings to the service: ${(error as Error).message}`,
@@ -427,13 +439,15 @@ export class TunnelController {
       helperVersion = s.kind === 'status' ? s.status.helper : 'unknown';
       const r = await withTimeout(client.request({ method: 'subscribe' }), limit);
       if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
-      // the app's kill switch settings are in force before anything can be connected
+      // A change the user made while the helper was away is in force before anything can be
+      // connected; otherwise the helper's settings (kept across reboots) are the truth.
       const wanted = helperSettingsOf(this.options.settings.get());
       let helperSettings = r.status.settings;
-      if (!sameSettings(helperSettings, wanted)) {
+      if (this.settingsPending && !sameSettings(helperSettings, wanted)) {
         const set = await client.request({ method: 'set-settings', settings: wanted });
         if (set.kind === 'settings') helperSettings = set.settings;
       }
+      this.settingsPending = false;
       this.client = client;
       this.retryDelay = this.options.retry?.firstMs ?? 500;
       this.helperSettings = helperSettings;
@@ -453,8 +467,9 @@ export class TunnelController {
     subscribed = true;
     for (const e of events) this.onEvent(e);
     this.appLog('info', `connected to the Tsunagi service ${helperVersion}`);
-    // settings changed while the link was being set up
-    await this.pushSettings();
+    // settings changed while the link was being set up, or the app follows the helper's
+    if (this.settingsPending) await this.pushSettings();
+    else if (this.helperSettings) await this.adoptSettings(this.helperSettings);
   }
 
   private linkLost(link: HelperLink): void {
@@ -534,14 +549,14 @@ export class TunnelController {
     this.emitChanged();
   }
 
-  /** Settings from the helper (the CLI changed them): the app follows when they differ. */
+  /** The helper's settings (at link-up, or the CLI changed them): the app follows when they differ. */
   private async adoptSettings(settings: HelperSettings): Promise<void> {
     this.helperSettings = settings;
     const app = this.options.settings.get();
     if (sameSettings(helperSettingsOf(app), settings)) return;
     this.appLog(
       'info',
-      `the service's settings changed (kill switch ${settings.killSwitch ? 'on' : 'off'}, lockdown ${settings.lockdown ? 'on' : 'off'}, LAN ${settings.allowLan ? 'allowed' : 'blocked'}): the app follows`,
+      `the service's settings (kill switch ${settings.killSwitch ? 'on' : 'off'}, lockdown ${settings.lockdown ? 'on' : 'off'}, LAN ${settings.allowLan ? 'allowed' : 'blocked'}) differ from the app's: the app follows the service`,
     );
     try {
       const next = await this.options.settings.update(settings);

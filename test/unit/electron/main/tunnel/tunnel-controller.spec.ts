@@ -230,31 +230,34 @@ describe('TunnelController against a real helper', () => {
     expect(await c.connect('nope')).toMatchObject({ accepted: false });
   });
 
-  it('pushes the app settings on connect; follows the helper when the CLI changes them', async () => {
+  it("the helper's settings win at connect (a CLI lockdown is never undone by the app starting); the app's changes are pushed", async () => {
     await runHelper();
-    appSettings = { ...appSettings, killSwitch: false, allowLan: true };
+    const cli = await HelperClient.open(socketPath);
+    await cli.request({ method: 'set-settings', settings: { lockdown: true } });
+    appSettings = { ...appSettings, killSwitch: false, allowLan: true, lockdown: false };
     const c = makeController();
     const followed: AppSettings[] = [];
     c.on('settingsChanged', (s) => followed.push(s));
     await ready(c);
     await until(() =>
-      expect(helper!.machine.settings).toEqual({
-        killSwitch: false,
-        lockdown: false,
-        allowLan: true,
-      }),
+      expect(appSettings).toMatchObject({ killSwitch: true, lockdown: true, allowLan: false }),
     );
-    expect(firewall.last).toEqual({ kind: 'allow-all' });
+    expect(helper!.machine.settings).toEqual({ killSwitch: true, lockdown: true, allowLan: false });
+    expect(followed.at(-1)).toMatchObject({ lockdown: true });
+    expect(
+      c.logs().some((l) => l.component === 'app' && /the app follows the service/.test(l.text)),
+    ).toBe(true);
 
-    const cli = await HelperClient.open(socketPath);
-    await cli.request({ method: 'set-settings', settings: { lockdown: true } });
-    cli.close();
-    await until(() => expect(appSettings.lockdown).toBe(true));
-    expect(followed.at(-1)).toMatchObject({ lockdown: true, killSwitch: false, allowLan: true });
-
-    appSettings = { ...appSettings, lockdown: false };
+    // the user turns lockdown off and allows the LAN in the app: the helper enforces it
+    appSettings = { ...appSettings, lockdown: false, allowLan: true };
     await c.pushSettings(appSettings);
-    expect(helper!.machine.settings.lockdown).toBe(false);
+    expect(helper!.machine.settings).toEqual({ killSwitch: true, lockdown: false, allowLan: true });
+
+    // the CLI changes them again: the app follows live
+    await cli.request({ method: 'set-settings', settings: { killSwitch: false } });
+    cli.close();
+    await until(() => expect(appSettings.killSwitch).toBe(false));
+    expect(firewall.last).toEqual({ kind: 'allow-all' });
   });
 
   it('follows a helper restart: unavailable while it is gone, ready again after, settings pushed', async () => {
@@ -272,7 +275,9 @@ describe('TunnelController against a real helper', () => {
       fix: SERVICE_NOT_RUNNING.fix,
     });
 
+    // a change the user makes while the helper is away is kept and pushed when it is back
     appSettings = { ...appSettings, allowLan: true };
+    await c.pushSettings(appSettings);
     await runHelper();
     await until(() => expect(c.snapshot().helper.status).toBe('ready'));
     await until(() => expect(helper!.machine.settings.allowLan).toBe(true));
