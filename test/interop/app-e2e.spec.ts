@@ -53,7 +53,8 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
 
   const screenshots = async (name: string) => {
     for (const colorScheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme });
+      // no transitions: the shot shows the scheme, not a fade between the two
+      await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
       const height = await page.evaluate(() => {
         const content = document.querySelector('.shell__content');
         return 60 + (content ? content.scrollHeight : 0);
