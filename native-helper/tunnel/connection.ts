@@ -30,7 +30,18 @@ import { diagnose, type DiagnosisContext } from './diagnosis.js';
 import { ConfigError, resolveSessionConfig } from './session-config.js';
 
 /** Failures after which a connection that was up tries again by itself. */
-const RECOVERABLE: ReadonlySet<IkeError['code']> = new Set(['peer-unreachable', 'peer-deleted']);
+/**
+ * Failures that end even a tunnel that was up: our own configuration is broken, so no retry can
+ * help. Everything else the gateway says while we re-establish (NO_PROPOSAL_CHOSEN or
+ * AUTHENTICATION_FAILED from a gateway whose configuration is still loading after a restart,
+ * INTERNAL_ADDRESS_FAILURE while its pool comes back, silence) is retried within keyingTries, as
+ * strongSwan's keyingtries does: credentials that worked a minute ago are worth another try, and
+ * the state says why each attempt failed.
+ */
+const FATAL_AFTER_CONNECTED: ReadonlySet<IkeError['code']> = new Set([
+  'config-invalid',
+  'local-setup-failed',
+]);
 const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 const WAKE_TICK_MS = 2_000;
@@ -227,7 +238,7 @@ export class TunnelConnection {
         const tries = this.profile.keyingTries;
         if (
           !this.connected ||
-          !RECOVERABLE.has(error.code) ||
+          FATAL_AFTER_CONNECTED.has(error.code) ||
           (tries > 0 && attempt + 1 >= tries)
         ) {
           if (closed.kind === 'deleted-by-peer' && !this.connected)
