@@ -24,6 +24,25 @@ import {
   type IkeSaKeys,
 } from '../../native-helper/ike/crypto/keymat.js';
 import { natDetectionHash } from '../../native-helper/ike/crypto/nat-detection.js';
+import {
+  CERT_ENCODING_X509_SIGNATURE,
+  parseCertificate,
+} from '../../native-helper/ike/crypto/certificate.js';
+import type { CertificateProvider } from '../../native-helper/ike/crypto/certificate-provider.js';
+import type { SignatureProvider } from '../../native-helper/ike/crypto/signature-provider.js';
+import { signAuth, verifyAuth } from '../../native-helper/ike/crypto/signature.js';
+import {
+  MSCHAPV2_OP_CHALLENGE,
+  MSCHAPV2_OP_FAILURE,
+  MSCHAPV2_OP_SUCCESS,
+  formatAuthenticatorResponse,
+  generateAuthenticatorResponse,
+  generateNtResponse,
+  mschapv2Msk,
+  mschapv2UserName,
+  ntPasswordHash,
+} from '../../native-helper/ike/crypto/eap-mschapv2.js';
+import { EapCode, EapType } from '../../native-helper/ike/message/eap-payload.js';
 import type { Random } from '../../native-helper/ike/crypto/random.js';
 import type { SkCipher } from '../../native-helper/ike/crypto/sk-cipher.js';
 import { createSkCipher } from '../../native-helper/ike/crypto/sk-ciphers.js';
@@ -75,6 +94,12 @@ export interface ResponderConfig {
   dns?: string[];
   /** What it returns as TSr (narrowed from what we asked); TSi is the virtual IP /32. */
   protectedSubnet?: string;
+  /** Prove itself with this certificate chain and key (signature AUTH) instead of the PSK. */
+  cert?: { chain: Uint8Array[]; keyPem: string };
+  /** node:crypto signatures and X.509, for `cert` and for verifying a client certificate. */
+  pki?: SignatureProvider & CertificateProvider;
+  /** EAP-MSCHAPv2 credentials it accepts when the initiator sends no AUTH. */
+  eap?: { username: string; password: string };
 }
 
 export interface InitOptions {
@@ -113,6 +138,10 @@ export interface AuthOptions {
   /** Fragment the response into datagrams of at most this many bytes (RFC 7383). */
   fragmentSize?: number;
   initiatorFlag?: boolean;
+  /** A certificate to prove itself with this time (instead of the configured one). */
+  cert?: { chain: Uint8Array[]; keyPem: string };
+  /** EAP: corrupt the gateway's final AUTH(MSK). */
+  corruptFinalAuth?: boolean;
   omitCp?: boolean;
   /** Answer IDr, AUTH and N(REDIRECT) to this gateway instead of the Child SA (RFC 5685 §6). */
   redirect?: RedirectTarget;
@@ -407,7 +436,7 @@ export class ScriptedResponder {
       );
     const idi = req.payloads.find((p) => p.type === PayloadType.IDI);
     const [auth] = payloadsOf(req.payloads, PayloadType.AUTH);
-    if (!idi || idi.type !== PayloadType.IDI || !auth) throw new Error('responder: no IDi or AUTH');
+    if (!idi || idi.type !== PayloadType.IDI) throw new Error('responder: no IDi');
     const initiatorOctets = signedOctets(
       this.initRequest!,
       this.nonceR,
@@ -415,11 +444,33 @@ export class ScriptedResponder {
       ike.keys.skPi,
       idBody(idi.idType, idi.data),
     );
+    if (!auth) {
+      // EAP (RFC 7296 §2.16): we prove ourselves first, then EAP-Request/Identity.
+      if (!this.config.eap) throw new Error('responder: no AUTH and no EAP configured');
+      this.eapState = { stage: 'identity', identifier: 1, initiatorOctets, authRequest: req, opts };
+      return reply([
+        ...this.gatewayIdAndAuth(opts),
+        {
+          type: PayloadType.EAP,
+          code: EapCode.REQUEST,
+          identifier: 1,
+          eapType: EapType.IDENTITY,
+          data: new Uint8Array(0),
+        },
+      ]);
+    }
     this.initiatorAuthVerified =
-      auth.method === 2 && verifyPskAuth(ike.prf, this.config.psk, initiatorOctets, auth.data);
+      auth.method === 2
+        ? verifyPskAuth(ike.prf, this.config.psk, initiatorOctets, auth.data)
+        : this.verifyInitiatorSignature(req, auth.method, auth.data, initiatorOctets);
     if (!this.initiatorAuthVerified)
       return reply([notify(NotifyErrorType.AUTHENTICATION_FAILED, new Uint8Array(0))]);
+    return this.finishAuth(req, this.gatewayIdAndAuth(opts), opts, reply);
+  }
 
+  /** IDr and AUTH: a PSK MAC, or CERT(s) and a signature when the gateway has a certificate. */
+  private gatewayIdAndAuth(opts: AuthOptions): Payload[] {
+    const ike = this.sa();
     const id = opts.id ?? this.config.id;
     const octets = signedOctets(
       this.initResponse!,
@@ -428,12 +479,55 @@ export class ScriptedResponder {
       ike.keys.skPr,
       idBody(id.idType, id.data),
     );
+    const payloads: Payload[] = [{ type: PayloadType.IDR, idType: id.idType, data: id.data }];
+    const cert = opts.cert ?? this.config.cert;
+    if (cert) {
+      for (const der of cert.chain)
+        payloads.push({
+          type: PayloadType.CERT,
+          encoding: CERT_ENCODING_X509_SIGNATURE,
+          data: der,
+        });
+      const hashes = payloadsOf(this.readInit(this.initRequest!).payloads, PayloadType.NOTIFY).find(
+        (n) => n.notifyType === NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
+      )?.data;
+      const signed = signAuth(this.pki(), cert.keyPem, 'auto', octets, hashes ? u16s(hashes) : []);
+      if (!signed.ok) throw new Error(`responder: cannot sign (${signed.error.message})`);
+      if (opts.corruptAuth) signed.authData[signed.authData.length - 1]! ^= 0xff;
+      payloads.push({ type: PayloadType.AUTH, method: signed.method, data: signed.authData });
+      return payloads;
+    }
     const authData = pskAuth(ike.prf, this.config.psk, octets);
     if (opts.corruptAuth) authData[0] ^= 0xff;
-    const payloads: Payload[] = [
-      { type: PayloadType.IDR, idType: id.idType, data: id.data },
-      { type: PayloadType.AUTH, method: 2, data: authData },
-    ];
+    payloads.push({ type: PayloadType.AUTH, method: 2, data: authData });
+    return payloads;
+  }
+
+  /** The initiator's signature AUTH, with the key of the first CERT it sent. */
+  private verifyInitiatorSignature(
+    req: IkeMessage,
+    method: number,
+    data: Uint8Array,
+    octets: Uint8Array,
+  ): boolean {
+    const [cert] = payloadsOf(req.payloads, PayloadType.CERT);
+    if (!cert) return false;
+    return verifyAuth(this.pki(), parseCertificate(cert.data).spki, method, data, octets).ok;
+  }
+
+  private pki(): SignatureProvider & CertificateProvider {
+    if (!this.config.pki) throw new Error('responder: certificates need config.pki');
+    return this.config.pki;
+  }
+
+  /** The rest of the last IKE_AUTH response: CP, the Child SA's SA and TS. */
+  private finishAuth(
+    req: IkeMessage,
+    payloads: Payload[],
+    opts: AuthOptions,
+    reply: (payloads: Payload[]) => Uint8Array[],
+  ): Uint8Array[] {
+    const ike = this.sa();
     if (opts.redirect) {
       payloads.push(
         notify(
@@ -502,6 +596,135 @@ export class ScriptedResponder {
       gatewayInitiated: false,
     });
     return reply(payloads);
+  }
+
+  private eapState:
+    | {
+        stage: 'identity' | 'challenge' | 'success' | 'auth';
+        identifier: number;
+        initiatorOctets: Uint8Array;
+        authRequest: IkeMessage;
+        opts: AuthOptions;
+        challenge?: Uint8Array;
+        msk?: Uint8Array;
+      }
+    | undefined;
+
+  /**
+   * One EAP-MSCHAPv2 round as the gateway (RFC 7296 §2.16, draft-kamath, RFC 2759):
+   *   EAP-Response/Identity      → EAP-Request/MSCHAPv2 Challenge
+   *   MSCHAPv2 Response          → Success Request "S=… M=…" (or a Failure request / EAP-Failure)
+   *   MSCHAPv2 Success Response  → EAP-Success
+   *   AUTH(MSK)                  → AUTH(MSK), CP, SA, TSi, TSr   (or AUTHENTICATION_FAILED)
+   */
+  answerEap(
+    request: Uint8Array,
+    opts: { reject?: 'mschapv2-failure' | 'eap-failure'; wrongAuthenticator?: boolean } = {},
+  ): Uint8Array[] {
+    const st = this.eapState;
+    if (!st) throw new Error('responder: no EAP in progress');
+    const eapCfg = this.config.eap!;
+    const req = this.open(request);
+    const reply = (payloads: Payload[]): Uint8Array[] =>
+      this.protect({
+        exchangeType: ExchangeType.IKE_AUTH,
+        response: true,
+        messageId: req.messageId,
+        payloads,
+      });
+    const [eap] = payloadsOf(req.payloads, PayloadType.EAP);
+    if (st.stage === 'auth') {
+      const [auth] = payloadsOf(req.payloads, PayloadType.AUTH);
+      const ike = this.sa();
+      this.initiatorAuthVerified =
+        !!auth && !!st.msk && verifyPskAuth(ike.prf, st.msk, st.initiatorOctets, auth.data);
+      if (!this.initiatorAuthVerified)
+        return reply([notify(NotifyErrorType.AUTHENTICATION_FAILED, new Uint8Array(0))]);
+      const id = st.opts.id ?? this.config.id;
+      const octets = signedOctets(
+        this.initResponse!,
+        this.nonceI!,
+        ike.prf,
+        ike.keys.skPr,
+        idBody(id.idType, id.data),
+      );
+      const mine = pskAuth(ike.prf, st.msk!, octets);
+      if (st.opts.corruptFinalAuth) mine[0]! ^= 0xff;
+      this.eapState = undefined;
+      return this.finishAuth(
+        st.authRequest, // SAi2, TSi, TSr came in the first IKE_AUTH request
+        [{ type: PayloadType.AUTH, method: 2, data: mine }],
+        st.opts,
+        reply,
+      );
+    }
+    if (!eap || eap.code !== EapCode.RESPONSE)
+      throw new Error('responder: expected an EAP-Response');
+    const id = ++st.identifier;
+    if (st.stage === 'identity') {
+      st.challenge = this.config.random.bytes(16);
+      st.stage = 'challenge';
+      const name = new TextEncoder().encode('vpn.example.com');
+      const typeData = new Uint8Array(4 + 1 + 16 + name.length);
+      typeData.set([MSCHAPV2_OP_CHALLENGE, id, typeData.length >> 8, typeData.length & 0xff, 16]);
+      typeData.set(st.challenge, 5);
+      typeData.set(name, 21);
+      return reply([
+        {
+          type: PayloadType.EAP,
+          code: EapCode.REQUEST,
+          identifier: id,
+          eapType: EapType.MSCHAPV2,
+          data: typeData,
+        },
+      ]);
+    }
+    if (st.stage === 'challenge') {
+      const d = eap.data; // OpCode Id MS-Length(2) Value-Size(1)=49 PeerChallenge(16) Reserved(8) NT(24) Flags Name
+      const peerChallenge = d.slice(5, 21);
+      const nt = d.slice(29, 53);
+      const user = mschapv2UserName(new TextDecoder().decode(d.slice(54)));
+      const hash = ntPasswordHash(eapCfg.password);
+      const expected = generateNtResponse(st.challenge!, peerChallenge, user, hash);
+      const ok = user === eapCfg.username && expected.every((b, i) => b === nt[i]);
+      if (!ok || opts.reject) {
+        if (opts.reject === 'eap-failure')
+          return reply([{ type: PayloadType.EAP, code: EapCode.FAILURE, identifier: id }]);
+        const text = new TextEncoder().encode('E=691 R=0 V=3 M=Authentication failed');
+        const typeData = new Uint8Array(4 + text.length);
+        typeData.set([MSCHAPV2_OP_FAILURE, id, typeData.length >> 8, typeData.length & 0xff]);
+        typeData.set(text, 4);
+        return reply([
+          {
+            type: PayloadType.EAP,
+            code: EapCode.REQUEST,
+            identifier: id,
+            eapType: EapType.MSCHAPV2,
+            data: typeData,
+          },
+        ]);
+      }
+      const authResp = generateAuthenticatorResponse(hash, nt, peerChallenge, st.challenge!, user);
+      if (opts.wrongAuthenticator) authResp[0]! ^= 0xff;
+      st.msk = mschapv2Msk(hash, nt);
+      st.stage = 'success';
+      const text = new TextEncoder().encode(`${formatAuthenticatorResponse(authResp)} M=Welcome`);
+      const typeData = new Uint8Array(4 + text.length);
+      typeData.set([MSCHAPV2_OP_SUCCESS, id, typeData.length >> 8, typeData.length & 0xff]);
+      typeData.set(text, 4);
+      return reply([
+        {
+          type: PayloadType.EAP,
+          code: EapCode.REQUEST,
+          identifier: id,
+          eapType: EapType.MSCHAPV2,
+          data: typeData,
+        },
+      ]);
+    }
+    // the Success Response: EAP-Success, then the AUTH exchange
+    st.stage = 'auth';
+    return reply([{ type: PayloadType.EAP, code: EapCode.SUCCESS, identifier: id }]);
   }
 
   // ── The gateway's own requests ───────────────────────────────────────────────────────────
@@ -941,6 +1164,12 @@ function algorithmsOf(p: Proposal): {
     prf: get(TransformType.PRF)?.transformId,
     integ: get(TransformType.INTEG)?.transformId,
   };
+}
+
+function u16s(data: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < data.length; i += 2) out.push((data[i]! << 8) | data[i + 1]!);
+  return out;
 }
 
 function idBody(idType: number, data: Uint8Array): Uint8Array {
