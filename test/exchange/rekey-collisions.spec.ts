@@ -398,6 +398,19 @@ describe('simultaneous IKE SA rekey', () => {
     });
   });
 
+  it('the gateway deletes the IKE SA while our rekey of it is in flight: answered, closed (§2.25.2)', () => {
+    const x = establish({ ikeLifetimeMs: 4 * HOUR });
+    const at = armed(x.log, 'rekey-ike')[0]!;
+    const ours = onlySent(x.fire('rekey-ike', at));
+    //             <-- INFORMATIONAL SK{ D(IKE) }
+    // INFORMATIONAL SK{} -->   (we answer as usual and forget our rekey)
+    const out = x.deliver(x.gw.deleteIke());
+    expect(x.gw.open(onlySent(out))).toMatchObject({ response: true, payloads: [] });
+    expect(closedReason(out)).toEqual({ kind: 'deleted-by-peer' });
+    // its late answer to our rekey changes nothing
+    expect(x.deliver(x.gw.answerIkeRekey(ours))).toEqual([]);
+  });
+
   it('a second IKE rekey from the gateway while the first is unresolved gets TEMPORARY_FAILURE', () => {
     const { x } = crossed(HIGH);
     // its own rekey of the same old SA, again (message ID 1)
