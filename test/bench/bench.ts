@@ -765,7 +765,7 @@ function recoveryRows(
     ratios: undefined,
     target: '–',
     verdict: 'not measured',
-    note: 'about 195 s per side by design (30 s + 165 s retransmit budget); the bench measures the short setting above',
+    note: 'minutes per side by design (30 s of silence, then a 165 s retransmit budget); the bench measures the short setting above',
   });
   return rows;
 }
