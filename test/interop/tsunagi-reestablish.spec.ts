@@ -178,7 +178,9 @@ describe.skipIf(!canRun)(
     // A restarting strongSwan (systemd: charon starts, then `swanctl --load-all`) answers
     // IKE_SA_INIT with NO_PROPOSAL_CHOSEN until its connections are loaded. For a tunnel that was
     // up a moment ago with the same proposals that is transient: with keyingTries 0 (forever)
-    // we must keep retrying and come back once the configuration is there.
+    // we must keep retrying and come back once the configuration is there. (strongSwan 5.9.8's
+    // own initiator does not: with keyingtries 0 and dpd_action restart it stops at the first
+    // NO_PROPOSAL_CHOSEN — measured on this bed; issue 5 asks for retries until keyingTries.)
     it('the gateway refuses our proposals for a few seconds while it restarts: we keep retrying and come back', async () => {
       const client = spawnTsunagi(
         bed,
