@@ -1697,7 +1697,8 @@ export class IkeSession {
     return this.children.filter((c) => !c.rekeyed).at(-1);
   }
 
-  private startChildRekey(now: number, target?: ChildSaState): void {
+  /** `group`: the PFS group the gateway asked for with INVALID_KE_PAYLOAD (one retry). */
+  private startChildRekey(now: number, target?: ChildSaState, group?: number): void {
     if (target && (!this.children.includes(target) || target.rekeyed)) {
       target.rekeying = false;
       return;
@@ -1718,7 +1719,7 @@ export class IkeSession {
     const cfg = this.config;
     const spiIn = nonZero(cfg.random, 4);
     const nonceI = cfg.random.bytes(NONCE_LENGTH);
-    const pfsGroup = cfg.espProposals[0]?.ke.find((g) => g !== 0);
+    const pfsGroup = group ?? cfg.espProposals[0]?.ke.find((g) => g !== 0);
     const ke = pfsGroup !== undefined ? this.createKe(pfsGroup) : undefined;
     const sent = buildSaProposals(cfg.espProposals, ProtocolId.ESP, spiIn, {
       withKe: ke !== undefined,
@@ -1774,6 +1775,31 @@ export class IkeSession {
             return this.dropped(
               'Child SA rekey collision: the gateway refused ours, its rekey stands',
             );
+          }
+          const invalidKe = notifies.find(
+            (n) => n.notifyType === NotifyErrorType.INVALID_KE_PAYLOAD,
+          );
+          const wanted =
+            invalidKe?.data.length === 2 ? (invalidKe.data[0]! << 8) | invalidKe.data[1]! : -1;
+          if (
+            invalidKe &&
+            ke &&
+            group === undefined &&
+            wanted !== ke.group &&
+            wanted > 0 &&
+            cfg.espProposals.some((p) => p.ke.includes(wanted)) &&
+            isSupportedKeGroup(wanted)
+          ) {
+            // RFC 7296 §1.3: again at once with the group it prefers — only one we offered.
+            this.dropped(
+              `Child SA rekey: the gateway wants key exchange group ${wanted}; retrying`,
+            );
+            if (child) child.rekeying = true;
+            this.queue.unshift({
+              key: undefined,
+              run: (t2) => this.startChildRekey(t2, child, wanted),
+            });
+            return;
           }
           if (why === NotifyErrorType.CHILD_SA_NOT_FOUND) {
             // The gateway no longer has it (it deleted it meanwhile): re-create, do not rekey.

@@ -16,7 +16,7 @@ import { NotifyErrorType, NotifyStatusType } from '../../native-helper/ike/messa
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
 import { payloadsOf } from '../../native-helper/ike/message/payload.js';
 import { createdRedundant } from '../../native-helper/ike/ike-session.js';
-import { be32, notify } from '../support/scripted-responder.js';
+import { be16, be32, notify } from '../support/scripted-responder.js';
 import {
   armed,
   closedReason,
@@ -195,6 +195,44 @@ describe('Child SA rekey refused or overtaken', () => {
       kind: 'dropped',
       reason: expect.stringContaining('keeping the current Child SA'),
     });
+    expect(x.session.state).toBe('established');
+  });
+
+  it('INVALID_KE_PAYLOAD naming another group we offered: at once again with that group', () => {
+    const x = establish({ esp: 'aes256gcm16-x25519-ecp256' });
+    const old = of(x.log, 'install-child-sa')[0]!.sa;
+    const req = x.gw.open(
+      onlySent(x.input({ type: 'rekey-child', spiIn: old.spiIn, reason: 'lifetime' })),
+    );
+    expect(payloadsOf(req.payloads, PayloadType.KE)[0]!.group).toBe(31);
+    //             <-- CREATE_CHILD_SA SK{ N(INVALID_KE_PAYLOAD, 19) }
+    // CREATE_CHILD_SA SK{ N(REKEY_SA), SA, Ni, KEi(19), TSi, TSr } -->
+    const again = onlySent(
+      x.deliver(x.gw.respond(req, [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(19))])),
+    );
+    const retry = x.gw.open(again);
+    expect(payloadsOf(retry.payloads, PayloadType.KE)[0]!.group).toBe(19);
+    expect(payloadsOf(retry.payloads, PayloadType.NOTIFY)[0]).toMatchObject({
+      notifyType: NotifyStatusType.REKEY_SA,
+      spi: be32(old.spiIn),
+    });
+    const { response, child } = x.gw.answerCreateChild(again);
+    const done = x.deliver(response);
+    expect(of(done, 'install-child-sa')[0]!.sa).toMatchObject({ spiIn: child.spiInitiator });
+    expect(of(done, 'install-child-sa')[0]!.sa.encrKeyIn).toEqual(child.keys.encrR);
+  });
+
+  it('INVALID_KE_PAYLOAD naming a group we did not offer: not followed, the SA is kept', () => {
+    const x = establish({ esp: 'aes256gcm16-x25519' });
+    const old = of(x.log, 'install-child-sa')[0]!.sa;
+    const req = x.gw.open(
+      onlySent(x.input({ type: 'rekey-child', spiIn: old.spiIn, reason: 'lifetime' })),
+    );
+    const out = x.deliver(
+      x.gw.respond(req, [notify(NotifyErrorType.INVALID_KE_PAYLOAD, be16(14))]),
+    );
+    expect(sends(out)).toHaveLength(0);
+    expect(of(out, 'remove-child-sa')).toEqual([]);
     expect(x.session.state).toBe('established');
   });
 
@@ -381,6 +419,22 @@ describe('simultaneous IKE SA rekey', () => {
     expect(closedReason(gone)).toBeUndefined();
     x.gw.ike = theirsGw;
     x.gw.nextRequestId = 0;
+    expect(x.gw.open(onlySent(x.deliver(x.gw.liveness())))).toMatchObject({ response: true });
+  });
+
+  it('NO_PROPOSAL_CHOSEN: the current IKE SA is kept, no retry loop', () => {
+    const x = establish({ ikeLifetimeMs: 4 * HOUR });
+    const at = armed(x.log, 'rekey-ike')[0]!;
+    const ours = onlySent(x.fire('rekey-ike', at));
+    const out = x.deliver(
+      x.gw.answerIkeRekey(ours, { refuse: NotifyErrorType.NO_PROPOSAL_CHOSEN }),
+    );
+    expect(armed(out, 'rekey-ike')).toEqual([]);
+    expect(sends(out)).toHaveLength(0);
+    expect(timelineEvents(out)[0]).toMatchObject({
+      reason: expect.stringContaining('keeping the current IKE SA'),
+    });
+    // the old SA still works
     expect(x.gw.open(onlySent(x.deliver(x.gw.liveness())))).toMatchObject({ response: true });
   });
 
