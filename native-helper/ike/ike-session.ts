@@ -9,7 +9,11 @@
  *                <--  HDR, SK{IDr, AUTH, CP(CFG_REPLY), SAr2, TSi, TSr, [N(MOBIKE_SUPPORTED)]}
  *
  * After that it keeps the SA alive (DPD, NAT keepalives) and answers the responder's requests:
- * liveness checks, deletes and Child SA rekeys. Randomness and the clock come from outside; the
+ * liveness checks, deletes, Child and IKE SA rekeys (crossing rekeys resolved by the lowest nonce,
+ * RFC 7296 §2.8.1), MOBIKE return-routability checks, redirects (RFC 5685: the session then ends
+ * with the close reason 'redirected' and the runner connects to the new gateway). It rekeys on its
+ * lifetimes or when the data plane asks ('rekey-child'), moves with MOBIKE ('roam', COOKIE2, the
+ * gateway's additional addresses as fall-backs). Randomness and the clock come from outside; the
  * runtime performs the outputs. Only messages whose ICV verified may change state; a datagram that
  * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event.
  */
