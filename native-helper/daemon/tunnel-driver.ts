@@ -23,12 +23,14 @@ export function connectionEvents(
           'tunnel',
           'warn',
         );
-      if (s.state === 'reconnecting')
+      if (s.state === 'reconnecting') {
         callbacks.timeline({
           at: Date.now(),
           kind: 'reconnecting',
           text: `Connection lost (${s.reason}) — trying again in ${Math.round(s.retryInMs / 1000)} s (attempt ${s.attempt})`,
         });
+        callbacks.reconnecting(s.attempt, s.reason);
+      }
       if (s.state === 'connected')
         callbacks.up({
           virtualIp: s.virtualIp,

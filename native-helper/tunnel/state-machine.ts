@@ -39,6 +39,8 @@ export interface TunnelHandle {
 export interface TunnelCallbacks {
   up(up: TunnelUp): void;
   closed(end: TunnelEnd): void;
+  /** The tunnel lost its gateway and is re-establishing by itself (it stays running). */
+  reconnecting(attempt: number, reason: string): void;
   /** A log line of the tunnel; `tunnel` (and `info`) unless the driver knows better. */
   log(text: string, component?: LogComponent, level?: LogLevel): void;
   /** A milestone of the connection (the timeline the app shows). */
@@ -167,6 +169,9 @@ export class TunnelStateMachine {
     this.handle = this.options.driver(target, {
       up: (up) => {
         if (live()) void this.dispatch({ type: 'tunnel-up', up });
+      },
+      reconnecting: (attempt, reason) => {
+        if (live()) void this.dispatch({ type: 'tunnel-reconnecting', attempt, reason });
       },
       closed: (end) => {
         if (!live()) return;

@@ -317,8 +317,8 @@ describe.skipIf(missing.length > 0)('tsunagi helper: no leaks across transitions
       const mark = w.timeline.length;
       const killedAt = Date.now();
       await gateway.kill();
-      // The tunnel notices the dead gateway (DPD) and reconnects by itself; the helper keeps its
-      // connected policy meanwhile (routes and TUN stay, so nothing goes around the tunnel).
+      // The tunnel notices the dead gateway (DPD) and reconnects by itself (routes and TUN stay);
+      // the helper says `reconnecting` and holds the blocking policy until the tunnel is back.
       const lost = await w.milestone(['reconnecting'], 30_000, mark);
       const detected = lost.at - killedAt;
       await new Promise((res) => setTimeout(res, 1_000));
@@ -340,6 +340,11 @@ describe.skipIf(missing.length > 0)('tsunagi helper: no leaks across transitions
     const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
     expect(ping.received).toBe(3);
     expect(w.states.at(-1)).toMatchObject({ state: 'connected', blocking: true });
+    // clients saw the outage as it was: connected → reconnecting → connected
+    const seen = w.states.map((s) => s.state);
+    const down = seen.lastIndexOf('reconnecting');
+    expect(down).toBeGreaterThan(seen.indexOf('connected'));
+    expect(seen.slice(down)).toContain('connected');
     w.c.close();
   });
 

@@ -57,6 +57,8 @@ export class ConnectedState implements StateNode {
           event.end.kind === 'error' ? event.end.message : `closed: ${event.end.reason}`,
           ctx.now(),
         );
+      case 'tunnel-reconnecting':
+        return new ReconnectingState(this.target, event.attempt, event.reason, ctx.now());
       case 'disconnect':
         return new DisconnectingState(this.target);
       case 'connect':

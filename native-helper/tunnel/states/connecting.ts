@@ -53,6 +53,7 @@ export class ConnectingState implements StateNode {
         return new DisconnectingState(this.target);
       case 'connect':
       case 'retry':
+      case 'tunnel-reconnecting':
         return undefined;
       default:
         return assertNever(event);

@@ -24,6 +24,7 @@ export class DisconnectedState implements StateNode {
       case 'tunnel-up':
       case 'tunnel-closed':
       case 'retry':
+      case 'tunnel-reconnecting':
         return undefined;
       default:
         return assertNever(event);

@@ -33,6 +33,7 @@ export class DisconnectingState implements StateNode {
       case 'tunnel-closed':
         return new DisconnectedState('user');
       case 'retry':
+      case 'tunnel-reconnecting':
         // the stop raced a reconnect timer and no tunnel was running: nothing to wait for
         return ctx.tunnelRunning() ? undefined : new DisconnectedState('user');
       case 'connect':

@@ -43,6 +43,7 @@ export class ErrorState implements StateNode {
       case 'tunnel-up':
       case 'tunnel-closed':
       case 'retry':
+      case 'tunnel-reconnecting':
         return undefined;
       default:
         return assertNever(event);

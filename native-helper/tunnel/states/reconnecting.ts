@@ -43,7 +43,8 @@ export class ReconnectingState implements StateNode {
     };
   }
   enter(ctx: StateContext): void {
-    ctx.scheduleRetry(reconnectDelayMs(this.attempt));
+    // a tunnel that re-establishes by itself (TUN and routes kept) needs no restart from here
+    if (!ctx.tunnelRunning()) ctx.scheduleRetry(reconnectDelayMs(this.attempt));
   }
   handle(event: MachineEvent, ctx: StateContext): StateNode | undefined {
     switch (event.type) {
@@ -52,6 +53,8 @@ export class ReconnectingState implements StateNode {
         return undefined;
       case 'tunnel-up':
         return new ConnectedState(this.target, event.up, ctx.now());
+      case 'tunnel-reconnecting':
+        return new ReconnectingState(this.target, event.attempt, event.reason, this.since);
       case 'tunnel-closed': {
         const why = event.end.kind === 'error' ? event.end.message : `closed: ${event.end.reason}`;
         if (this.attempt >= MAX_RECONNECT_ATTEMPTS)

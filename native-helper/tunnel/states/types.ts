@@ -41,6 +41,8 @@ export type MachineEvent =
   | { type: 'connect'; target: ConnectTarget }
   | { type: 'disconnect' }
   | { type: 'tunnel-up'; up: TunnelUp }
+  /** The running tunnel lost its gateway and re-establishes by itself (TUN and routes kept). */
+  | { type: 'tunnel-reconnecting'; attempt: number; reason: string }
   | { type: 'tunnel-closed'; end: TunnelEnd }
   | { type: 'retry' };
 

@@ -222,13 +222,15 @@ describe("connectionEvents (the real driver's mapping)", () => {
     const logs: [string, LogComponent | undefined, LogLevel | undefined][] = [];
     const timeline: TimelineEntry[] = [];
     const ups: TunnelUp[] = [];
+    const reconnects: [number, string][] = [];
     const events = connectionEvents(target(), {
       up: (u) => ups.push(u),
+      reconnecting: (attempt, reason) => reconnects.push([attempt, reason]),
       closed: () => undefined,
       log: (text, component, level) => logs.push([text, component, level]),
       timeline: (e) => timeline.push(e),
     });
-    return { events, logs, timeline, ups };
+    return { events, logs, timeline, ups, reconnects };
   }
 
   it('the float to 4500 right after NAT detection is not a second milestone', () => {
@@ -287,6 +289,8 @@ describe("connectionEvents (the real driver's mapping)", () => {
     expect(r.timeline.map((e) => [e.kind, e.text])).toEqual([
       ['reconnecting', 'Connection lost (peer unreachable) — trying again in 2 s (attempt 1)'],
     ]);
+    // the machine hears it too: the helper's state says reconnecting, not connected
+    expect(r.reconnects).toEqual([[1, 'peer unreachable']]);
     expect(r.ups).toEqual([
       {
         virtualIp: '10.10.10.1',

@@ -167,6 +167,33 @@ describe('TunnelStateMachine', () => {
     expect(states.map((s) => s.state).slice(-2)).toEqual(['reconnecting', 'connected']);
   });
 
+  it('a tunnel that re-establishes by itself is reported as reconnecting, blocked, and not restarted', async () => {
+    vi.useFakeTimers();
+    const { firewall, fake, states, machine } = setup();
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.up(UP);
+    await vi.advanceTimersByTimeAsync(0);
+    fake.last.callbacks.reconnecting(1, 'the gateway stopped answering');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toMatchObject({
+      state: 'reconnecting',
+      attempt: 1,
+      reason: 'the gateway stopped answering',
+      blocking: true,
+    });
+    expect(firewall.last).toMatchObject({ kind: 'blocked' });
+    fake.last.callbacks.reconnecting(2, 'no answer');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', attempt: 2 });
+    // the tunnel is still running and retrying itself: no second tunnel was started
+    expect(fake.tunnels).toHaveLength(1);
+    fake.last.callbacks.up(UP);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states.at(-1)).toMatchObject({ state: 'connected' });
+    expect(firewall.last).toMatchObject({ kind: 'connected' });
+  });
+
   it('a firewall that cannot be applied leads to error, never to an open state', async () => {
     const { firewall, fake, states, machine } = setup();
     await machine.start();
