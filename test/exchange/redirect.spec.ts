@@ -147,6 +147,20 @@ describe('redirect in IKE_SA_INIT (unauthenticated, RFC 5685 §4)', () => {
   });
 });
 
+describe('unprotected redirects after IKE_SA_INIT', () => {
+  it('a plaintext REDIRECT (even with our Ni) once IKE_AUTH is under way is dropped', () => {
+    const { x, init } = attempt();
+    const auth = sentBytes(x.deliver(x.gw.answerInit(init, CLIENT)));
+    expect(auth.length).toBeGreaterThan(0);
+    // an attacker who saw our IKE_SA_INIT replays a REDIRECT-only answer to it
+    const forged = x.deliver(x.gw.answerInit(init, CLIENT, { redirect: NEW_GW }));
+    expect(onlyDropped(forged)).toBe(true);
+    expect(x.session.state).toBe('ike-auth');
+    // and the real IKE_AUTH answer still completes the SA
+    expect(x.deliverAll(x.gw.answerAuth(auth)).some((o) => o.type === 'established')).toBe(true);
+  });
+});
+
 describe('redirect loops', () => {
   it('follows 5 redirects within 300 s and refuses the 6th (redirect-loop)', () => {
     let redirects: number[] = [];
