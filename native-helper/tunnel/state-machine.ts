@@ -4,6 +4,7 @@
  * runs the state's entry side effects (starting a tunnel, arming a retry). If a policy cannot
  * be applied the machine goes to `error`, whose policy blocks: nothing fails open.
  */
+import { isIP } from 'node:net';
 import type { Firewall } from '../firewall/firewall.js';
 import type {
   LogComponent,
@@ -41,6 +42,12 @@ export interface TunnelCallbacks {
   closed(end: TunnelEnd): void;
   /** The tunnel lost its gateway and is re-establishing by itself (it stays running). */
   reconnecting(attempt: number, reason: string): void;
+  /**
+   * The gateway redirected the tunnel (RFC 5685) to `address`: resolves once the firewall allows
+   * IKE/ESP to that address (instead of the old gateway), rejects when it may not go there. The
+   * tunnel sends nothing to the new gateway before this resolves.
+   */
+  redirect(address: string): Promise<void>;
   /** A log line of the tunnel; `tunnel` (and `info`) unless the driver knows better. */
   log(text: string, component?: LogComponent, level?: LogLevel): void;
   /** A milestone of the connection (the timeline the app shows). */
@@ -163,6 +170,30 @@ export class TunnelStateMachine {
     if (runEntry) next.enter(this.ctx);
   }
 
+  /**
+   * Re-applies the current state's policy with the redirect's gateway in its target (the only
+   * address the policy changes), in turn with every other event. Rejects, leaving the policy as it
+   * was, when the tunnel is stale or the state runs no tunnel that may follow; if the firewall
+   * fails the machine is in `error` (blocking) and the tunnel is stopped.
+   */
+  private redirectTunnel(address: string, live: () => boolean): Promise<void> {
+    if (isIP(address) === 0)
+      return Promise.reject(new Error(`the redirect target ${address} is not an IP address`));
+    return new Promise<void>((resolve, reject) => {
+      void this.enqueue(async () => {
+        if (!live()) return reject(new Error('the tunnel was replaced meanwhile'));
+        const next = this.current.redirected({ address });
+        if (!next)
+          return reject(new Error(`a ${this.current.name} tunnel does not follow redirects`));
+        await this.enter(next, false);
+        if (this.current !== next)
+          return reject(new Error(`the firewall could not allow the gateway ${address}`));
+        this.options.onLog?.('info', `redirected: the firewall now allows ${address}`, 'firewall');
+        resolve();
+      });
+    });
+  }
+
   private startTunnel(target: ConnectTarget): void {
     const generation = ++this.generation;
     const live = () => generation === this.generation;
@@ -178,6 +209,7 @@ export class TunnelStateMachine {
         this.handle = undefined;
         void this.dispatch({ type: 'tunnel-closed', end });
       },
+      redirect: (address) => this.redirectTunnel(address, live),
       log: (text, component = 'tunnel', level = 'info') =>
         this.options.onLog?.(level, text, component),
       timeline: (entry) => {

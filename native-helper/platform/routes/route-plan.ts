@@ -15,7 +15,10 @@ export interface RoutePlan {
    * and drops (and counts) what arrives. Link-local traffic keeps its more specific routes.
    */
   tunnel6: string[];
-  /** Whether the gateway needs a host route via the original path (full tunnel or overlap). */
+  /**
+   * Whether the gateway needs a host route via the original path (full tunnel or overlap), for
+   * an IPv4 gateway inside `tunnel` as for an IPv6 one inside `tunnel6`.
+   */
   pinServer: boolean;
 }
 
@@ -85,5 +88,22 @@ export function planRoutes(
   }
   const full = tunnel.includes('0.0.0.0/1') && tunnel.includes('128.0.0.0/1');
   if (full && tunnel6.length === 0) tunnel6.push('::/1', '8000::/1');
-  return { tunnel, tunnel6, pinServer: tunnel.some((c) => inside(serverAddress, c)) };
+  return { tunnel, tunnel6, pinServer: insideTunnel({ tunnel, tunnel6 }, serverAddress) };
+}
+
+/** Whether the plan routes `address` (IPv4 or IPv6) into the tunnel: then it needs a pin. */
+export function insideTunnel(
+  plan: Pick<RoutePlan, 'tunnel' | 'tunnel6'>,
+  address: string,
+): boolean {
+  const prefixes = address.includes(':') ? plan.tunnel6 : plan.tunnel;
+  return prefixes.some((c) => inside(address, c));
+}
+
+/**
+ * The `ip route add` arguments of the host route that keeps `address` on `path` ("via X dev Y"),
+ * IPv6 ones led by "-6" as the routes journal records them.
+ */
+export function hostRoute(address: string, path: readonly string[]): string[] {
+  return address.includes(':') ? ['-6', `${address}/128`, ...path] : [`${address}/32`, ...path];
 }

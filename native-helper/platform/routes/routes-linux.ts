@@ -5,13 +5,18 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { RoutePlan } from './route-plan.js';
+import { hostRoute, insideTunnel, type RoutePlan } from './route-plan.js';
 
 const run = promisify(execFile);
 
 export interface AppliedRoutes {
   /** `ip route` argument lists we added, to delete on teardown (also written to the journal). */
   added: string[][];
+  /**
+   * Keeps another gateway (a redirect's) outside the tunnel when the plan would route it inside:
+   * a host route on the path outside the tunnel, removed with the rest on dispose.
+   */
+  pin(address: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -57,18 +62,8 @@ export async function applyRoutes(
     added.length = 0;
   };
   try {
-    if (plan.pinServer) {
-      const path = await currentPath(serverAddress);
-      const route = [`${serverAddress}/32`, ...path];
-      // If a host route already exists it is the user's: keep it and do not own it.
-      if (
-        await ip(['route', 'add', ...route]).then(
-          () => true,
-          () => false,
-        )
-      )
-        added.push(route);
-    }
+    if (plan.pinServer)
+      await addHostRoute(added, hostRoute(serverAddress, await currentPath(serverAddress)));
     for (const prefix of plan.tunnel) {
       const route = [prefix, 'dev', tunName, ...(sourceIp ? ['src', sourceIp] : [])];
       await ip(['route', 'add', ...route]);
@@ -91,7 +86,43 @@ export async function applyRoutes(
     await remove();
     throw new Error(`cannot set the tunnel routes: ${(e as Error).message}`, { cause: e });
   }
-  return { added, dispose: remove };
+  const pin = async (address: string): Promise<void> => {
+    if (!insideTunnel(plan, address)) return;
+    let path = await currentPath(address);
+    if (path.at(-1) === tunName) {
+      // the tunnel's routes cover it now: use the path a pinned gateway of its family takes
+      const v6 = address.includes(':');
+      const pinned = added.find(
+        (r) =>
+          (r[0] === '-6') === v6 &&
+          /\/(32|128)$/.test(r[v6 ? 1 : 0] ?? '') &&
+          r.includes('dev') &&
+          r[r.indexOf('dev') + 1] !== tunName,
+      );
+      if (!pinned)
+        throw new Error(
+          `cannot find the path to ${address} outside the tunnel (no pinned gateway of its family)`,
+        );
+      path = pinned.slice(v6 ? 2 : 1);
+    }
+    await addHostRoute(added, hostRoute(address, path));
+  };
+  return { added, pin, dispose: remove };
+}
+
+/** Adds a host route; one that already exists is the user's: kept, and not ours to remove. */
+async function addHostRoute(added: string[][], route: string[]): Promise<void> {
+  if (
+    await ip(routeAdd(route)).then(
+      () => true,
+      () => false,
+    )
+  )
+    added.push(route);
+}
+
+function routeAdd(r: readonly string[]): string[] {
+  return r[0] === '-6' ? ['-6', 'route', 'add', ...r.slice(1)] : ['route', 'add', ...r];
 }
 
 /** Undo routes recorded in a crash journal (best effort: some may already be gone). */

@@ -1,5 +1,5 @@
 /** The tunnel is up: everything else only through the TUN, DNS only to the tunnel's servers. */
-import type { FirewallPolicy } from '../../firewall/policy.js';
+import type { FirewallPolicy, Gateway } from '../../firewall/policy.js';
 import type { Settings, TunnelState } from '../../ipc/protocol.js';
 import { DisconnectingState } from './disconnecting.js';
 import { ReconnectingState } from './reconnecting.js';
@@ -11,7 +11,12 @@ import {
   type StateNode,
   type TunnelUp,
   assertNever,
+  withGateway,
 } from './types.js';
+
+function sameUp(a: TunnelUp, b: TunnelUp): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 export class ConnectedState implements StateNode {
   readonly name = 'connected';
@@ -61,12 +66,20 @@ export class ConnectedState implements StateNode {
         return new ReconnectingState(this.target, event.attempt, event.reason, ctx.now());
       case 'disconnect':
         return new DisconnectingState(this.target);
-      case 'connect':
       case 'tunnel-up':
+        // the tunnel came back by itself (after a redirect) with another device, address or
+        // DNS: the policy must name what is in place now
+        return sameUp(this.up, event.up)
+          ? undefined
+          : new ConnectedState(this.target, event.up, this.since);
+      case 'connect':
       case 'retry':
         return undefined;
       default:
         return assertNever(event);
     }
+  }
+  redirected(gateway: Gateway): StateNode {
+    return new ConnectedState(withGateway(this.target, gateway), this.up, this.since);
   }
 }

@@ -1,5 +1,5 @@
 /** IKE in progress: only IKE/ESP to the gateway may leave (kill switch on). */
-import type { FirewallPolicy } from '../../firewall/policy.js';
+import type { FirewallPolicy, Gateway } from '../../firewall/policy.js';
 import type { Settings, TunnelState } from '../../ipc/protocol.js';
 import { ConnectedState } from './connected.js';
 import { DisconnectingState } from './disconnecting.js';
@@ -12,6 +12,7 @@ import {
   type StateContext,
   type StateNode,
   assertNever,
+  withGateway,
 } from './types.js';
 
 export class ConnectingState implements StateNode {
@@ -58,5 +59,8 @@ export class ConnectingState implements StateNode {
       default:
         return assertNever(event);
     }
+  }
+  redirected(gateway: Gateway): StateNode {
+    return new ConnectingState(withGateway(this.target, gateway), this.since);
   }
 }

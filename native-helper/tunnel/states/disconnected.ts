@@ -30,4 +30,7 @@ export class DisconnectedState implements StateNode {
         return assertNever(event);
     }
   }
+  redirected(): undefined {
+    return undefined;
+  }
 }

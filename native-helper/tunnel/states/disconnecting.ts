@@ -44,4 +44,7 @@ export class DisconnectingState implements StateNode {
         return assertNever(event);
     }
   }
+  redirected(): undefined {
+    return undefined;
+  }
 }

@@ -49,4 +49,7 @@ export class ErrorState implements StateNode {
         return assertNever(event);
     }
   }
+  redirected(): undefined {
+    return undefined;
+  }
 }

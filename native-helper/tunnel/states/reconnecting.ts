@@ -1,5 +1,5 @@
 /** The tunnel dropped unexpectedly: retry with backoff while blocking as in connecting. */
-import type { FirewallPolicy } from '../../firewall/policy.js';
+import type { FirewallPolicy, Gateway } from '../../firewall/policy.js';
 import type { Settings, TunnelState } from '../../ipc/protocol.js';
 import { ConnectedState } from './connected.js';
 import { DisconnectingState } from './disconnecting.js';
@@ -12,6 +12,7 @@ import {
   type StateContext,
   type StateNode,
   assertNever,
+  withGateway,
 } from './types.js';
 
 export const MAX_RECONNECT_ATTEMPTS = 5;
@@ -73,5 +74,13 @@ export class ReconnectingState implements StateNode {
       default:
         return assertNever(event);
     }
+  }
+  redirected(gateway: Gateway): StateNode {
+    return new ReconnectingState(
+      withGateway(this.target, gateway),
+      this.attempt,
+      this.reason,
+      this.since,
+    );
   }
 }

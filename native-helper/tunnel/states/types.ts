@@ -68,6 +68,17 @@ export interface StateNode {
   enter(ctx: StateContext): void;
   /** The next state, or undefined when the event does not apply here. */
   handle(event: MachineEvent, ctx: StateContext): StateNode | undefined;
+  /**
+   * The running tunnel follows a gateway's redirect (RFC 5685) to `gateway`: this state with the
+   * new gateway in its target (its policy then allows IKE/ESP to that address instead), or
+   * undefined where no tunnel may follow one (nothing running, or stopping).
+   */
+  redirected(gateway: Gateway): StateNode | undefined;
+}
+
+/** The target with another gateway (a redirect); everything else stays. */
+export function withGateway(target: ConnectTarget, gateway: Gateway): ConnectTarget {
+  return { ...target, gateway: { address: gateway.address } };
 }
 
 export const blocks = (settings: Settings): boolean => settings.killSwitch || settings.lockdown;

@@ -216,4 +216,109 @@ describe('TunnelStateMachine', () => {
     await tick();
     expect(states.at(-1)?.state).toBe('connecting');
   });
+
+  describe('redirect (RFC 5685)', () => {
+    it('while connecting: the policy names the new gateway before redirect() resolves', async () => {
+      const { firewall, fake, states, machine } = setup();
+      await machine.start();
+      await machine.dispatch({ type: 'connect', target: target() });
+      const before = firewall.applied.length;
+      let policyWhenResolved: unknown;
+      await fake.last.callbacks.redirect('203.0.113.7').then(() => {
+        policyWhenResolved = firewall.last;
+      });
+      // exactly one more policy, the same blocking one with only the gateway changed
+      expect(firewall.applied.slice(before)).toEqual([
+        { kind: 'blocked', gateway: { address: '203.0.113.7' }, allowLan: false },
+      ]);
+      expect(policyWhenResolved).toEqual({
+        kind: 'blocked',
+        gateway: { address: '203.0.113.7' },
+        allowLan: false,
+      });
+      // still connecting (no second tunnel), and clients see the new gateway
+      expect(fake.tunnels).toHaveLength(1);
+      expect(states.at(-1)).toMatchObject({ state: 'connecting', gateway: '203.0.113.7' });
+      // what comes next keeps the new gateway: connected allows exactly it
+      fake.last.callbacks.up(UP);
+      await tick();
+      expect(firewall.last).toEqual({
+        kind: 'connected',
+        gateway: { address: '203.0.113.7' },
+        tun: 'tsunagi0',
+        dns: ['10.99.0.53'],
+        allowLan: false,
+      });
+    });
+
+    it('while connected: the connected policy swaps the gateway; a new device re-applies it', async () => {
+      const { firewall, fake, states, machine } = setup();
+      await machine.start();
+      await machine.dispatch({ type: 'connect', target: target() });
+      fake.last.callbacks.up(UP);
+      await tick();
+      await fake.last.callbacks.redirect('2001:db8::7');
+      expect(firewall.last).toEqual({
+        kind: 'connected',
+        gateway: { address: '2001:db8::7' },
+        tun: 'tsunagi0',
+        dns: ['10.99.0.53'],
+        allowLan: false,
+      });
+      expect(states.at(-1)).toMatchObject({ state: 'connected', gateway: '2001:db8::7' });
+      const count = firewall.applied.length;
+      // the same up again changes nothing; another address and device does
+      fake.last.callbacks.up(UP);
+      await tick();
+      expect(firewall.applied).toHaveLength(count);
+      fake.last.callbacks.up({ ...UP, tun: 'tsunagi1', virtualIp: '10.10.10.2' });
+      await tick();
+      expect(firewall.last).toMatchObject({ kind: 'connected', tun: 'tsunagi1' });
+      expect(states.at(-1)).toMatchObject({ state: 'connected', virtualIp: '10.10.10.2' });
+    });
+
+    it('kill switch off: nothing to open, redirect() still resolves', async () => {
+      const { firewall, fake, machine } = setup({ ...ON, killSwitch: false });
+      await machine.start();
+      await machine.dispatch({ type: 'connect', target: target() });
+      await fake.last.callbacks.redirect('203.0.113.7');
+      expect(firewall.applied.every((p) => p.kind === 'allow-all')).toBe(true);
+    });
+
+    it('refused when the tunnel is stopping or stale, or the target is no address', async () => {
+      const { firewall, fake, machine } = setup();
+      await machine.start();
+      await machine.dispatch({ type: 'connect', target: target() });
+      const first = fake.last;
+      await expect(first.callbacks.redirect('vpn2.lab.test')).rejects.toThrow(
+        'is not an IP address',
+      );
+      await machine.dispatch({ type: 'disconnect' });
+      const count = firewall.applied.length;
+      // (the double closes at once: disconnecting or already disconnected, never followed)
+      await expect(first.callbacks.redirect('203.0.113.7')).rejects.toThrow(
+        /a disconnect(ing|ed) tunnel does not follow redirects/,
+      );
+      await tick();
+      await tick();
+      await machine.dispatch({ type: 'connect', target: target() });
+      await expect(first.callbacks.redirect('203.0.113.7')).rejects.toThrow('replaced');
+      // no policy ever named the refused address
+      expect(JSON.stringify(firewall.applied)).not.toContain('203.0.113.7');
+      expect(firewall.applied.length).toBeGreaterThan(count);
+    });
+
+    it('a firewall that fails to allow the new gateway: error (blocking), tunnel stopped', async () => {
+      const { firewall, fake, states, machine } = setup();
+      await machine.start();
+      await machine.dispatch({ type: 'connect', target: target() });
+      firewall.failNext = 1;
+      await expect(fake.last.callbacks.redirect('203.0.113.7')).rejects.toThrow(
+        'could not allow the gateway 203.0.113.7',
+      );
+      expect(states.at(-1)).toMatchObject({ state: 'error', code: 'firewall-failed' });
+      expect(fake.last.stopped).toBe(true);
+      expect(firewall.last?.kind).toBe('blocked');
+    });
+  });
 });
