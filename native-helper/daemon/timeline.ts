@@ -5,6 +5,7 @@
  */
 import type { IkeTimelineEvent } from '../ike/ike-events.js';
 import type { TimelineEntry, TunnelState } from '../ipc/protocol.js';
+import type { ConnectionTimelineEvent } from '../tunnel/connection.js';
 
 /** IANA key-exchange method numbers (RFC 7296 §3.3.2, RFC 8031) a gateway may ask for. */
 const GROUP_NAMES: Readonly<Record<number, string>> = {
@@ -28,10 +29,13 @@ function endpoint(e: { address: string; port: number }): string {
 }
 
 /**
- * One IKE timeline event as a sentence; undefined for events that are not milestones
- * (`dropped` packets belong in the log, not in the timeline).
+ * One IKE (or connection) timeline event as a sentence; undefined for events that are not
+ * milestones (`dropped` packets belong in the log, not in the timeline).
  */
-export function ikeTimelineEntry(event: IkeTimelineEvent, at: number): TimelineEntry | undefined {
+export function ikeTimelineEntry(
+  event: IkeTimelineEvent | ConnectionTimelineEvent,
+  at: number,
+): TimelineEntry | undefined {
   const entry = (kind: TimelineEntry['kind'], text: string): TimelineEntry => ({ at, kind, text });
   switch (event.kind) {
     case 'ike-sa-init-sent':
@@ -106,9 +110,38 @@ export function ikeTimelineEntry(event: IkeTimelineEvent, at: number): TimelineE
           ? 'The gateway closed the connection'
           : 'The gateway deleted the Child SA (the tunnel itself)',
       );
+    case 'network-changed':
+      switch (event.path) {
+        case 'unchanged':
+          return entry(
+            'network-changed',
+            `Network changed — the path to the gateway is unchanged (still from ${event.local})`,
+          );
+        case 'moved':
+          return entry(
+            'network-changed',
+            `Network changed — the path to the gateway now leaves from ${event.local} (was ${event.previous}): moving the tunnel with MOBIKE${event.mtu !== undefined ? `, tunnel MTU now ${event.mtu}` : ''}`,
+          );
+        case 'none':
+          return entry(
+            'network-changed',
+            `Network changed — no route to the gateway right now (${event.detail}); waiting for the network`,
+          );
+      }
+      break;
+    case 'dpd-timeout':
+      return entry(
+        'dpd-timeout',
+        `The gateway stopped answering liveness checks — no answer for ${seconds(event.afterMs)}`,
+      );
     case 'dropped':
       return undefined;
   }
+}
+
+function seconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s === 1 ? '1 second' : `${s} seconds`;
 }
 
 /**

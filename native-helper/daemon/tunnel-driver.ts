@@ -7,8 +7,9 @@ import { ikeTimelineEntry } from './timeline.js';
 
 /**
  * What the daemon makes of a TunnelConnection's events: states become the machine's `up`,
- * IKE timeline events become plain-words timeline entries (dropped packets a debug log line of
- * the `ike` component), the connection's own log lines belong to the `tunnel` component.
+ * IKE and connection timeline events become plain-words timeline entries (dropped packets a
+ * debug log line of the `ike` component), the connection's own log lines belong to the `tunnel`
+ * component, and a redirect is served by the machine's firewall before the tunnel follows it.
  */
 export function connectionEvents(
   target: ConnectTarget,
@@ -53,6 +54,8 @@ export function connectionEvents(
         callbacks.log(`dropped a message: ${event.reason}`, 'ike', 'debug');
     },
     log: (text) => callbacks.log(text, 'tunnel'),
+    // the firewall allows the redirect's gateway (and no longer the old one) before we go there
+    redirect: (address) => callbacks.redirect(address),
   };
 }
 

@@ -121,6 +121,32 @@ const ProfileSchema = v.strictObject(
       { timeout: 4, base: 1.8, tries: 5 },
     ),
     keyingTries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+    /**
+     * The TUN MTU, instead of the one computed from the path MTU minus the ESP overhead (at most
+     * 1400). 576 is every IPv4 host's minimum datagram size; 9000 a jumbo frame.
+     */
+    mtu: v.optional(
+      v.pipe(
+        v.number('must be a number of bytes'),
+        v.integer('must be whole bytes'),
+        v.minValue(576, 'must be at least 576 (the IPv4 minimum)'),
+        v.maxValue(9000, 'must be at most 9000 (a jumbo frame)'),
+      ),
+    ),
+    /**
+     * Inbound ESP anti-replay window in packets. RFC 4303 §3.4.3: at least 32 must be supported
+     * (64 recommended); a larger window tolerates more reordering on the path for a bitmap of
+     * window/8 bytes per SA. 4096 is far beyond any reordering a path shows.
+     */
+    replayWindow: v.optional(
+      v.pipe(
+        v.number('must be a number of packets'),
+        v.integer('must be a whole number of packets'),
+        v.minValue(32, 'must be at least 32 (RFC 4303 §3.4.3)'),
+        v.maxValue(4096, 'must be at most 4096'),
+      ),
+      128,
+    ),
     /** Seconds; we rekey at 80–90 % of a lifetime (the gateway may rekey earlier on its own). */
     ikeLifetime: v.optional(
       v.pipe(

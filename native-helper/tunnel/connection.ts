@@ -6,14 +6,25 @@
  */
 import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
-import type { IkeCloseReason, IkeTimelineEvent, TunnelConfig } from '../ike/ike-events.js';
+import { lookup } from 'node:dns/promises';
+import type {
+  Endpoint,
+  IkeCloseReason,
+  IkeTimelineEvent,
+  TunnelConfig,
+} from '../ike/ike-events.js';
 import { IkeSession } from '../ike/ike-session.js';
 import { IPV6_MIN_MTU, tcpMssFor } from '../esp/esp-overhead.js';
 import type { IkeSessionConfig } from '../ike/ike-session-config.js';
 import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
 import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
 import { planRoutes } from '../platform/routes/route-plan.js';
-import { applyRoutes, pathMtuTo, type AppliedRoutes } from '../platform/routes/routes-linux.js';
+import {
+  applyRoutes,
+  pathMtuTo,
+  setLinkMtu,
+  type AppliedRoutes,
+} from '../platform/routes/routes-linux.js';
 import { createTunDevice, type TunDevice } from '../platform/tun/index.js';
 import {
   localAddressFor,
@@ -46,6 +57,8 @@ const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 const WAKE_TICK_MS = 2_000;
 const WAKE_JUMP_MS = 10_000;
+/** How long the network monitor's reports after our own setup (TUN, routes) are not news. */
+const OWN_CHANGES_MS = 3_000;
 
 /**
  * The TUN MTU on an ordinary 1500-byte path: ESP-in-UDP over IPv4 with any supported transform
@@ -55,6 +68,21 @@ const WAKE_JUMP_MS = 10_000;
 export const DEFAULT_TUN_MTU = 1400;
 /** Below this IPv4 itself gets impractical (576 is every host's minimum reassembly size). */
 const MIN_TUN_MTU = 576;
+
+/**
+ * The TUN MTU for what fits one ESP-in-UDP datagram (`fits`, from the data plane; unknown before
+ * a Child SA: DEFAULT_TUN_MTU), at most DEFAULT_TUN_MTU and at least 576 — or the profile's
+ * `override`; never below IPv6's 1280 when IPv6 runs inside.
+ */
+export function tunnelMtuFor(
+  fits: number | undefined,
+  ipv6Inside: boolean,
+  override?: number,
+): number {
+  let mtu = override ?? Math.max(MIN_TUN_MTU, Math.min(DEFAULT_TUN_MTU, fits ?? DEFAULT_TUN_MTU));
+  if (ipv6Inside && mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+  return mtu;
+}
 
 export type ConnectionState =
   | { state: 'connecting'; server: string; address: string; local: string }
@@ -87,11 +115,29 @@ export interface TunnelOptions {
   softSequenceLimit?: number;
 }
 
+/** Milestones of the connection itself (not the IKE engine's), for the same timeline. */
+export type ConnectionTimelineEvent =
+  /**
+   * The network monitor saw a change and we checked the path to the gateway: it still leaves
+   * from the same address, it moved (and the tunnel follows with MOBIKE), or there is none now.
+   */
+  | { kind: 'network-changed'; path: 'unchanged'; local: string }
+  | { kind: 'network-changed'; path: 'moved'; local: string; previous: string; mtu?: number }
+  | { kind: 'network-changed'; path: 'none'; detail: string }
+  /** The gateway stopped answering liveness checks (DPD) for that long. */
+  | { kind: 'dpd-timeout'; afterMs: number };
+
 export interface ConnectionEvents {
   state(state: ConnectionState): void;
-  timeline(event: IkeTimelineEvent, at: number): void;
+  timeline(event: IkeTimelineEvent | ConnectionTimelineEvent, at: number): void;
   /** Human log lines (no secrets). */
   log(text: string): void;
+  /**
+   * The gateway redirected us (RFC 5685) to this address: resolve once packets may go there (the
+   * helper's firewall allows it), reject if they may not. Nothing is sent to it before.
+   * Without this hook (the foreground CLI) a redirect is followed at once.
+   */
+  redirect?(address: string): Promise<void>;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -119,6 +165,13 @@ export class TunnelConnection {
   private connectedState: Extract<ConnectionState, { state: 'connected' }> | undefined;
   private stopRequested = false;
   private diagnosis: DiagnosisContext | undefined;
+  /** The session configuration now (a redirect changes the gateway). */
+  private config: IkeSessionConfig | undefined;
+  /** Where ESP goes: the gateway's NAT-T port. */
+  private espPeer: Endpoint | undefined;
+  private journal: JournalEntry | undefined;
+  /** What the TUN MTU was computed from (a move to another path recomputes it). */
+  private mtuFrom: { pathMtu: number; mtu: number; ipv6Inside: boolean } | undefined;
 
   constructor(
     private readonly profile: Profile,
@@ -167,7 +220,8 @@ export class TunnelConnection {
       if (e instanceof ConfigError) return this.end(errorState(e.error));
       throw e;
     }
-    const { config } = resolved;
+    let config = resolved.config;
+    this.config = config;
     const auth = this.profile.auth.method;
     this.diagnosis = {
       method: auth,
@@ -186,15 +240,16 @@ export class TunnelConnection {
     if (this.stopRequested)
       return this.end({ state: 'disconnected', reason: 'not-started', wasConnected: false });
 
-    const server4500 = { address: config.server.address, port: NATT_PORT };
+    this.espPeer = { address: config.server.address, port: NATT_PORT };
     this.dataPlane = new EspDataPlane(
-      (datagrams) => this.transport?.sendMany(datagrams, NATT_PORT, server4500),
+      (datagrams) => this.transport?.sendMany(datagrams, NATT_PORT, this.espPeer!),
       (packets) => void this.tun?.write(packets),
       nodeRandom,
       {
         ...(this.options.softSequenceLimit !== undefined
           ? { softSequenceLimit: this.options.softSequenceLimit }
           : {}),
+        replayWindow: this.profile.replayWindow,
         rekeyNeeded: (spiIn, reason) => {
           this.events.log(
             `ESP sequence numbers of Child SA ${spiIn.toString(16).padStart(8, '0')} near the limit: rekeying it early`,
@@ -215,7 +270,7 @@ export class TunnelConnection {
     }
     const wake = this.watchForWake();
     const monitor = watchNetwork(
-      () => void this.checkPath(config),
+      () => void this.checkPath(),
       (e) => this.events.log(`roaming disabled: ${e.message}`),
     );
     try {
@@ -228,10 +283,24 @@ export class TunnelConnection {
             reason: closed.kind,
             wasConnected: this.connected,
           });
-        const error: IkeError =
-          closed.kind === 'failed'
-            ? closed.error
-            : { code: 'peer-deleted', detail: 'the gateway deleted the IKE SA' };
+        let error: IkeError;
+        if (closed.kind === 'redirected') {
+          // not a failure: the next session goes to the new gateway at once
+          const next = await this.followRedirect(config, closed);
+          if (this.failure) return this.end(errorState(this.failure, this.diagnosis));
+          if (!('error' in next)) {
+            config = this.config = next;
+            attempt--;
+            continue;
+          }
+          error = next.error;
+        } else if (closed.kind === 'failed') {
+          error = closed.error;
+          if (error.code === 'peer-unreachable' && error.stage === 'a liveness check')
+            this.events.timeline({ kind: 'dpd-timeout', afterMs: error.afterMs }, Date.now());
+        } else error = { code: 'peer-deleted', detail: 'the gateway deleted the IKE SA' };
+        // a retry is no redirect any more (the loop protection stays)
+        if (config.redirectedFrom) config = this.config = { ...config, redirectedFrom: undefined };
         // A tunnel that was up and lost its gateway comes back by itself (keyingTries, 0 = forever);
         // a first connection that fails reports why. Routes, DNS and the TUN stay in place meanwhile,
         // so traffic keeps going into the tunnel (and nowhere else) until it is back.
@@ -265,24 +334,125 @@ export class TunnelConnection {
     }
   }
 
+  /**
+   * Follows a redirect (RFC 5685): resolves a name (outside the engine), has the new address
+   * allowed (the helper's firewall) before anything is sent to it, keeps it outside the tunnel's
+   * routes, binds where the kernel reaches it from, and returns the next session's configuration
+   * (REDIRECTED_FROM and the loop protection from the engine). A name that does not resolve is a
+   * failed attempt like any other; once the firewall moved, a failure ends the connection.
+   */
+  private async followRedirect(
+    config: IkeSessionConfig,
+    closed: Extract<IkeCloseReason, { kind: 'redirected' }>,
+  ): Promise<IkeSessionConfig | { error: IkeError }> {
+    const name = closed.to.kind === 'fqdn' ? closed.to.name : closed.to.address;
+    let address: string;
+    if (closed.to.kind === 'fqdn') {
+      try {
+        address = (await lookup(closed.to.name)).address;
+      } catch (e) {
+        const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        this.events.log(
+          `cannot resolve ${closed.to.name}, where the gateway redirected us: ${why}`,
+        );
+        return {
+          error: {
+            code: 'peer-unreachable',
+            server: closed.to.name,
+            afterMs: 0,
+            stage: `the redirect (${closed.to.name} does not resolve: ${why})`,
+            fragmentationHint: false,
+          },
+        };
+      }
+    } else address = closed.to.address;
+    this.events.log(
+      `the gateway ${closed.from.address} redirected us to ${name}${name !== address ? ` (${address})` : ''} during ${closed.stage}`,
+    );
+    const server = { address, port: IKE_PORT };
+    try {
+      await this.events.redirect?.(address);
+    } catch (e) {
+      this.failure = {
+        code: 'local-setup-failed',
+        detail: `cannot follow the redirect to ${name}: ${(e as Error).message}`,
+      };
+      return { error: this.failure };
+    }
+    try {
+      if (this.routes) {
+        await this.routes.pin(address);
+        if (this.journal) await writeJournal(this.journal);
+      }
+      const local = await localAddressFor(server);
+      await this.moveTransport(local);
+      this.espPeer = { address, port: NATT_PORT };
+      this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
+      return {
+        ...config,
+        server,
+        local: { address: local, port: IKE_PORT },
+        redirectedFrom: closed.from,
+        redirects: closed.redirects,
+      };
+    } catch (e) {
+      this.failure = {
+        code: 'local-setup-failed',
+        detail: `cannot reach ${name}, where the gateway redirected us: ${(e as Error).message}`,
+      };
+      return { error: this.failure };
+    }
+  }
+
+  /** Binds the sockets to `address` (if not already there); the old ones close once replaced. */
+  private async moveTransport(address: string): Promise<void> {
+    const old = this.transport;
+    if (old && old.localAddress === address) return;
+    const next = await openUdpTransport(
+      address,
+      [IKE_PORT, NATT_PORT],
+      (d) => this.runner?.onDatagram(d),
+      (e) => this.events.log(`UDP error: ${e.message}`),
+    );
+    this.transport = next;
+    this.runner?.attach(next);
+    await old?.close().catch(() => undefined);
+  }
+
   private checking = false;
+  /** Until then, network changes are most likely our own (TUN, routes, sockets): not news. */
+  private ownChangesUntil = 0;
 
   /**
    * After a network change: if the kernel now reaches the gateway from another local address,
    * bind there and move the SA (MOBIKE). The old sockets go once the new ones are in use.
    */
-  private async checkPath(config: IkeSessionConfig): Promise<void> {
-    if (this.checking || !this.transport) return;
+  private async checkPath(): Promise<void> {
+    const config = this.config;
+    if (this.checking || !this.transport || !config) return;
     this.checking = true;
     try {
       let address: string;
       try {
         address = await localAddressFor(config.server);
-      } catch {
-        return; // no route at all right now: DPD and the next change will tell
+      } catch (e) {
+        // no route at all right now: DPD and the next change will tell
+        this.events.timeline(
+          { kind: 'network-changed', path: 'none', detail: (e as Error).message },
+          Date.now(),
+        );
+        return;
       }
       const old = this.transport;
-      if (!old || address === old.localAddress) return;
+      if (!old) return;
+      if (address === old.localAddress) {
+        if (Date.now() < this.ownChangesUntil) return;
+        this.events.timeline(
+          { kind: 'network-changed', path: 'unchanged', local: address },
+          Date.now(),
+        );
+        return;
+      }
       this.events.log(`the path to the gateway moved to ${address}`);
       const next = await openUdpTransport(
         address,
@@ -294,6 +464,17 @@ export class TunnelConnection {
       this.runner?.attach(next);
       this.runner?.roam({ address, port: NATT_PORT });
       await old.close().catch(() => undefined);
+      const mtu = await this.mtuAfterMove(config.server.address);
+      this.events.timeline(
+        {
+          kind: 'network-changed',
+          path: 'moved',
+          local: address,
+          previous: old.localAddress,
+          ...(mtu !== undefined ? { mtu } : {}),
+        },
+        Date.now(),
+      );
     } catch (e) {
       this.events.log(`cannot move to the new path: ${(e as Error).message}`);
     } finally {
@@ -382,7 +563,7 @@ export class TunnelConnection {
     await this.dns?.dispose().catch(() => undefined);
     await this.routes?.dispose().catch(() => undefined);
     await this.tun?.close().catch(() => undefined);
-    this.dns = this.routes = this.tun = undefined;
+    this.dns = this.routes = this.tun = this.journal = undefined;
     this.upWith = tc;
     const mtu = await this.tunnelMtu(serverAddress, tc.virtualIp6 !== undefined);
     this.dataPlane?.setMss({ v4: tcpMssFor(mtu, 4), v6: tcpMssFor(mtu, 6) });
@@ -399,6 +580,7 @@ export class TunnelConnection {
     const plan = planRoutes(tc.tsRemote, serverAddress);
     this.routes = await applyRoutes(plan, tun.name, tc.virtualIp4, serverAddress, tc.virtualIp6);
     const journal: JournalEntry = { pid: process.pid, tun: tun.name, routes: this.routes.added };
+    this.journal = journal;
     await writeJournal(journal);
     if (this.profile.dns && tc.dns.length) {
       this.dns = await applyDns(tc.dns, tun.name);
@@ -409,6 +591,7 @@ export class TunnelConnection {
       await writeJournal(journal);
     }
     this.connected = true;
+    this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
     this.connectedState = {
       state: 'connected',
       server: this.profile.server,
@@ -431,7 +614,14 @@ export class TunnelConnection {
    * inside; a smaller path then fragments the outer datagrams rather than breaking IPv6).
    */
   private async tunnelMtu(serverAddress: string, ipv6Inside: boolean): Promise<number> {
-    const family = serverAddress.includes(':') ? 6 : 4;
+    const override = this.profile.mtu;
+    if (override !== undefined) {
+      this.mtuFrom = undefined; // the profile's value stays, whatever the path
+      const mtu = tunnelMtuFor(undefined, ipv6Inside, override);
+      if (mtu !== override)
+        this.events.log(`the profile's MTU ${override} is below IPv6's 1280: tunnel MTU ${mtu}`);
+      return mtu;
+    }
     let pathMtu: number;
     try {
       pathMtu = await pathMtuTo(serverAddress);
@@ -439,12 +629,43 @@ export class TunnelConnection {
       this.events.log(`cannot learn the path MTU (${(e as Error).message}): assuming 1500`);
       pathMtu = 1500;
     }
-    const fits = this.dataPlane?.maxInnerLength(pathMtu, family) ?? DEFAULT_TUN_MTU;
-    let mtu = Math.min(DEFAULT_TUN_MTU, fits);
-    if (mtu < MIN_TUN_MTU) mtu = MIN_TUN_MTU;
-    if (ipv6Inside && mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+    const fits = this.dataPlane?.maxInnerLength(pathMtu, serverAddress.includes(':') ? 6 : 4);
+    const mtu = tunnelMtuFor(fits, ipv6Inside);
+    this.mtuFrom = { pathMtu, mtu, ipv6Inside };
     if (mtu !== DEFAULT_TUN_MTU)
       this.events.log(`path MTU to the gateway ${pathMtu}: tunnel MTU ${mtu}`);
+    return mtu;
+  }
+
+  /**
+   * After a MOBIKE move: if the new path's MTU gives another tunnel MTU, applies it to the TUN
+   * device and the MSS clamp and returns it (undefined when nothing changed, or the profile sets
+   * the MTU).
+   */
+  private async mtuAfterMove(serverAddress: string): Promise<number | undefined> {
+    const from = this.mtuFrom;
+    const tun = this.tun;
+    if (!from || !tun || !this.connectedState) return undefined;
+    let pathMtu: number;
+    try {
+      pathMtu = await pathMtuTo(serverAddress);
+    } catch {
+      return undefined; // keep what we have; the next change checks again
+    }
+    if (pathMtu === from.pathMtu) return undefined;
+    const fits = this.dataPlane?.maxInnerLength(pathMtu, serverAddress.includes(':') ? 6 : 4);
+    const mtu = tunnelMtuFor(fits, from.ipv6Inside);
+    this.mtuFrom = { ...from, pathMtu, mtu };
+    if (mtu === from.mtu) return undefined;
+    try {
+      await setLinkMtu(tun.name, mtu);
+    } catch (e) {
+      this.events.log(`cannot set the tunnel MTU to ${mtu}: ${(e as Error).message}`);
+      return undefined;
+    }
+    this.dataPlane?.setMss({ v4: tcpMssFor(mtu, 4), v6: tcpMssFor(mtu, 6) });
+    this.connectedState = { ...this.connectedState, mtu };
+    this.events.log(`path MTU to the gateway now ${pathMtu}: tunnel MTU ${from.mtu} → ${mtu}`);
     return mtu;
   }
 
@@ -457,7 +678,7 @@ export class TunnelConnection {
     await this.tun?.close().catch(() => undefined);
     await this.transport?.close().catch(() => undefined);
     if (this.routes || this.dns) await clearJournal().catch(() => undefined);
-    this.dns = this.routes = this.tun = this.transport = undefined;
+    this.dns = this.routes = this.tun = this.transport = this.journal = undefined;
     this.events.state(final);
     return final;
   }

@@ -49,6 +49,13 @@ export async function pathMtuTo(address: string): Promise<number> {
   return mtu;
 }
 
+/** Sets a device's MTU (`ip link set dev <name> mtu <n>`), e.g. the TUN's after a path change. */
+export async function setLinkMtu(device: string, mtu: number): Promise<void> {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+    throw new Error(`MTU ${mtu} is not an integer in 68..65535`);
+  await ip(['link', 'set', 'dev', device, 'mtu', String(mtu)]);
+}
+
 export async function applyRoutes(
   plan: RoutePlan,
   tunName: string,

@@ -153,6 +153,58 @@ const connecting: TunnelState = {
   since: AT,
 };
 
+describe('connection timeline events', () => {
+  it('network-changed says what the check of the path found', () => {
+    expect(
+      ikeTimelineEntry(
+        { kind: 'network-changed', path: 'moved', local: '10.0.5.2', previous: '192.0.2.2' },
+        AT,
+      ),
+    ).toEqual({
+      at: AT,
+      kind: 'network-changed',
+      text: 'Network changed — the path to the gateway now leaves from 10.0.5.2 (was 192.0.2.2): moving the tunnel with MOBIKE',
+    });
+    expect(
+      ikeTimelineEntry(
+        {
+          kind: 'network-changed',
+          path: 'moved',
+          local: '2001:db8::2',
+          previous: '192.0.2.2',
+          mtu: 1280,
+        },
+        AT,
+      )?.text,
+    ).toBe(
+      'Network changed — the path to the gateway now leaves from 2001:db8::2 (was 192.0.2.2): moving the tunnel with MOBIKE, tunnel MTU now 1280',
+    );
+    expect(
+      ikeTimelineEntry({ kind: 'network-changed', path: 'unchanged', local: '192.0.2.2' }, AT)
+        ?.text,
+    ).toBe('Network changed — the path to the gateway is unchanged (still from 192.0.2.2)');
+    expect(
+      ikeTimelineEntry(
+        { kind: 'network-changed', path: 'none', detail: 'network is unreachable' },
+        AT,
+      )?.text,
+    ).toBe(
+      'Network changed — no route to the gateway right now (network is unreachable); waiting for the network',
+    );
+  });
+
+  it('dpd-timeout says after how long', () => {
+    expect(ikeTimelineEntry({ kind: 'dpd-timeout', afterMs: 1_200 }, AT)).toEqual({
+      at: AT,
+      kind: 'dpd-timeout',
+      text: 'The gateway stopped answering liveness checks — no answer for 1 second',
+    });
+    expect(ikeTimelineEntry({ kind: 'dpd-timeout', afterMs: 165_300 }, AT)?.text).toBe(
+      'The gateway stopped answering liveness checks — no answer for 165 seconds',
+    );
+  });
+});
+
 describe('stateTimelineEntries', () => {
   it('connected adds the virtual IP, the routes and the DNS servers', () => {
     expect(stateTimelineEntries(connecting, connected, AT)).toEqual([
@@ -223,14 +275,19 @@ describe("connectionEvents (the real driver's mapping)", () => {
     const timeline: TimelineEntry[] = [];
     const ups: TunnelUp[] = [];
     const reconnects: [number, string][] = [];
+    const redirects: string[] = [];
     const events = connectionEvents(target(), {
       up: (u) => ups.push(u),
+      redirect: (address) => {
+        redirects.push(address);
+        return address === '192.0.2.66' ? Promise.reject(new Error('refused')) : Promise.resolve();
+      },
       reconnecting: (attempt, reason) => reconnects.push([attempt, reason]),
       closed: () => undefined,
       log: (text, component, level) => logs.push([text, component, level]),
       timeline: (e) => timeline.push(e),
     });
-    return { events, logs, timeline, ups, reconnects };
+    return { events, logs, timeline, ups, reconnects, redirects };
   }
 
   it('the float to 4500 right after NAT detection is not a second milestone', () => {
@@ -300,6 +357,31 @@ describe("connectionEvents (the real driver's mapping)", () => {
         ike: 'i',
         esp: 'e',
         routes: [],
+      },
+    ]);
+  });
+
+  it("a redirect goes to the machine's firewall, and its answer comes back", async () => {
+    const r = record();
+    await expect(r.events.redirect?.('203.0.113.7')).resolves.toBeUndefined();
+    await expect(r.events.redirect?.('192.0.2.66')).rejects.toThrow('refused');
+    expect(r.redirects).toEqual(['203.0.113.7', '192.0.2.66']);
+  });
+
+  it('network changes and DPD timeouts from the connection are milestones', () => {
+    const r = record();
+    r.events.timeline({ kind: 'network-changed', path: 'unchanged', local: '192.0.2.2' }, AT);
+    r.events.timeline({ kind: 'dpd-timeout', afterMs: 38_400 }, AT);
+    expect(r.timeline).toEqual([
+      {
+        at: AT,
+        kind: 'network-changed',
+        text: 'Network changed — the path to the gateway is unchanged (still from 192.0.2.2)',
+      },
+      {
+        at: AT,
+        kind: 'dpd-timeout',
+        text: 'The gateway stopped answering liveness checks — no answer for 38 seconds',
       },
     ]);
   });

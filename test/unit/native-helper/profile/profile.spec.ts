@@ -104,6 +104,45 @@ describe('profile format v1', () => {
     ]);
   });
 
+  it('mtu: optional, 576..9000 whole bytes; replayWindow: 32..4096 packets, 128 by default', () => {
+    const p = parseProfile(office);
+    expect(p.mtu).toBeUndefined();
+    expect(p.replayWindow).toBe(128);
+    expect(parseProfile({ ...office, mtu: 1280, replayWindow: 1024 })).toMatchObject({
+      mtu: 1280,
+      replayWindow: 1024,
+    });
+    expect(parseProfile({ ...office, mtu: 576, replayWindow: 32 })).toMatchObject({
+      mtu: 576,
+      replayWindow: 32,
+    });
+    expect(parseProfile({ ...office, mtu: 9000, replayWindow: 4096 })).toMatchObject({
+      mtu: 9000,
+      replayWindow: 4096,
+    });
+    expect(issuesOf({ ...office, mtu: 575 })).toEqual([
+      { field: 'mtu', message: 'must be at least 576 (the IPv4 minimum)' },
+    ]);
+    expect(issuesOf({ ...office, mtu: 9001 })).toEqual([
+      { field: 'mtu', message: 'must be at most 9000 (a jumbo frame)' },
+    ]);
+    expect(issuesOf({ ...office, mtu: 1400.5 })).toEqual([
+      { field: 'mtu', message: 'must be whole bytes' },
+    ]);
+    expect(issuesOf({ ...office, mtu: '1400' })).toEqual([
+      { field: 'mtu', message: 'must be a number of bytes' },
+    ]);
+    expect(issuesOf({ ...office, replayWindow: 31 })).toEqual([
+      { field: 'replayWindow', message: 'must be at least 32 (RFC 4303 §3.4.3)' },
+    ]);
+    expect(issuesOf({ ...office, replayWindow: 4097 })).toEqual([
+      { field: 'replayWindow', message: 'must be at most 4096' },
+    ]);
+    expect(issuesOf({ ...office, replayWindow: 64.5 })).toEqual([
+      { field: 'replayWindow', message: 'must be a whole number of packets' },
+    ]);
+  });
+
   it('reports invalid JSON as a profile error and lists every issue in the message', () => {
     expect(() => parseProfileJson('{ "version": 1, ', 'office.json')).toThrow(
       /office.json is invalid:\n {2}- \(profile\): not valid JSON/,

@@ -224,3 +224,47 @@ describe('EspDataPlane.maxInnerLength', () => {
     expect(none.maxInnerLength(1500, 4)).toBeUndefined();
   });
 });
+
+describe("EspDataPlane: the replay window size (the profile's replayWindow)", () => {
+  /** The gateway sends `n` packets; we receive the last first, then older ones. */
+  function lateArrivals(replayWindow: number | undefined) {
+    const toTun: Uint8Array[] = [];
+    const fromGateway: Uint8Array[] = [];
+    const ours = new EspDataPlane(
+      () => undefined,
+      (p) => toTun.push(...p),
+      random,
+      replayWindow !== undefined ? { replayWindow } : {},
+    );
+    const gw = new EspDataPlane(
+      (d) => fromGateway.push(...d),
+      () => undefined,
+      random,
+    );
+    ours.install(keys(0xc0000001, 0x50000001));
+    gw.install(keys(0xc0000001, 0x50000001, true));
+    const ack = withChecksum(ACK4);
+    for (let i = 0; i < 100; i++) gw.outbound([ack]);
+    ours.esp(fromGateway[99]!); // sequence number 100
+    const opened = (seq: number) => {
+      const before = toTun.length;
+      ours.esp(fromGateway[seq - 1]!);
+      return toTun.length > before;
+    };
+    return { opened, ours };
+  }
+
+  it('32: a packet 40 behind the newest is dropped, one 20 behind is accepted', () => {
+    const t = lateArrivals(32);
+    expect(t.opened(60)).toBe(false); // 100 − 60 = 40 ≥ 32
+    expect(t.opened(80)).toBe(true); // 100 − 80 = 20 < 32
+    expect(t.ours.stats().drops).toBe(1);
+  });
+
+  it('the default (128) accepts both', () => {
+    const t = lateArrivals(undefined);
+    expect(t.opened(60)).toBe(true);
+    expect(t.opened(80)).toBe(true);
+    expect(t.opened(80)).toBe(false); // a replay is still one
+  });
+});
