@@ -169,6 +169,10 @@ export interface ProfileDocument {
   readonly keyingTries?: number;
   readonly ikeLifetime?: number;
   readonly childLifetime?: number;
+  /** TUN MTU in bytes (576..9000) instead of the one computed from the path. */
+  readonly mtu?: number;
+  /** Inbound ESP anti-replay window in packets (32..4096; 128 by default). */
+  readonly replayWindow?: number;
 }
 
 export interface ProfileDetails {

@@ -41,6 +41,10 @@ export interface ProfileForm {
   /** Seconds; '' = default. */
   ikeLifetime: string;
   childLifetime: string;
+  /** TUN MTU in bytes; '' = computed from the path. */
+  mtu: string;
+  /** ESP anti-replay window in packets; '' = default. */
+  replayWindow: string;
 }
 
 export type FormField = Exclude<keyof ProfileForm, 'hasStoredSecret' | 'routesMode'>;
@@ -56,6 +60,7 @@ export const PROFILE_DEFAULTS = {
   keyingTries: 0,
   ikeLifetime: 14_400,
   childLifetime: 3_600,
+  replayWindow: 128,
 } as const;
 
 export function emptyProfileForm(): ProfileForm {
@@ -86,6 +91,8 @@ export function emptyProfileForm(): ProfileForm {
     keyingTries: '',
     ikeLifetime: '',
     childLifetime: '',
+    mtu: '',
+    replayWindow: '',
   };
 }
 
@@ -126,6 +133,8 @@ export function formFromDocument(doc: ProfileDocument): ProfileForm {
     keyingTries: text(doc.keyingTries),
     ikeLifetime: text(doc.ikeLifetime),
     childLifetime: text(doc.childLifetime),
+    mtu: text(doc.mtu),
+    replayWindow: text(doc.replayWindow),
   };
 }
 
@@ -167,6 +176,8 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
   const keyingTries = numberOrAbsent(form.keyingTries);
   const ikeLifetime = numberOrAbsent(form.ikeLifetime);
   const childLifetime = numberOrAbsent(form.childLifetime);
+  const mtu = numberOrAbsent(form.mtu);
+  const replayWindow = numberOrAbsent(form.replayWindow);
   const retransmitText = [form.retransmitTimeout, form.retransmitBase, form.retransmitTries];
   // The format wants all three or none: an empty one of the three takes its default.
   const retransmit = retransmitText.every((t) => t.trim() === '')
@@ -196,6 +207,8 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
     ...(keyingTries !== undefined ? { keyingTries } : {}),
     ...(ikeLifetime !== undefined ? { ikeLifetime } : {}),
     ...(childLifetime !== undefined ? { childLifetime } : {}),
+    ...(mtu !== undefined ? { mtu } : {}),
+    ...(replayWindow !== undefined ? { replayWindow } : {}),
   };
 }
 
@@ -260,6 +273,20 @@ const NUMBER_RULES: readonly NumberRule[] = [
     form: 'childLifetime',
     integer: 'must be whole seconds',
     min: [10, 'must be at least 10 s'],
+  },
+  {
+    field: 'mtu',
+    form: 'mtu',
+    integer: 'must be whole bytes',
+    min: [576, 'must be at least 576 (the IPv4 minimum)'],
+    max: [9000, 'must be at most 9000 (a jumbo frame)'],
+  },
+  {
+    field: 'replayWindow',
+    form: 'replayWindow',
+    integer: 'must be a whole number of packets',
+    min: [32, 'must be at least 32 (RFC 4303 §3.4.3)'],
+    max: [4096, 'must be at most 4096'],
   },
 ];
 
@@ -331,6 +358,8 @@ export function formFieldOf(issueField: string): FormField | 'method' | undefine
     case 'keyingTries':
     case 'ikeLifetime':
     case 'childLifetime':
+    case 'mtu':
+    case 'replayWindow':
     case 'dns':
     case 'mobike':
     case 'fragmentation':

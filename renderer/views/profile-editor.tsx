@@ -276,6 +276,23 @@ export function ProfileEditor({
           </div>
         </Section>
 
+        <Section title="Data plane">
+          <div className="editor__row">
+            {text('mtu', 'Tunnel MTU (bytes)', {
+              placeholder: 'automatic',
+              inputMode: 'numeric',
+              grow: true,
+              hint: 'Empty: the path MTU minus the ESP overhead, at most 1400 (576–9000)',
+            })}
+            {text('replayWindow', 'Replay window (packets)', {
+              placeholder: String(PROFILE_DEFAULTS.replayWindow),
+              inputMode: 'numeric',
+              grow: true,
+              hint: 'How far out of order ESP packets may arrive (32–4096)',
+            })}
+          </div>
+        </Section>
+
         {issues[''] && (
           <p className="editor__failure" role="alert">
             {issues['']}

@@ -36,6 +36,7 @@ describe('profile editor', () => {
       'Traffic',
       'Connection',
       'Retransmission and rekeying',
+      'Data plane',
     ]) {
       expect(screen.getByRole('group', { name: legend })).toBeTruthy();
     }
@@ -158,6 +159,30 @@ describe('profile editor', () => {
       },
     });
     expect((save?.args as { profile: object }).profile).not.toHaveProperty('ikeLifetime');
+  });
+
+  it('edits the tunnel MTU and the replay window: range errors on the field, saved as numbers', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    expect(field('Tunnel MTU (bytes)').placeholder).toBe('automatic');
+    expect(field('Replay window (packets)').placeholder).toBe('128');
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('Tunnel MTU (bytes)'), { target: { value: '500' } });
+    await act(async () => fireEvent.blur(field('Tunnel MTU (bytes)')));
+    const mtu = field('Tunnel MTU (bytes)');
+    expect(mtu.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(mtu.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'must be at least 576 (the IPv4 minimum)',
+    );
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    expect(fake.calls.some((c) => c.name === 'profiles.save')).toBe(false);
+
+    fireEvent.change(field('Tunnel MTU (bytes)'), { target: { value: '1280' } });
+    fireEvent.change(field('Replay window (packets)'), { target: { value: '512' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    const save = fake.calls.find((c) => c.name === 'profiles.save');
+    expect(save?.args).toMatchObject({ profile: { mtu: 1280, replayWindow: 512 } });
   });
 
   it('shows main’s issues for the timers on their fields', async () => {

@@ -103,6 +103,46 @@ describe('profile form', () => {
     expect(localIssues(emptyProfileForm())).toEqual([]);
   });
 
+  it('mtu and replayWindow: empty is absent (computed / default), typed values round-trip', () => {
+    const base = { ...emptyProfileForm(), name: 'X', server: 'x.example' };
+    const doc = documentFromForm(base);
+    expect(doc).not.toHaveProperty('mtu');
+    expect(doc).not.toHaveProperty('replayWindow');
+    const typed = documentFromForm({ ...base, mtu: ' 1280 ', replayWindow: '1024' });
+    expect(typed).toMatchObject({ mtu: 1280, replayWindow: 1024 });
+    expect(formFromDocument(typed)).toMatchObject({ mtu: '1280', replayWindow: '1024' });
+    const full = { ...stored, mtu: 1400, replayWindow: 64 };
+    expect(documentFromForm(formFromDocument(full), full)).toEqual(full);
+  });
+
+  it('checks mtu (576..9000 bytes) and replayWindow (32..4096 packets) as the user types', () => {
+    const issues = (mtu: string, replayWindow: string) =>
+      localIssues({ ...emptyProfileForm(), mtu, replayWindow });
+    expect(issues('575', '31')).toEqual([
+      { field: 'mtu', message: 'must be at least 576 (the IPv4 minimum)' },
+      { field: 'replayWindow', message: 'must be at least 32 (RFC 4303 §3.4.3)' },
+    ]);
+    expect(issues('9001', '4097')).toEqual([
+      { field: 'mtu', message: 'must be at most 9000 (a jumbo frame)' },
+      { field: 'replayWindow', message: 'must be at most 4096' },
+    ]);
+    expect(issues('1400.5', 'lots')).toEqual([
+      { field: 'mtu', message: 'must be whole bytes' },
+      { field: 'replayWindow', message: 'must be a number' },
+    ]);
+    expect(issues('576', '32')).toEqual([]);
+    expect(issues('9000', '4096')).toEqual([]);
+    expect(
+      issuesByField([
+        { field: 'mtu', message: 'must be at least 576 (the IPv4 minimum)' },
+        { field: 'replayWindow', message: 'must be at most 4096' },
+      ]),
+    ).toEqual({
+      mtu: 'must be at least 576 (the IPv4 minimum)',
+      replayWindow: 'must be at most 4096',
+    });
+  });
+
   it('adds up the retransmission schedule like strongSwan (4 s, ×1.8, 5 tries ≈ 165 s)', () => {
     expect(retransmitGiveUpSeconds(4, 1.8, 5)).toBeCloseTo(165.1, 1);
     expect(retransmitGiveUpSeconds(2, 1, 0)).toBe(2);
