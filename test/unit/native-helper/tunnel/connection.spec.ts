@@ -1,0 +1,468 @@
+/**
+ * TunnelConnection's own decisions, with the platform (UDP, TUN, routes, DNS, the network
+ * monitor, the journal, the resolver) and the IKE engine replaced by recording doubles: following
+ * a redirect (the firewall hook first, then the next session with REDIRECTED_FROM), the DPD
+ * timeout and network-change milestones, the profile's MTU, and the MTU after a MOBIKE move.
+ * The engine's side of all this is tested in memory against its own responder; strongSwan
+ * redirects are in test/interop/tsunagi-redirect*.spec.ts.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type {
+  IkeCloseReason,
+  IkeInput,
+  IkeOutput,
+  TunnelConfig,
+} from '../../../../native-helper/ike/ike-events.js';
+import type { IkeSessionConfig } from '../../../../native-helper/ike/ike-session-config.js';
+import type { Profile } from '../../../../native-helper/profile/profile.js';
+
+/** Everything the doubles saw, in order. */
+const h = vi.hoisted(() => ({
+  order: [] as string[],
+  sessions: [] as { config: IkeSessionConfig; inputs: string[] }[],
+  /** What each new session does on `start` (by index); the default closes as deleted-by-us. */
+  scripts: [] as ((config: IkeSessionConfig) => unknown[])[],
+  localAddress: '192.0.2.2',
+  pathMtu: 1500,
+  lookups: {} as Record<string, string>,
+  onNetworkChange: undefined as (() => void) | undefined,
+  tunMtus: [] as number[],
+  linkMtus: [] as [string, number][],
+  pins: [] as string[],
+  transports: [] as string[],
+}));
+
+vi.mock('../../../../native-helper/ike/ike-session.js', () => ({
+  IkeSession: class {
+    private readonly index: number;
+    constructor(readonly config: IkeSessionConfig) {
+      this.index = h.sessions.length;
+      h.sessions.push({ config, inputs: [] });
+      h.order.push(`session ${config.server.address}`);
+    }
+    handle(input: IkeInput): unknown[] {
+      h.sessions[this.index]!.inputs.push(input.type);
+      if (input.type === 'start') return (h.scripts[this.index] ?? (() => []))(this.config);
+      if (input.type === 'close') return [{ type: 'closed', reason: { kind: 'deleted-by-us' } }];
+      return [];
+    }
+    noteInboundTraffic(): void {}
+  },
+}));
+vi.mock('../../../../native-helper/platform/udp/udp-transport.js', () => ({
+  localAddressFor: () => Promise.resolve(h.localAddress),
+  openUdpTransport: (address: string) => {
+    h.transports.push(address);
+    return Promise.resolve({
+      localAddress: address,
+      send: () => undefined,
+      sendMany: () => undefined,
+      close: () => Promise.resolve(),
+    });
+  },
+}));
+vi.mock('../../../../native-helper/platform/tun/index.js', () => ({
+  createTunDevice: (o: { mtu: number }) => {
+    h.tunMtus.push(o.mtu);
+    return Promise.resolve({
+      name: 'tsunagi0',
+      mtu: o.mtu,
+      onPackets: () => undefined,
+      write: () => undefined,
+      close: () => Promise.resolve(),
+    });
+  },
+}));
+vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
+  pathMtuTo: () => Promise.resolve(h.pathMtu),
+  setLinkMtu: (dev: string, mtu: number) => {
+    h.linkMtus.push([dev, mtu]);
+    return Promise.resolve();
+  },
+  applyRoutes: () =>
+    Promise.resolve({
+      added: [],
+      pin: (a: string) => {
+        h.pins.push(a);
+        h.order.push(`pin ${a}`);
+        return Promise.resolve();
+      },
+      dispose: () => Promise.resolve(),
+    }),
+}));
+vi.mock('../../../../native-helper/platform/dns/dns-linux.js', () => ({
+  applyDns: () => Promise.resolve({ kind: 'none', dispose: () => Promise.resolve() }),
+}));
+vi.mock('../../../../native-helper/platform/network/network-monitor.js', () => ({
+  watchNetwork: (onChange: () => void) => {
+    h.onNetworkChange = onChange;
+    return { dispose: () => undefined };
+  },
+}));
+vi.mock('../../../../native-helper/tunnel/journal.js', () => ({
+  recoverFromJournal: () => Promise.resolve(undefined),
+  writeJournal: () => Promise.resolve(),
+  clearJournal: () => Promise.resolve(),
+}));
+vi.mock('node:dns/promises', () => ({
+  lookup: (name: string) => {
+    const address = h.lookups[name];
+    h.order.push(`lookup ${name}`);
+    return address
+      ? Promise.resolve({ address, family: address.includes(':') ? 6 : 4 })
+      : Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+  },
+}));
+
+const { TunnelConnection } = await import('../../../../native-helper/tunnel/connection.js');
+type Events = ConstructorParameters<typeof TunnelConnection>[1];
+
+const any4 = {
+  family: 4 as const,
+  protocol: 0,
+  startPort: 0,
+  endPort: 65535,
+  startAddress: '10.99.0.0',
+  endAddress: '10.99.0.255',
+};
+
+function established(config: IkeSessionConfig, virtualIp4 = '10.10.10.1'): IkeOutput {
+  const tc: TunnelConfig = {
+    virtualIp4,
+    dns: [],
+    subnets: [],
+    tsLocal: [],
+    tsRemote: [any4],
+    ike: 'aes256gcm16-prfsha256-x25519',
+    esp: 'aes256gcm16',
+    natDetected: { local: false, remote: false },
+    peerSupportsMobike: true,
+    server: config.server,
+    local: config.local,
+  };
+  return { type: 'established', config: tc };
+}
+
+/** An AES-GCM Child SA, so the data plane knows its overhead (1500-byte path → 1438 fits). */
+const childSa: IkeOutput = {
+  type: 'install-child-sa',
+  sa: {
+    spiIn: 0xc0000001,
+    spiOut: 0x50000001,
+    encr: 20,
+    encrKeyBits: 256,
+    integ: 0,
+    encrKeyIn: new Uint8Array(36).fill(1),
+    integKeyIn: new Uint8Array(0),
+    encrKeyOut: new Uint8Array(36).fill(2),
+    integKeyOut: new Uint8Array(0),
+    tsLocal: [],
+    tsRemote: [any4],
+    local: { address: '192.0.2.2', port: 4500 },
+    remote: { address: '198.51.100.10', port: 4500 },
+    proposal: 'aes256gcm16',
+  },
+};
+
+const closed = (reason: IkeCloseReason): IkeOutput => ({ type: 'closed', reason });
+
+const profile = (extra: Partial<Profile> = {}): Profile =>
+  ({
+    version: 1,
+    name: 'Lab',
+    server: '198.51.100.10',
+    port: 500,
+    remoteId: 'vpn.lab.test',
+    localId: 'client1@psk.lab.test',
+    auth: { method: 'psk', secret: 'lab-psk-0123456789abcdef' },
+    ca: [],
+    routes: ['10.99.0.0/24'],
+    dns: true,
+    mobike: true,
+    dpdDelay: 30,
+    fragmentation: true,
+    retransmit: { timeout: 4, base: 1.8, tries: 5 },
+    keyingTries: 0,
+    ikeLifetime: 14_400,
+    childLifetime: 3_600,
+    replayWindow: 128,
+    ...extra,
+  }) as Profile;
+
+function recorder(redirect?: (address: string) => Promise<void>) {
+  const states: string[] = [];
+  const timeline: Record<string, unknown>[] = [];
+  const logs: string[] = [];
+  const events: Events = {
+    state: (s) => states.push(s.state === 'error' ? `error ${s.code}` : s.state),
+    timeline: (e) => timeline.push(e as unknown as Record<string, unknown>),
+    log: (t) => logs.push(t),
+    ...(redirect ? { redirect } : {}),
+  };
+  return { events, states, timeline, logs };
+}
+
+const until = async (what: string, f: () => boolean) => {
+  for (let i = 0; !f(); i++) {
+    if (i > 200) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+beforeEach(() => {
+  h.order.length = 0;
+  h.sessions.length = 0;
+  h.scripts.length = 0;
+  h.localAddress = '192.0.2.2';
+  h.pathMtu = 1500;
+  h.lookups = {};
+  h.onNetworkChange = undefined;
+  h.tunMtus.length = 0;
+  h.linkMtus.length = 0;
+  h.pins.length = 0;
+  h.transports.length = 0;
+});
+afterEach(() => vi.useRealTimers());
+
+const REDIRECT_FROM = { address: '198.51.100.10', port: 500 };
+
+describe('TunnelConnection: redirects (RFC 5685)', () => {
+  it('a name is resolved, the firewall hook answers before the next session exists, REDIRECTED_FROM goes with it', async () => {
+    h.lookups['vpn2.lab.test'] = '203.0.113.9';
+    h.scripts.push(() => [
+      closed({
+        kind: 'redirected',
+        to: { kind: 'fqdn', name: 'vpn2.lab.test' },
+        from: REDIRECT_FROM,
+        stage: 'ike-sa-init',
+        redirects: [1000],
+      }),
+    ]);
+    h.scripts.push((c) => [established(c)]);
+    const r = recorder(async (address) => {
+      h.order.push(`firewall ${address}`);
+      await new Promise((res) => setTimeout(res, 10)); // the machine's queue takes a while
+      h.order.push(`firewall ${address} done`);
+    });
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    expect(h.order).toEqual([
+      'session 198.51.100.10',
+      'lookup vpn2.lab.test',
+      'firewall 203.0.113.9',
+      'firewall 203.0.113.9 done',
+      'session 203.0.113.9',
+    ]);
+    const next = h.sessions[1]!.config;
+    expect(next.server).toEqual({ address: '203.0.113.9', port: 500 });
+    expect(next.redirectedFrom).toEqual(REDIRECT_FROM);
+    expect(next.redirects).toEqual([1000]);
+    // the redirect is no failure: no reconnecting, no error in between
+    expect(r.states).toEqual(['connecting', 'connected']);
+    expect(r.logs).toContain(
+      'the gateway 198.51.100.10 redirected us to vpn2.lab.test (203.0.113.9) during ike-sa-init',
+    );
+    conn.stop();
+    expect(await done).toMatchObject({ state: 'disconnected', reason: 'deleted-by-us' });
+  });
+
+  it('an established tunnel redirected to an address: the new gateway is pinned outside the tunnel first', async () => {
+    h.scripts.push((c) => [established(c)]);
+    h.scripts.push((c) => [established(c)]);
+    const r = recorder(async (address) => {
+      h.order.push(`firewall ${address}`);
+    });
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    // the gateway redirects the established SA (the engine deleted it, then closed)
+    const runner = (conn as unknown as { runner: { perform(o: IkeOutput[]): void } }).runner;
+    runner.perform([
+      closed({
+        kind: 'redirected',
+        to: { kind: 'ipv4', address: '203.0.113.9' },
+        from: REDIRECT_FROM,
+        stage: 'established',
+        redirects: [5],
+      }),
+    ]);
+    await until('the second session', () => h.sessions.length === 2);
+    expect(h.order.slice(1)).toEqual([
+      'firewall 203.0.113.9',
+      'pin 203.0.113.9',
+      'session 203.0.113.9',
+    ]);
+    await until('connected twice', () => r.states.filter((s) => s === 'connected').length === 2);
+    conn.stop();
+    await done;
+  });
+
+  it('the firewall refuses: the connection ends in error and nothing goes to the new gateway', async () => {
+    h.scripts.push(() => [
+      closed({
+        kind: 'redirected',
+        to: { kind: 'ipv6', address: '2001:db8::9' },
+        from: REDIRECT_FROM,
+        stage: 'ike-auth',
+        redirects: [1],
+      }),
+    ]);
+    const r = recorder(() =>
+      Promise.reject(new Error('a disconnecting tunnel does not follow redirects')),
+    );
+    const final = await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    expect(final).toMatchObject({ state: 'error', code: 'local-setup-failed' });
+    expect(final.state === 'error' && final.error).toMatchObject({
+      detail:
+        'cannot follow the redirect to 2001:db8::9: a disconnecting tunnel does not follow redirects',
+    });
+    expect(h.sessions).toHaveLength(1);
+  });
+
+  it('a name that does not resolve before the tunnel was ever up: an error naming it', async () => {
+    h.scripts.push(() => [
+      closed({
+        kind: 'redirected',
+        to: { kind: 'fqdn', name: 'nowhere.lab.test' },
+        from: REDIRECT_FROM,
+        stage: 'ike-sa-init',
+        redirects: [1],
+      }),
+    ]);
+    const asked: string[] = [];
+    const r = recorder(async (a) => void asked.push(a));
+    const final = await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    expect(final).toMatchObject({ state: 'error', code: 'peer-unreachable' });
+    expect(asked).toEqual([]); // the firewall was never asked to open anything
+    expect(h.sessions).toHaveLength(1);
+  });
+
+  it('without a firewall hook (the foreground CLI) a redirect is followed at once', async () => {
+    h.scripts.push(() => [
+      closed({
+        kind: 'redirected',
+        to: { kind: 'ipv4', address: '203.0.113.9' },
+        from: REDIRECT_FROM,
+        stage: 'ike-sa-init',
+        redirects: [1],
+      }),
+    ]);
+    h.scripts.push((c) => [established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    expect(h.sessions[1]!.config.server.address).toBe('203.0.113.9');
+    conn.stop();
+    await done;
+  });
+});
+
+describe('TunnelConnection: milestones and the MTU', () => {
+  it('a DPD timeout is a dpd-timeout milestone with how long the gateway was silent', async () => {
+    h.scripts.push((c) => [
+      established(c),
+      closed({
+        kind: 'failed',
+        error: {
+          code: 'peer-unreachable',
+          server: '198.51.100.10',
+          afterMs: 42_600,
+          stage: 'a liveness check',
+          fragmentationHint: false,
+        },
+      }),
+    ]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile({ keyingTries: 1 }), r.events, '/nowhere');
+    await conn.run();
+    expect(r.timeline).toContainEqual({ kind: 'dpd-timeout', afterMs: 42_600 });
+  });
+
+  it('other failures are no dpd-timeout', async () => {
+    h.scripts.push(() => [
+      closed({
+        kind: 'failed',
+        error: {
+          code: 'peer-unreachable',
+          server: '198.51.100.10',
+          afterMs: 30_000,
+          stage: 'IKE_SA_INIT',
+          fragmentationHint: false,
+        },
+      }),
+    ]);
+    const r = recorder();
+    await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    expect(r.timeline.filter((e) => e.kind === 'dpd-timeout')).toEqual([]);
+  });
+
+  it("the profile's mtu is the TUN MTU, whatever the path (and a move keeps it)", async () => {
+    h.pathMtu = 1500;
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile({ mtu: 1200 }), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    expect(h.tunMtus).toEqual([1200]);
+    (conn as unknown as { ownChangesUntil: number }).ownChangesUntil = 0;
+    h.localAddress = '192.0.2.77';
+    h.pathMtu = 1280;
+    h.onNetworkChange!();
+    await until('the move', () => r.timeline.length > 0);
+    expect(r.timeline[0]).not.toHaveProperty('mtu');
+    expect(h.linkMtus).toEqual([]);
+    conn.stop();
+    await done;
+  });
+
+  it('network changes: unchanged path, then a move to a smaller-MTU path (TUN MTU follows)', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    // past the quiet time after our own TUN and routes
+    (conn as unknown as { ownChangesUntil: number }).ownChangesUntil = 0;
+
+    h.onNetworkChange!();
+    await until('a milestone', () => r.timeline.length > 0);
+    expect(r.timeline).toEqual([
+      { kind: 'network-changed', path: 'unchanged', local: '192.0.2.2' },
+    ]);
+
+    // the second uplink: another source address, a 1400-byte path
+    h.localAddress = '192.0.2.77';
+    h.pathMtu = 1400;
+    h.onNetworkChange!();
+    await until('a second milestone', () => r.timeline.length > 1);
+    expect(h.tunMtus).toEqual([1400]);
+    expect(r.timeline[1]).toEqual({
+      kind: 'network-changed',
+      path: 'moved',
+      local: '192.0.2.77',
+      previous: '192.0.2.2',
+      mtu: 1338,
+    });
+    expect(h.linkMtus).toEqual([['tsunagi0', 1338]]);
+    expect((conn as unknown as { dataPlane: { mss: unknown } }).dataPlane.mss).toEqual({
+      v4: 1298,
+      v6: 1278,
+    });
+    expect(h.transports).toEqual(['192.0.2.2', '192.0.2.77']);
+    expect(h.sessions[0]!.inputs).toContain('roam');
+
+    // the same path again: no new MTU, the milestone says it is unchanged
+    h.onNetworkChange!();
+    await until('a third milestone', () => r.timeline.length > 2);
+    expect(r.timeline[2]).toEqual({
+      kind: 'network-changed',
+      path: 'unchanged',
+      local: '192.0.2.77',
+    });
+    expect(h.linkMtus).toHaveLength(1);
+    conn.stop();
+    await done;
+  });
+});
