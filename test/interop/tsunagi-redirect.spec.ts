@@ -6,7 +6,7 @@
  * = %any). Without any user action `tsunagi connect` must delete the old IKE SA, start a new one
  * to the new address carrying REDIRECTED_FROM, and carry traffic again through it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPki } from './support/pki.js';
 import { startGateway, type Gateway } from './support/strongswan.js';
@@ -120,6 +120,47 @@ describe.skipIf(!canRun)('tsunagi connect: RFC 5685 redirect (strongSwan 5.9.8)'
           `new IKE SA #${fresh.uniqueId} on ${SECOND} established ${Math.round(tookMs)} ms after the redirect; ` +
           `ping through it ${ping.received}/${ping.transmitted}`,
       );
+    } finally {
+      expect(await client.stop()).toBe(0);
+    }
+  }, 90_000);
+
+  it('a redirect to a name: resolved by the client (outside the engine), then followed the same way', async () => {
+    // the client namespace's /etc/hosts (ip netns exec binds /etc/netns/<ns>/hosts over it)
+    writeFileSync(
+      `/etc/netns/${bed.ns.client}/hosts`,
+      `127.0.0.1 localhost\n${SECOND} gw2.lab.test\n`,
+    );
+    const client = spawnTsunagi(bed, writePskProfile(bed, 'Redirect by name'));
+    try {
+      await client.state(['connected'], 30_000);
+      const [sa] = await gateway.listSas();
+      expect(sa!.localHost).toBe(ADDR.gateway.outer);
+      await gateway.charon.swanctl([
+        '--redirect',
+        '--ike-id',
+        sa!.uniqueId,
+        '--gateway',
+        'gw2.lab.test',
+      ]);
+      const fresh = await until(
+        'an IKE SA on the second address',
+        async () =>
+          (await gateway.listSas()).find(
+            (s) =>
+              s.state === 'ESTABLISHED' &&
+              s.localHost === SECOND &&
+              s.childSas.some((c) => c.state === 'INSTALLED'),
+          ),
+        30_000,
+      );
+      expect(fresh.uniqueId).not.toBe(sa!.uniqueId);
+      const ping = await bed.ping({ count: 3 });
+      expect(ping.received, JSON.stringify(ping)).toBeGreaterThan(0);
+      const redirected = client.lines.find(
+        (l) => l.type === 'event' && (l.event as { kind: string }).kind === 'redirected',
+      );
+      expect(redirected?.event).toEqual({ kind: 'redirected', to: 'gw2.lab.test' });
     } finally {
       expect(await client.stop()).toBe(0);
     }
