@@ -81,8 +81,16 @@ export interface TrafficSelectorRange {
 }
 
 export interface TunnelConfig {
+  /** INTERNAL_IP4_ADDRESS the gateway assigned. */
   virtualIp4?: string;
+  /**
+   * INTERNAL_IP6_ADDRESS the gateway assigned (only when we asked, with `requestVirtualIp6`);
+   * absent when it gave none: IPv6 then does not run inside the tunnel.
+   */
   virtualIp6?: string;
+  /** The prefix length that came with `virtualIp6` (RFC 7296 §3.15.1; strongSwan sends 128). */
+  virtualIp6Prefix?: number;
+  /** INTERNAL_IP4_DNS, then INTERNAL_IP6_DNS. */
   dns: string[];
   /** INTERNAL_IP4_SUBNET / INTERNAL_IP6_SUBNET the gateway announced, CIDR text. */
   subnets: string[];
@@ -107,7 +115,7 @@ export type IkeTimelineEvent =
   | { kind: 'floated-to-natt' }
   | { kind: 'authenticated'; peer: string; method: string }
   | { kind: 'eap-round'; round: number }
-  | { kind: 'established'; ike: string; esp: string; virtualIp4?: string }
+  | { kind: 'established'; ike: string; esp: string; virtualIp4?: string; virtualIp6?: string }
   | { kind: 'child-rekeyed'; initiator: 'us' | 'peer'; spiIn: number }
   | { kind: 'ike-rekeyed'; initiator: 'us' | 'peer' }
   | { kind: 'mobike-update'; local: Endpoint }

@@ -50,13 +50,25 @@ export interface IkeSessionConfig {
   /** Remote traffic selectors we ask for (full tunnel: 0.0.0.0/0). */
   remoteTs: TrafficSelectorRange[];
   requestVirtualIp: boolean;
+  /**
+   * Dual stack inside the tunnel (as strongSwan and Android's IKE library do): the CP request also
+   * asks for INTERNAL_IP6_ADDRESS and INTERNAL_IP6_DNS, and TSi carries ::/0 next to 0.0.0.0/0.
+   * A gateway that assigns no IPv6 address is fine: the tunnel then stays IPv4-only. Undefined
+   * means no (the runtime turns it on for full tunnels and IPv6 routes).
+   */
+  requestVirtualIp6?: boolean | undefined;
   mobike: boolean;
   fragmentation: boolean;
   /** Largest IKE datagram we send before fragmenting (RFC 7383). */
   fragmentSize: number;
   /** 0 disables DPD. */
   dpdDelayMs: number;
-  /** Lifetimes; we rekey at 80–90 % of them (with jitter). Undefined or 0: we never start rekeys. */
+  /**
+   * Lifetimes; we rekey at 80–90 % of them (with jitter). Undefined or 0: we never start rekeys.
+   * They are also the hard limits (RFC 7296 §2.8): a Child SA whose rekey has not completed when
+   * its lifetime runs out is deleted and created anew; an IKE SA is closed (the runtime
+   * re-establishes).
+   */
   ikeLifetimeMs?: number | undefined;
   childLifetimeMs?: number | undefined;
   retransmit: RetransmitPolicy;

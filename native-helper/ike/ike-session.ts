@@ -86,6 +86,7 @@ import {
   rangeToSelector,
   selectorToRange,
   ANY_IPV4,
+  ANY_IPV6,
 } from './traffic-selectors.js';
 
 const NON_ESP_MARKER_LENGTH = 4;
@@ -158,7 +159,8 @@ export class IkeSession {
   // IKE_AUTH state
   private childSpiIn: Uint8Array;
   private sentChildProposals: SaProposal[] = [];
-  private readonly sentTsi: TrafficSelector[] = [rangeToSelector(ANY_IPV4)];
+  /** 0.0.0.0/0, and ::/0 when we ask for an IPv6 address too (the gateway narrows to ours). */
+  private readonly sentTsi: TrafficSelector[];
   private readonly sentTsr: TrafficSelector[];
   private idiBody: Uint8Array | undefined;
 
@@ -187,6 +189,7 @@ export class IkeSession {
     this.nonceI = r.bytes(NONCE_LENGTH);
     this.childSpiIn = nonZero(r, 4);
     this.sentTsr = config.remoteTs.map(rangeToSelector);
+    this.sentTsi = [ANY_IPV4, ...(config.requestVirtualIp6 ? [ANY_IPV6] : [])].map(rangeToSelector);
     const first = config.ikeProposals[0]?.ke[0];
     if (first === undefined) throw new Error('no key exchange group configured');
     this.keGroup = first;
@@ -600,6 +603,12 @@ export class IkeSession {
         attributes: [
           { attributeType: CpAttributeType.INTERNAL_IP4_ADDRESS, value: new Uint8Array(0) },
           { attributeType: CpAttributeType.INTERNAL_IP4_DNS, value: new Uint8Array(0) },
+          ...(cfg.requestVirtualIp6
+            ? [
+                { attributeType: CpAttributeType.INTERNAL_IP6_ADDRESS, value: new Uint8Array(0) },
+                { attributeType: CpAttributeType.INTERNAL_IP6_DNS, value: new Uint8Array(0) },
+              ]
+            : []),
         ],
       });
     this.sentChildProposals = buildSaProposals(cfg.espProposals, ProtocolId.ESP, this.childSpiIn, {
@@ -999,18 +1008,35 @@ export class IkeSession {
     const dns: string[] = [];
     const subnets: string[] = [];
     let vip4: string | undefined;
+    let vip6: { address: string; prefix: number } | undefined;
     if (cp && cp.cfgType === CfgType.REPLY) {
       for (const a of cp.attributes) {
         if (a.attributeType === CpAttributeType.INTERNAL_IP4_ADDRESS && a.value.length === 4)
           vip4 ??= bytesToIp(a.value);
+        // 16-byte address ‖ prefix length; only when we asked (an unasked one is not ours to use)
+        if (
+          cfg.requestVirtualIp6 &&
+          a.attributeType === CpAttributeType.INTERNAL_IP6_ADDRESS &&
+          a.value.length === 17 &&
+          a.value[16]! <= 128
+        )
+          vip6 ??= { address: bytesToIp(a.value.subarray(0, 16)), prefix: a.value[16]! };
         if (a.attributeType === CpAttributeType.INTERNAL_IP4_DNS && a.value.length === 4)
           dns.push(bytesToIp(a.value));
         if (a.attributeType === CpAttributeType.INTERNAL_IP6_DNS && a.value.length === 16)
           dns.push(bytesToIp(a.value));
         if (a.attributeType === CpAttributeType.INTERNAL_IP4_SUBNET && a.value.length === 8)
           subnets.push(`${bytesToIp(a.value.subarray(0, 4))}/${maskBits(a.value.subarray(4))}`);
+        if (
+          a.attributeType === CpAttributeType.INTERNAL_IP6_SUBNET &&
+          a.value.length === 17 &&
+          a.value[16]! <= 128
+        )
+          subnets.push(`${bytesToIp(a.value.subarray(0, 16))}/${a.value[16]}`);
       }
     }
+    // No IPv6 address (the gateway has no IPv6 pool, or ignores the request) is no failure: the
+    // tunnel then carries IPv4 only and IPv6 stays blocked by the runtime, as without asking.
     if (cfg.requestVirtualIp && !vip4)
       return this.startDelete(now, { code: 'internal-address-failure' });
 
@@ -1028,6 +1054,7 @@ export class IkeSession {
     const ikeName = describeProposal(ike.algorithms, 'ike');
     this.tunnelConfig = {
       ...(vip4 !== undefined ? { virtualIp4: vip4 } : {}),
+      ...(vip6 !== undefined ? { virtualIp6: vip6.address, virtualIp6Prefix: vip6.prefix } : {}),
       dns,
       subnets,
       tsLocal: child.keys.tsLocal,
@@ -1044,6 +1071,7 @@ export class IkeSession {
       ike: ikeName,
       esp: child.keys.proposal,
       ...(vip4 ? { virtualIp4: vip4 } : {}),
+      ...(vip6 ? { virtualIp6: vip6.address } : {}),
     });
     this.out.push({ type: 'established', config: this.tunnelConfig });
     this.armKeepalive(now);

@@ -97,6 +97,7 @@ export function cidrToRange(cidr: string): TrafficSelectorRange {
 }
 
 export const ANY_IPV4: TrafficSelectorRange = cidrToRange('0.0.0.0/0');
+export const ANY_IPV6: TrafficSelectorRange = cidrToRange('::/0');
 
 export function rangeToSelector(r: TrafficSelectorRange): TrafficSelector {
   return {

@@ -15,7 +15,7 @@ import { parseProposals, ProposalSyntaxError } from '../ike/crypto/proposal-synt
 import type { IkeError } from '../ike/ike-error.js';
 import type { IkeIdentity, IkeSessionConfig } from '../ike/ike-session-config.js';
 import type { ConfiguredProposal } from '../ike/sa-negotiation.js';
-import { ANY_IPV4, cidrToRange } from '../ike/traffic-selectors.js';
+import { ANY_IPV4, ANY_IPV6, cidrToRange } from '../ike/traffic-selectors.js';
 import { nodeModpProvider, nodeRandom } from '../platform/crypto/node-crypto-provider.js';
 import { NodeCryptoProvider } from '../platform/crypto/node-signature-provider.js';
 import { localAddressFor } from '../platform/udp/udp-transport.js';
@@ -213,11 +213,12 @@ export async function resolveSessionConfig(
       espProposals: proposals(espText, 'esp'),
       ikeProposalText: ikeText.split(','),
       espProposalText: espText.split(','),
-      remoteTs:
-        profile.routes === 'all'
-          ? [ANY_IPV4]
-          : profile.routes.filter((r) => !r.includes(':')).map(cidrToRange),
+      // Dual stack inside the tunnel (as strongSwan and Android do): a full tunnel asks for
+      // 0.0.0.0/0 and ::/0 and an IPv6 address too; split routes ask for IPv6 when they name
+      // IPv6 networks. A gateway without IPv6 simply narrows it away.
+      remoteTs: profile.routes === 'all' ? [ANY_IPV4, ANY_IPV6] : profile.routes.map(cidrToRange),
       requestVirtualIp: true,
+      requestVirtualIp6: profile.routes === 'all' || profile.routes.some((r) => r.includes(':')),
       mobike: profile.mobike,
       fragmentation: profile.fragmentation,
       fragmentSize: DEFAULT_FRAGMENT_SIZE,

@@ -135,3 +135,43 @@ describe('resolveSessionConfig: gateway address', () => {
     expect(e.error.field).toBe('server');
   });
 });
+
+describe('resolveSessionConfig: IPv6 inside the tunnel', () => {
+  const psk = (routes: 'all' | string[]): Profile =>
+    parseProfile({
+      version: 1,
+      name: 'Lab',
+      server: '127.0.0.1',
+      auth: { method: 'psk', secret: 'lab-secret' },
+      routes,
+    });
+  const cidrs = (r: { startAddress: string; endAddress: string }[]) =>
+    r.map((x) => `${x.startAddress}-${x.endAddress}`);
+
+  it('a full tunnel asks for an IPv6 address and ::/0 next to 0.0.0.0/0', async () => {
+    const r = await resolveSessionConfig(psk('all'), { kind: 'sent', contents: {} });
+    expect(r.config.requestVirtualIp6).toBe(true);
+    expect(cidrs(r.config.remoteTs)).toEqual([
+      '0.0.0.0-255.255.255.255',
+      '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+    ]);
+  });
+
+  it('split routes with an IPv6 network ask for IPv6 and that network', async () => {
+    const r = await resolveSessionConfig(psk(['10.1.0.0/16', 'fd99::/64']), {
+      kind: 'sent',
+      contents: {},
+    });
+    expect(r.config.requestVirtualIp6).toBe(true);
+    expect(cidrs(r.config.remoteTs)).toEqual([
+      '10.1.0.0-10.1.255.255',
+      'fd99::-fd99::ffff:ffff:ffff:ffff',
+    ]);
+  });
+
+  it('IPv4-only split routes do not ask for IPv6', async () => {
+    const r = await resolveSessionConfig(psk(['10.1.0.0/16']), { kind: 'sent', contents: {} });
+    expect(r.config.requestVirtualIp6).toBe(false);
+    expect(r.config.remoteTs.map((t) => t.family)).toEqual([4]);
+  });
+});
