@@ -165,4 +165,42 @@ describe.skipIf(!canRun)('tsunagi connect: RFC 5685 redirect (strongSwan 5.9.8)'
       expect(await client.stop()).toBe(0);
     }
   }, 90_000);
+
+  it('full tunnel: the new gateway gets its host route outside the tunnel (removed at the end)', async () => {
+    const client = spawnTsunagi(bed, writePskProfile(bed, 'Redirect full', { routes: 'all' }));
+    const routes = async () =>
+      (await bed.exec(bed.ns.client, ['ip', 'route', 'show'])).stdout.split('\n');
+    try {
+      await client.state(['connected'], 30_000);
+      const before = await routes();
+      expect(before.some((l) => l.startsWith('0.0.0.0/1 dev tsunagi'))).toBe(true);
+      expect(before.some((l) => l.startsWith(`${ADDR.gateway.outer} via`))).toBe(true);
+      const [sa] = await gateway.listSas();
+      await gateway.charon.swanctl(['--redirect', '--ike-id', sa!.uniqueId, '--gateway', SECOND]);
+      await until(
+        'an IKE SA on the second address',
+        async () =>
+          (await gateway.listSas()).find(
+            (s) =>
+              s.state === 'ESTABLISHED' &&
+              s.localHost === SECOND &&
+              s.childSas.some((c) => c.state === 'INSTALLED'),
+          ),
+        30_000,
+      );
+      const after = await routes();
+      const pinned = after.find((l) => l.startsWith(`${SECOND} via`));
+      expect(pinned, after.join('\n')).toBeDefined();
+      expect(pinned).toContain(`via ${ADDR.router.client0} dev ${bed.ifaces.client.uplink0}`);
+      // the kernel sends to the new gateway outside the tunnel, from the uplink
+      const get = (await bed.exec(bed.ns.client, ['ip', 'route', 'get', SECOND])).stdout;
+      expect(get).toContain(`dev ${bed.ifaces.client.uplink0}`);
+      const ping = await bed.ping({ count: 3 });
+      expect(ping.received, JSON.stringify(ping)).toBeGreaterThan(0);
+    } finally {
+      expect(await client.stop()).toBe(0);
+    }
+    const left = await routes();
+    expect(left.filter((l) => l.includes('tsunagi') || l.startsWith(`${SECOND} `))).toEqual([]);
+  }, 90_000);
 });
