@@ -554,8 +554,10 @@ export class TunnelConnection {
       this.upWith.virtualIp6 === tc.virtualIp6 &&
       sameList(this.upWith.dns, tc.dns)
     ) {
-      // Reconnected with the same addresses: the device, routes and DNS are still right.
+      // Reconnected with the same addresses: the device, routes and DNS are still right; only
+      // the path may have another MTU (a new local address, or a redirect to another gateway).
       this.upWith = tc;
+      await this.mtuAfterMove(serverAddress);
       this.events.state({ ...this.connectedState!, ike: tc.ike, esp: tc.esp, since: Date.now() });
       return;
     }
@@ -638,7 +640,7 @@ export class TunnelConnection {
   }
 
   /**
-   * After a MOBIKE move: if the new path's MTU gives another tunnel MTU, applies it to the TUN
+   * After a MOBIKE move (or a new IKE SA on a kept device): if the path's MTU gives another tunnel MTU, applies it to the TUN
    * device and the MSS clamp and returns it (undefined when nothing changed, or the profile sets
    * the MTU).
    */

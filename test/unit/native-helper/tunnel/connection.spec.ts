@@ -144,11 +144,11 @@ function established(config: IkeSessionConfig, virtualIp4 = '10.10.10.1'): IkeOu
 }
 
 /** An AES-GCM Child SA, so the data plane knows its overhead (1500-byte path → 1438 fits). */
-const childSa: IkeOutput = {
+const childSaWith = (n: number): IkeOutput => ({
   type: 'install-child-sa',
   sa: {
-    spiIn: 0xc0000001,
-    spiOut: 0x50000001,
+    spiIn: 0xc0000000 + n,
+    spiOut: 0x50000000 + n,
     encr: 20,
     encrKeyBits: 256,
     integ: 0,
@@ -162,7 +162,8 @@ const childSa: IkeOutput = {
     remote: { address: '198.51.100.10', port: 4500 },
     proposal: 'aes256gcm16',
   },
-};
+});
+const childSa = childSaWith(1);
 
 const closed = (reason: IkeCloseReason): IkeOutput => ({ type: 'closed', reason });
 
@@ -268,17 +269,19 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
   });
 
   it('an established tunnel redirected to an address: the new gateway is pinned outside the tunnel first', async () => {
-    h.scripts.push((c) => [established(c)]);
-    h.scripts.push((c) => [established(c)]);
+    h.scripts.push((c) => [childSa, established(c)]);
+    // (the old inbound SA lingers a moment in the data plane, as after a rekey: new SPIs)
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder(async (address) => {
       h.order.push(`firewall ${address}`);
     });
     const conn = new TunnelConnection(profile(), r.events, '/nowhere');
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
-    // the gateway redirects the established SA (the engine deleted it, then closed)
+    // the gateway redirects the established SA (the engine deleted it with its Child SA, then closed)
     const runner = (conn as unknown as { runner: { perform(o: IkeOutput[]): void } }).runner;
     runner.perform([
+      { type: 'remove-child-sa', spiIn: 0xc0000001, spiOut: 0x50000001 },
       closed({
         kind: 'redirected',
         to: { kind: 'ipv4', address: '203.0.113.9' },
@@ -294,6 +297,36 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
       'session 203.0.113.9',
     ]);
     await until('connected twice', () => r.states.filter((s) => s === 'connected').length === 2);
+    // same path MTU to the new gateway: the device is kept as it was
+    expect(h.tunMtus).toEqual([1400]);
+    expect(h.linkMtus).toEqual([]);
+    conn.stop();
+    await done;
+  });
+
+  it('redirected to a gateway behind a smaller path MTU: the kept device gets the new MTU', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    // (the old inbound SA lingers a moment in the data plane, as after a rekey: new SPIs)
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
+    const r = recorder(() => Promise.resolve());
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    h.pathMtu = 1400;
+    const runner = (conn as unknown as { runner: { perform(o: IkeOutput[]): void } }).runner;
+    runner.perform([
+      { type: 'remove-child-sa', spiIn: 0xc0000001, spiOut: 0x50000001 },
+      closed({
+        kind: 'redirected',
+        to: { kind: 'ipv4', address: '203.0.113.9' },
+        from: REDIRECT_FROM,
+        stage: 'established',
+        redirects: [5],
+      }),
+    ]);
+    await until('connected twice', () => r.states.filter((s) => s === 'connected').length === 2);
+    expect(h.tunMtus).toEqual([1400]);
+    expect(h.linkMtus).toEqual([['tsunagi0', 1338]]);
     conn.stop();
     await done;
   });
