@@ -1,8 +1,10 @@
 /**
  * One VPN connection from a profile to "closed": resolves the profile, runs the IKE session over
  * UDP, brings up the TUN device, routes and DNS once established, and releases everything it
- * acquired (in reverse order) when the session closes. Used by `tsunagi connect` in the
- * foreground and by the helper daemon.
+ * acquired (in reverse order) when the session closes. Between sessions it keeps the device:
+ * it re-establishes after a failure, moves with the network (MOBIKE), and follows a gateway's
+ * redirect (RFC 5685) to the next gateway. Used by `tsunagi connect` in the foreground and by
+ * the helper daemon.
  */
 import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
@@ -93,7 +95,10 @@ export type ConnectionState =
       /** The IPv6 address the gateway assigned, when it assigned one. */
       virtualIp6?: string;
       dns: string[];
-      /** The TUN MTU: the path MTU to the gateway minus the ESP-in-UDP overhead, at most 1400. */
+      /**
+       * The TUN MTU: the path MTU to the gateway minus the ESP-in-UDP overhead, at most 1400, or
+       * the profile's `mtu`.
+       */
       mtu: number;
       ike: string;
       esp: string;
@@ -299,7 +304,8 @@ export class TunnelConnection {
           if (error.code === 'peer-unreachable' && error.stage === 'a liveness check')
             this.events.timeline({ kind: 'dpd-timeout', afterMs: error.afterMs }, Date.now());
         } else error = { code: 'peer-deleted', detail: 'the gateway deleted the IKE SA' };
-        // a retry is no redirect any more (the loop protection stays)
+        // Retries stay with the gateway we were redirected to (the firewall allows only that one
+        // now), but are no redirect any more: no REDIRECTED_FROM (the loop protection stays).
         if (config.redirectedFrom) config = this.config = { ...config, redirectedFrom: undefined };
         // A tunnel that was up and lost its gateway comes back by itself (keyingTries, 0 = forever);
         // a first connection that fails reports why. Routes, DNS and the TUN stay in place meanwhile,
