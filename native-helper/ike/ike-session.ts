@@ -110,6 +110,12 @@ interface InFlight {
 
 interface ChildSaState {
   keys: ChildSaKeys;
+  /**
+   * The selectors as negotiated, before `sameFamilyPairs` (keys.ts* are the usable ones): what a
+   * rekey by the gateway is checked against, so its own view of the SA (e.g. ::/0 in its TSi
+   * without an IPv6 address of ours) is no reason to refuse it.
+   */
+  negotiated: { local: TrafficSelector[]; remote: TrafficSelector[] };
   /** A rekey of this Child SA is queued or in flight (one at a time). */
   rekeying?: boolean;
   /** Replaced by a rekey; only its delete is left. */
@@ -1104,7 +1110,9 @@ export class IkeSession {
     const [encrOut, integOut, encrIn, integIn] = peerInitiated
       ? [km.encrR, km.integR, km.encrI, km.integI]
       : [km.encrI, km.integI, km.encrR, km.integR];
-    const [tsLocal, tsRemote] = peerInitiated ? [tsr, tsi] : [tsi, tsr];
+    const [tsLocal, tsRemote] = peerInitiated
+      ? sameFamilyPairs(tsr, tsi)
+      : sameFamilyPairs(tsi, tsr);
     const keys: ChildSaKeys = {
       spiIn: u32(spiIn),
       spiOut: u32(peerSpi),
@@ -1121,11 +1129,13 @@ export class IkeSession {
       remote: this.remote,
       proposal: describeProposal(alg, 'esp'),
     };
-    const child = { keys };
-    this.lastChildTs = {
-      local: [...(peerInitiated ? tsr : tsi)],
-      remote: [...(peerInitiated ? tsi : tsr)],
+    const child: ChildSaState = {
+      keys,
+      negotiated: peerInitiated
+        ? { local: [...tsr], remote: [...tsi] }
+        : { local: [...tsi], remote: [...tsr] },
     };
+    this.lastChildTs = { local: [...tsLocal], remote: [...tsRemote] };
     this.children.push(child);
     this.out.push({ type: 'install-child-sa', sa: keys });
     return child;
@@ -1542,8 +1552,8 @@ export class IkeSession {
       : undefined;
     if (
       old &&
-      (!narrowedWithin(tsi.selectors, old.keys.tsRemote.map(rangeToSelector)) ||
-        !narrowedWithin(tsr.selectors, old.keys.tsLocal.map(rangeToSelector)))
+      (!narrowedWithin(tsi.selectors, old.negotiated.remote) ||
+        !narrowedWithin(tsr.selectors, old.negotiated.local))
     )
       // RFC 7296 §2.9: selectors are only ever narrowed; a rekey keeps the old SA's
       return { payloads: [notify(NotifyErrorType.TS_UNACCEPTABLE, new Uint8Array(0))] };
@@ -2259,6 +2269,26 @@ export class IkeSession {
   private dropped(reason: string): void {
     this.event({ kind: 'dropped', reason });
   }
+}
+
+/**
+ * The selectors that can carry traffic: a local IPv4 range pairs only with remote IPv4 ranges
+ * (strongSwan installs policies per family alike). When we asked for IPv6 and the gateway
+ * assigned no IPv6 address it narrows TSi to our IPv4 address but may still return ::/0 in TSr;
+ * that remote IPv6 range has no local partner, so it is left out of what the data plane and the
+ * routes see — IPv6 then stays blocked as in an IPv4-only tunnel instead of being sent into an
+ * SA the gateway drops it from. Unchanged when no family is shared (nothing better to offer).
+ */
+function sameFamilyPairs(
+  local: readonly TrafficSelector[],
+  remote: readonly TrafficSelector[],
+): [TrafficSelector[], TrafficSelector[]] {
+  const types = (l: readonly TrafficSelector[]) => new Set(l.map((t) => t.tsType));
+  const lt = types(local);
+  const rt = types(remote);
+  const l = local.filter((t) => rt.has(t.tsType));
+  const r = remote.filter((t) => lt.has(t.tsType));
+  return l.length && r.length ? [l, r] : [[...local], [...remote]];
 }
 
 function findId(payloads: readonly Payload[], type: IdPayload['type']): IdPayload | undefined {
