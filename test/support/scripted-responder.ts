@@ -47,7 +47,11 @@ import type { Random } from '../../native-helper/ike/crypto/random.js';
 import type { SkCipher } from '../../native-helper/ike/crypto/sk-cipher.js';
 import { createSkCipher } from '../../native-helper/ike/crypto/sk-ciphers.js';
 import type { Endpoint } from '../../native-helper/ike/ike-events.js';
-import { CfgType, CpAttributeType } from '../../native-helper/ike/message/cp-payload.js';
+import {
+  CfgType,
+  CpAttributeType,
+  type CpPayload,
+} from '../../native-helper/ike/message/cp-payload.js';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
 import {
   decodeMessage,
@@ -94,6 +98,16 @@ export interface ResponderConfig {
   dns?: string[];
   /** What it returns as TSr (narrowed from what we asked); TSi is the virtual IP /32. */
   protectedSubnet?: string;
+  /**
+   * An IPv6 pool: when the CP request asks for INTERNAL_IP6_ADDRESS, the reply carries this
+   * address (prefix 128, as strongSwan), `dns6` as INTERNAL_IP6_DNS and `subnets6` as
+   * INTERNAL_IP6_SUBNET, and TSi gets the address /128. Without it the request goes unanswered.
+   */
+  virtualIp6?: string;
+  dns6?: string[];
+  subnets6?: string[];
+  /** IPv6 networks it tunnels: added to TSr when the initiator's TSr has IPv6. */
+  protectedSubnet6?: string;
   /** Prove itself with this certificate chain and key (signature AUTH) instead of the PSK. */
   cert?: { chain: Uint8Array[]; keyPem: string };
   /** node:crypto signatures and X.509, for `cert` and for verifying a client certificate. */
@@ -195,6 +209,8 @@ export class ScriptedResponder {
   /** The proposals chosen in IKE_SA_INIT and IKE_AUTH. */
   ikeChoice: Proposal | undefined;
   childChoice: Proposal | undefined;
+  /** The CP of the last IKE_AUTH request that reached the Child SA part (undefined: none). */
+  lastCpRequest: CpPayload | undefined;
   /** Whether the initiator's NAT_DETECTION_SOURCE_IP disagreed with where its request came from. */
   initiatorBehindNat = false;
   /** Whether the initiator's AUTH verified with our PSK. */
@@ -538,6 +554,12 @@ export class ScriptedResponder {
       return reply(payloads);
     }
     const vip = this.config.virtualIp ?? '10.10.0.5';
+    const [cpRequest] = payloadsOf(req.payloads, PayloadType.CP);
+    this.lastCpRequest = cpRequest;
+    const asked6 = cpRequest?.attributes.some(
+      (a) => a.attributeType === CpAttributeType.INTERNAL_IP6_ADDRESS,
+    );
+    const vip6 = asked6 ? this.config.virtualIp6 : undefined;
     if (!opts.omitCp)
       payloads.push({
         type: PayloadType.CP,
@@ -548,6 +570,25 @@ export class ScriptedResponder {
             attributeType: CpAttributeType.INTERNAL_IP4_DNS,
             value: ipToBytes(d)!,
           })),
+          ...(vip6 !== undefined
+            ? [
+                {
+                  attributeType: CpAttributeType.INTERNAL_IP6_ADDRESS,
+                  value: Uint8Array.of(...ipToBytes(vip6)!, 128),
+                },
+                ...(this.config.dns6 ?? []).map((d) => ({
+                  attributeType: CpAttributeType.INTERNAL_IP6_DNS,
+                  value: ipToBytes(d)!,
+                })),
+                ...(this.config.subnets6 ?? []).map((c) => {
+                  const [a, len] = c.split('/');
+                  return {
+                    attributeType: CpAttributeType.INTERNAL_IP6_SUBNET,
+                    value: Uint8Array.of(...ipToBytes(a!)!, Number(len)),
+                  };
+                }),
+              ]
+            : []),
         ],
       });
     if (opts.mobike) payloads.push(notify(NotifyStatusType.MOBIKE_SUPPORTED, new Uint8Array(0)));
@@ -575,11 +616,20 @@ export class ScriptedResponder {
         type: PayloadType.SA,
         proposals: [opts.tamperChildChoice ? opts.tamperChildChoice(chosen) : chosen],
       },
-      { type: PayloadType.TSI, selectors: opts.tsi ?? [rangeToSelector(cidrToRange(`${vip}/32`))] },
+      {
+        type: PayloadType.TSI,
+        selectors: opts.tsi ?? [
+          rangeToSelector(cidrToRange(`${vip}/32`)),
+          ...(vip6 !== undefined ? [rangeToSelector(cidrToRange(`${vip6}/128`))] : []),
+        ],
+      },
       {
         type: PayloadType.TSR,
         selectors: opts.tsr ?? [
           rangeToSelector(cidrToRange(this.config.protectedSubnet ?? '10.1.0.0/16')),
+          ...(this.config.protectedSubnet6 !== undefined && tsrHas6(req)
+            ? [rangeToSelector(cidrToRange(this.config.protectedSubnet6))]
+            : []),
         ],
       },
     );
@@ -1141,6 +1191,12 @@ export function notify(
 }
 
 /** One transform of each type (the first that `accept` allows), as a responder selects. */
+/** The initiator's TSr asks for IPv6 somewhere. */
+function tsrHas6(req: IkeMessage): boolean {
+  const tsr = req.payloads.find((p) => p.type === PayloadType.TSR);
+  return tsr?.type === PayloadType.TSR && tsr.selectors.some((t) => t.startAddress.length === 16);
+}
+
 function pickOnePerType(offered: Proposal, accept: (t: Transform) => boolean): Proposal {
   const transforms: Transform[] = [];
   for (const t of offered.transforms)

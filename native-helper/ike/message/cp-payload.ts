@@ -19,7 +19,7 @@
  * Verify: CFG type 1..4; every attribute fits the payload; the attributes with a fixed size
  * (addresses 4, IPv6 address/subnet 17 = address ‖ prefix length, IPv4 subnet 8, IPv6 DNS 16,
  * SUPPORTED_ATTRIBUTES a list of 2-byte types) have it, or are empty in a CFG_REQUEST/CFG_ACK
- * (where an empty attribute asks for a value). Unknown attributes are kept raw; the R bit is
+ * (where an empty attribute asks for a value); an IPv6 prefix length is at most 128. Unknown attributes are kept raw; the R bit is
  * ignored on receipt and sent as 0.
  */
 import { ByteReader, ByteWriter, IkeSyntaxError, invalid } from './codec.js';
@@ -106,6 +106,16 @@ function verify(p: CpPayload): void {
       throw invalid(`attribute ${a.attributeType} with ${n} bytes in CFG type ${p.cfgType}`, {
         ...where,
         field: 'attribute length',
+      });
+    }
+    if (
+      (a.attributeType === CpAttributeType.INTERNAL_IP6_ADDRESS ||
+        a.attributeType === CpAttributeType.INTERNAL_IP6_SUBNET) &&
+      a.value[16]! > 128
+    ) {
+      throw invalid(`IPv6 prefix length ${a.value[16]} in attribute ${a.attributeType}`, {
+        ...where,
+        field: 'prefix length',
       });
     }
   }

@@ -67,6 +67,42 @@ describe('CP payload', () => {
     expect(decodeCpPayload(hex('01 000000 0008 0000 000d 0000')).attributes).toHaveLength(2);
   });
 
+  it('a dual-stack request and reply (strongSwan with an IPv6 pool)', () => {
+    // CFG_REQUEST { IP4_ADDRESS, IP4_DNS, IP6_ADDRESS, IP6_DNS }, every value empty
+    const request: CpPayload = {
+      type: PayloadType.CP,
+      cfgType: CfgType.REQUEST,
+      attributes: [1, 3, 8, 10].map((t) => ({ attributeType: t, value: new Uint8Array(0) })),
+    };
+    expect(toHex(encodeCpPayload(request))).toBe(
+      '01000000' + '00010000000300000008000000' + '0a0000',
+    );
+    // CFG_REPLY { IP6_ADDRESS fd10:10::1/128, IP6_DNS fd99::53, IP6_SUBNET fd99::/64 }
+    const reply = decodeCpPayload(
+      hex(
+        '02 000000' +
+          ' 0008 0011 fd100010000000000000000000000001 80' +
+          ' 000a 0010 fd990000000000000000000000000053' +
+          ' 000f 0011 fd990000000000000000000000000000 40',
+      ),
+    );
+    expect(reply.attributes.map((a) => [a.attributeType, toHex(a.value)])).toEqual([
+      [8, 'fd10001000000000000000000000000180'],
+      [10, 'fd990000000000000000000000000053'],
+      [15, 'fd99000000000000000000000000000040'],
+    ]);
+    expect(decodeCpPayload(encodeCpPayload(reply))).toEqual(reply);
+  });
+
+  it('rejects an IPv6 prefix length above 128 (address and subnet)', () => {
+    const reply = (type: string, prefix: string): Uint8Array =>
+      hex(`02 000000 ${type} 0011 ${'fd'.padEnd(32, '0')} ${prefix}`);
+    expectSyntaxError(() => decodeCpPayload(reply('0008', '81')), 'invalid-value', 'prefix length');
+    expectSyntaxError(() => decodeCpPayload(reply('000f', 'ff')), 'invalid-value', 'prefix length');
+    expect(decodeCpPayload(reply('0008', '80')).attributes).toHaveLength(1);
+    expect(decodeCpPayload(reply('000f', '00')).attributes).toHaveLength(1);
+  });
+
   it('keeps unknown attributes raw, ignores the R bit, rejects unknown CFG types', () => {
     const cp = decodeCpPayload(hex('02 000000 8001 0004 0a0a0a01 6000 0003 616263'));
     expect(cp.attributes.map((a) => [a.attributeType, toHex(a.value)])).toEqual([
@@ -84,8 +120,10 @@ describe('CP payload', () => {
         value: fc.uint8Array({ minLength: 4, maxLength: 4 }),
       }),
       fc.record({
-        attributeType: fc.constant(8),
-        value: fc.uint8Array({ minLength: 17, maxLength: 17 }),
+        attributeType: fc.constantFrom(8, 15),
+        value: fc
+          .tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 128 }))
+          .map(([a, len]) => Uint8Array.of(...a, len)),
       }),
       fc.record({
         attributeType: fc.integer({ min: 27, max: 0x7fff }),
