@@ -34,6 +34,8 @@ export type IkeError =
   | { code: 'redirect-loop'; detail: string }
   | { code: 'eap-failed'; detail: string }
   | { code: 'peer-deleted'; detail: string }
+  /** Its hard lifetime ran out before a rekey completed (RFC 7296 §2.8): re-establish. */
+  | { code: 'sa-expired'; detail: string }
   | { code: 'config-invalid'; field: string; detail: string }
   /** This computer could not set up the tunnel (TUN device, routes, DNS, sockets). */
   | { code: 'local-setup-failed'; detail: string };
@@ -83,6 +85,8 @@ export function ikeErrorMessage(e: IkeError): string {
       return `EAP authentication failed (${e.detail})`;
     case 'peer-deleted':
       return `the gateway closed the connection (${e.detail})`;
+    case 'sa-expired':
+      return `the IKE SA reached its lifetime before a rekey completed (${e.detail})`;
     case 'config-invalid':
       return `the profile's ${e.field} is invalid: ${e.detail}`;
     case 'local-setup-failed':
@@ -126,6 +130,8 @@ export function ikeErrorFix(e: IkeError): string {
       return 'check the username and password';
     case 'peer-deleted':
       return 'reconnect; if it keeps happening, ask the administrator why the gateway closes the session';
+    case 'sa-expired':
+      return 'a running tunnel reconnects by itself; if it keeps happening, check that the gateway accepts our rekeys (the "ike" proposals) and the lifetimes in the profile';
     case 'config-invalid':
       return `correct "${e.field}" in the profile`;
     case 'local-setup-failed':

@@ -116,6 +116,8 @@ interface ChildSaState {
    * without an IPv6 address of ours) is no reason to refuse it.
    */
   negotiated: { local: TrafficSelector[]; remote: TrafficSelector[] };
+  /** Its hard lifetime (childLifetimeMs after it was installed); undefined without one. */
+  expiresAt?: number;
   /** A rekey of this Child SA is queued or in flight (one at a time). */
   rekeying?: boolean;
   /** Replaced by a rekey; only its delete is left. */
@@ -1084,6 +1086,7 @@ export class IkeSession {
     this.armDpd(now);
     this.armRekeyChild(now);
     this.armRekeyIke(now);
+    this.armExpireIke(now);
     this.runQueue(now);
   }
 
@@ -1136,8 +1139,11 @@ export class IkeSession {
         : { local: [...tsi], remote: [...tsr] },
     };
     this.lastChildTs = { local: [...tsLocal], remote: [...tsRemote] };
+    const life = this.config.childLifetimeMs;
+    if (life && life > 0) child.expiresAt = this.clock + life;
     this.children.push(child);
     this.out.push({ type: 'install-child-sa', sa: keys });
+    this.armExpireChild();
     return child;
   }
 
@@ -1701,6 +1707,8 @@ export class IkeSession {
     this.ike = next;
     this.event({ kind: 'ike-rekeyed', initiator });
     this.armRekeyIke(now);
+    // the new IKE SA has a lifetime of its own: the old one's hard limit no longer applies
+    this.armExpireIke(now);
   }
 
   /** Keeps a non-current IKE SA addressable until its delete is done (bounded). */
@@ -2063,8 +2071,95 @@ export class IkeSession {
   }
 
   private removeChild(child: ChildSaState): void {
+    if (!this.children.includes(child)) return; // already gone (hard expiry before its delete)
     this.children = this.children.filter((c) => c !== child);
     this.out.push({ type: 'remove-child-sa', spiIn: child.keys.spiIn, spiOut: child.keys.spiOut });
+    this.armExpireChild();
+  }
+
+  // ── Hard lifetimes (RFC 7296 §2.8; strongSwan's life_time after rekey_time) ──────────────
+
+  /** When the 'expire-child' timer is armed for (the earliest hard limit of our Child SAs). */
+  private expireChildAt: number | undefined;
+  /** The current IKE SA's hard limit. */
+  private ikeExpiresAt: number | undefined;
+
+  /** Keeps one 'expire-child' timer at the earliest hard limit; output only when it changes. */
+  private armExpireChild(): void {
+    let at: number | undefined;
+    for (const c of this.children)
+      if (c.expiresAt !== undefined && (at === undefined || c.expiresAt < at)) at = c.expiresAt;
+    if (at === this.expireChildAt) return;
+    this.expireChildAt = at;
+    if (at === undefined) this.out.push({ type: 'cancel-timer', timer: 'expire-child' });
+    else this.out.push({ type: 'arm-timer', timer: 'expire-child', at });
+  }
+
+  private armExpireIke(now: number): void {
+    const life = this.config.ikeLifetimeMs;
+    if (!life || life <= 0) return;
+    this.ikeExpiresAt = now + life;
+    this.out.push({ type: 'arm-timer', timer: 'expire-ike', at: this.ikeExpiresAt });
+  }
+
+  /**
+   * Child SAs past their hard lifetime: their rekey did not complete in time (the gateway did not
+   * answer it, or refused it). The SA is no longer used (remove-child-sa at once), the gateway is
+   * told (INFORMATIONAL { D(ESP) }), and a new Child SA is created as after a peer's delete. An
+   * old SA already replaced by a rekey is only removed (its delete is on its way).
+   */
+  private expireChildren(now: number): void {
+    this.expireChildAt = undefined; // the timer fired
+    if (this.phase !== 'established') return this.armExpireChild();
+    const expired = this.children.filter((c) => c.expiresAt !== undefined && c.expiresAt <= now);
+    let current = false;
+    for (const child of expired) {
+      this.removeChild(child);
+      if (child.rekeyed) continue;
+      current = true;
+      this.dropped(
+        `Child SA ${child.keys.spiIn.toString(16)} reached its hard lifetime without a completed rekey: deleted, creating a new one`,
+      );
+      const del: Payload = {
+        type: PayloadType.DELETE,
+        protocolId: ProtocolId.ESP,
+        spis: [be32(child.keys.spiIn)],
+      };
+      this.enqueue(
+        (t) =>
+          this.sendProtected(
+            t,
+            ExchangeType.INFORMATIONAL,
+            [del],
+            'an expired Child SA delete',
+            () => {
+              // nothing left to remove: the SA is gone since it expired
+            },
+          ),
+        now,
+      );
+    }
+    this.armExpireChild();
+    if (current)
+      // A rekey still in flight may yet install a successor; only without one is a new SA made.
+      this.enqueue((t) => {
+        if (!this.currentChild()) this.startChildRekey(t);
+      }, now);
+  }
+
+  /** The IKE SA's hard lifetime: no rekey completed in time. Delete it and let the runtime reconnect. */
+  private expireIke(now: number): void {
+    if (this.phase !== 'established' || this.ikeExpiresAt === undefined) return;
+    if (now < this.ikeExpiresAt) {
+      // a stale expiry (the SA was rekeyed meanwhile): wait for the current one
+      this.out.push({ type: 'arm-timer', timer: 'expire-ike', at: this.ikeExpiresAt });
+      return;
+    }
+    const rekeying = this.ikeRekeyInFlight ? ' (a rekey was still in flight)' : '';
+    this.startDelete(now, {
+      code: 'sa-expired',
+      detail: `no IKE SA rekey completed within ${Math.round((this.config.ikeLifetimeMs ?? 0) / 1000)} s${rekeying}`,
+    });
   }
 
   // ── Timers ───────────────────────────────────────────────────────────────────────────────
@@ -2097,9 +2192,11 @@ export class IkeSession {
         if (this.phase === 'established')
           this.enqueue((t) => this.startIkeRekey(t), now, 'rekey-ike');
         return;
-      case 'half-open':
-      case 'expire-ike':
       case 'expire-child':
+        return this.expireChildren(now);
+      case 'expire-ike':
+        return this.expireIke(now);
+      case 'half-open':
       case 'delete-rekeyed':
         return;
     }
@@ -2257,7 +2354,15 @@ export class IkeSession {
     this.children = [];
     this.phase = 'closed';
     this.inFlight = undefined;
-    for (const t of ['retransmit', 'dpd', 'natt-keepalive', 'rekey-child', 'rekey-ike'] as const)
+    for (const t of [
+      'retransmit',
+      'dpd',
+      'natt-keepalive',
+      'rekey-child',
+      'rekey-ike',
+      'expire-child',
+      'expire-ike',
+    ] as const)
       this.out.push({ type: 'cancel-timer', timer: t });
     this.out.push({ type: 'closed', reason });
   }
