@@ -1232,7 +1232,12 @@ export class IkeSession {
     )
       return false;
     this.triedRemotes.add(this.remote.address);
-    const next = this.peerAdditional.find((a) => !this.triedRemotes.has(a));
+    // Only addresses of our local address's family: an IPv4 socket cannot reach an IPv6 gateway
+    // address (and vice versa); a path to the other family comes with a roam, not from here.
+    const v6 = this.local.address.includes(':');
+    const next = this.peerAdditional.find(
+      (a) => !this.triedRemotes.has(a) && a.includes(':') === v6,
+    );
     if (next === undefined) return false;
     this.remote = { address: next, port: NATT_PORT };
     this.dropped(`no answer from the gateway; trying its additional address ${next}`);

@@ -205,6 +205,14 @@ describe("the gateway's additional addresses (§3.6)", () => {
     expect(sends(ping)[0]!.to).toEqual({ address: ALT_GW, port: 4500 });
   });
 
+  it('skips additional addresses of the other family (our IPv4 socket cannot reach them)', () => {
+    const x = mobikeSa(['2001:db8::20', ALT_GW]);
+    expect(x.session.peerAdditionalAddresses).toEqual(['2001:db8::20', ALT_GW]);
+    x.fire('dpd', x.now + 60_000);
+    const out = unanswered(x);
+    expect(sends(out).map((s) => s.to)).toEqual([{ address: ALT_GW, port: 4500 }]);
+  });
+
   it('gives up with peer-unreachable when no address answers', () => {
     const x = mobikeSa([ALT_GW]);
     x.fire('dpd', x.now + 60_000);
