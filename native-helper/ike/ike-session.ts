@@ -12,8 +12,10 @@
  * liveness checks, deletes, Child and IKE SA rekeys (crossing rekeys resolved by the lowest nonce,
  * RFC 7296 §2.8.1), MOBIKE return-routability checks, redirects (RFC 5685: the session then ends
  * with the close reason 'redirected' and the runner connects to the new gateway). It rekeys on its
- * lifetimes or when the data plane asks ('rekey-child'), moves with MOBIKE ('roam', COOKIE2, the
- * gateway's additional addresses as fall-backs). Randomness and the clock come from outside; the
+ * lifetimes or when the data plane asks ('rekey-child') and, when a rekey has not completed by the
+ * hard lifetime, deletes the SA ('expire-child': a new Child SA follows; 'expire-ike': closed with
+ * sa-expired). It moves with MOBIKE ('roam', COOKIE2, the gateway's additional addresses as
+ * fall-backs). CP asks for IPv4 and, with requestVirtualIp6, IPv6 too (dual stack). Randomness and the clock come from outside; the
  * runtime performs the outputs. Only messages whose ICV verified may change state; a datagram that
  * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event.
  */
