@@ -58,6 +58,14 @@ export interface IkeSessionConfig {
    */
   requestVirtualIp6?: boolean | undefined;
   mobike: boolean;
+  /**
+   * When the gateway stops answering, move the SA to one of its ADDITIONAL_*_ADDRESS addresses
+   * (RFC 4555 §3.5) before giving up. The runtime must then follow the new remote address in
+   * `update-child-sa-endpoints` (ESP peer, firewall allowance, route pinned outside the tunnel);
+   * undefined means no. Tsunagi's runtime does not follow a remote change yet, so it leaves this
+   * off, and a dead gateway is reported after the DPD budget alone.
+   */
+  moveToAdditionalAddresses?: boolean | undefined;
   fragmentation: boolean;
   /** Largest IKE datagram we send before fragmenting (RFC 7383). */
   fragmentSize: number;

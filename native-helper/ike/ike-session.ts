@@ -83,6 +83,7 @@ import {
   offeredGroups,
 } from './sa-negotiation.js';
 import {
+  addressInSelector,
   bytesToIp,
   narrowedWithin,
   rangeToSelector,
@@ -1228,6 +1229,7 @@ export class IkeSession {
     if (
       this.phase !== 'established' ||
       !this.config.mobike ||
+      this.config.moveToAdditionalAddresses !== true ||
       !this.peerMobike ||
       !this.ike?.weAreInitiator ||
       (f.stage !== 'a liveness check' && f.stage !== 'a MOBIKE address update')
@@ -1236,9 +1238,15 @@ export class IkeSession {
     this.triedRemotes.add(this.remote.address);
     // Only addresses of our local address's family: an IPv4 socket cannot reach an IPv6 gateway
     // address (and vice versa); a path to the other family comes with a roam, not from here.
+    // Nor addresses inside the tunnel's own remote selectors (strongSwan lists its inside
+    // addresses too): our routes send those into the TUN, so they cannot carry the outer path.
     const v6 = this.local.address.includes(':');
+    const inside = this.lastChildTs?.remote ?? [];
     const next = this.peerAdditional.find(
-      (a) => !this.triedRemotes.has(a) && a.includes(':') === v6,
+      (a) =>
+        !this.triedRemotes.has(a) &&
+        a.includes(':') === v6 &&
+        !inside.some((ts) => addressInSelector(a, ts)),
     );
     if (next === undefined) return false;
     this.remote = { address: next, port: NATT_PORT };

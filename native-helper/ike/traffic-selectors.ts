@@ -136,6 +136,13 @@ export function selectorWithin(inner: TrafficSelector, outer: TrafficSelector): 
   );
 }
 
+/** True when the address (IPv4 or IPv6 text) lies inside the selector's address range. */
+export function addressInSelector(address: string, s: TrafficSelector): boolean {
+  const b = ipToBytes(address);
+  if (!b || b.length !== s.startAddress.length) return false;
+  return cmp(b, s.startAddress) >= 0 && cmp(b, s.endAddress) <= 0;
+}
+
 /** Every selector of `returned` lies inside one of `proposed` (RFC 7296 §2.9 narrowing). */
 export function narrowedWithin(
   returned: readonly TrafficSelector[],

@@ -28,8 +28,12 @@ import {
 const NEW_LOCAL = { address: '10.0.7.9', port: 500 };
 const ALT_GW = '198.51.100.20';
 
-function mobikeSa(additionalAddresses: string[] = []) {
-  return establish({ mobike: true }, {}, { mobike: true, additionalAddresses });
+function mobikeSa(additionalAddresses: string[] = [], moveToAdditionalAddresses = true) {
+  return establish(
+    { mobike: true, moveToAdditionalAddresses },
+    {},
+    { mobike: true, additionalAddresses },
+  );
 }
 
 function types(bytes: Uint8Array, x: ReturnType<typeof mobikeSa>) {
@@ -219,6 +223,26 @@ describe("the gateway's additional addresses (§3.6)", () => {
     expect(sends(unanswered(x))[0]!.to.address).toBe(ALT_GW);
     const out = unanswered(x);
     expect(closedReason(out)).toMatchObject({
+      kind: 'failed',
+      error: { code: 'peer-unreachable' },
+    });
+  });
+
+  it('never an address inside the tunnel (strongSwan lists its inside addresses too)', () => {
+    // the scripted gateway's TSr is 10.1.0.0/16: 10.1.0.1 is routed into the tunnel itself
+    const y = mobikeSa(['10.1.0.1', ALT_GW]);
+    expect(of(y.log, 'install-child-sa')[0]!.sa.tsRemote[0]).toMatchObject({
+      startAddress: '10.1.0.0',
+      endAddress: '10.1.255.255',
+    });
+    y.fire('dpd', y.now + 60_000);
+    expect(sends(unanswered(y)).map((s) => s.to)).toEqual([{ address: ALT_GW, port: 4500 }]);
+  });
+
+  it('off unless the runtime asks for it: a silent gateway is reported after the DPD budget alone', () => {
+    const x = mobikeSa([ALT_GW], false);
+    x.fire('dpd', x.now + 60_000);
+    expect(closedReason(unanswered(x))).toMatchObject({
       kind: 'failed',
       error: { code: 'peer-unreachable' },
     });
