@@ -3,6 +3,7 @@
  * local address, identities, parsed proposals and the secret. Everything that can be wrong here
  * becomes a `config-invalid` error naming the profile field.
  */
+import { createPrivateKey } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
@@ -93,6 +94,31 @@ function secretText(value: string | { keychain: string }, field: string): string
   return value;
 }
 
+/**
+ * The private key as unencrypted PKCS#8 PEM, in memory only: an encrypted key (PKCS#8
+ * `ENCRYPTED PRIVATE KEY` or a traditional `Proc-Type: 4,ENCRYPTED` PEM) is opened with the
+ * profile's passphrase; a wrong or missing passphrase is named as such.
+ */
+function unlockPrivateKey(pem: string, passphrase: string | undefined): string {
+  const encrypted = /ENCRYPTED PRIVATE KEY|Proc-Type:\s*4,ENCRYPTED/.test(pem);
+  if (!encrypted) return pem;
+  if (passphrase === undefined)
+    throw invalid(
+      'auth.passphrase',
+      'the private key is encrypted: give its passphrase (the app keeps it in your keychain)',
+    );
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase })
+      .export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+  } catch {
+    throw invalid(
+      'auth.passphrase',
+      'the private key could not be opened with this passphrase: check the passphrase',
+    );
+  }
+}
+
 export interface ResolveOptions {
   /**
    * The gateway address already resolved by the caller (the helper's firewall allows exactly
@@ -126,20 +152,16 @@ export async function resolveSessionConfig(
       };
       break;
     case 'cert': {
-      if (profile.auth.passphrase !== undefined)
-        throw invalid(
-          'auth.passphrase',
-          'encrypted private keys are not supported by this build yet: store the key unencrypted (mode 0600)',
-        );
       const certificates = certificatesFromPemOrDer(
         await readProfileFile(files, profile.auth.certificate, 'auth.certificate'),
       );
       if (!certificates.length)
         throw invalid('auth.certificate', 'no certificate found in the file');
-      const privateKeyPem = await readProfileFile(
-        files,
-        profile.auth.privateKey,
-        'auth.privateKey',
+      const privateKeyPem = unlockPrivateKey(
+        await readProfileFile(files, profile.auth.privateKey, 'auth.privateKey'),
+        profile.auth.passphrase === undefined
+          ? undefined
+          : secretText(profile.auth.passphrase, 'auth.passphrase'),
       );
       try {
         defaultLocalId = formatDn(parseCertificate(certificates[0]!).subject);

@@ -3,6 +3,7 @@
  * for the foreground CLI; only the sent contents in the helper), and the gateway address the
  * helper already resolved for its firewall.
  */
+import { createPrivateKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,59 @@ async function configError(p: Promise<unknown>): Promise<ConfigError> {
   }
   throw new Error('expected a ConfigError');
 }
+
+describe('resolveSessionConfig: encrypted private keys', () => {
+  const encrypted = () =>
+    createPrivateKey(client.key)
+      .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' })
+      .toString();
+  const withPassphrase = (passphrase?: string): Profile =>
+    parseProfile({
+      version: 1,
+      name: 'Office',
+      server: '127.0.0.1',
+      remoteId: 'vpn.lab.test',
+      auth: {
+        method: 'cert',
+        certificate: 'alice.pem',
+        privateKey: 'alice.key',
+        ...(passphrase !== undefined ? { passphrase } : {}),
+      },
+      ca: ['ca.pem'],
+    });
+  const files = (key: string) => ({
+    kind: 'sent' as const,
+    contents: { 'alice.pem': client.cert, 'alice.key': key, 'ca.pem': ca.cert },
+  });
+
+  it('opens an encrypted PKCS#8 key with the passphrase (the same key, unencrypted, in memory)', async () => {
+    const key = encrypted();
+    expect(key).toContain('ENCRYPTED PRIVATE KEY');
+    const r = await resolveSessionConfig(withPassphrase('open sesame'), files(key));
+    if (r.config.auth.method !== 'cert') throw new Error('not cert');
+    const opened = createPrivateKey(r.config.auth.privateKeyPem);
+    expect(opened.export({ type: 'pkcs8', format: 'der' })).toEqual(
+      createPrivateKey(client.key).export({ type: 'pkcs8', format: 'der' }),
+    );
+    expect(r.config.auth.privateKeyPem).not.toContain('ENCRYPTED');
+  });
+
+  it('a wrong or missing passphrase is named on auth.passphrase', async () => {
+    const wrong = await configError(
+      resolveSessionConfig(withPassphrase('guess'), files(encrypted())),
+    );
+    expect(wrong.message).toContain('auth.passphrase');
+    expect(wrong.message).toContain('could not be opened with this passphrase');
+    const missing = await configError(resolveSessionConfig(withPassphrase(), files(encrypted())));
+    expect(missing.message).toContain('the private key is encrypted');
+  });
+
+  it('an unencrypted key ignores a passphrase', async () => {
+    const r = await resolveSessionConfig(withPassphrase('unused'), files(client.key));
+    if (r.config.auth.method !== 'cert') throw new Error('not cert');
+    expect(r.config.auth.privateKeyPem).toBe(client.key);
+  });
+});
 
 describe('resolveSessionConfig: profile files', () => {
   it('uses the sent contents and never the disk (nothing exists at those paths)', async () => {
