@@ -161,7 +161,8 @@ export function ProfileEditor({
         <Section title="Trust">
           {text('ca', 'CA certificates', {
             multiline: true,
-            placeholder: 'One file per line; empty uses the system store',
+            placeholder:
+              'One PEM file per line: the CA that issued the gateway certificate (certificate and EAP sign-in)',
           })}
         </Section>
 
