@@ -614,6 +614,8 @@ export class IkeSession {
         attributes: [
           { attributeType: CpAttributeType.INTERNAL_IP4_ADDRESS, value: new Uint8Array(0) },
           { attributeType: CpAttributeType.INTERNAL_IP4_DNS, value: new Uint8Array(0) },
+          // the networks behind the gateway, if it says (split tunnels; RFC 7296 §3.15.1)
+          { attributeType: CpAttributeType.INTERNAL_IP4_SUBNET, value: new Uint8Array(0) },
           ...(cfg.requestVirtualIp6
             ? [
                 { attributeType: CpAttributeType.INTERNAL_IP6_ADDRESS, value: new Uint8Array(0) },

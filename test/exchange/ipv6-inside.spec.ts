@@ -2,7 +2,7 @@
  * IPv6 inside the tunnel (RFC 7296 §3.15, §2.9), dual stack as strongSwan's and Android's
  * clients do it: with `requestVirtualIp6` the IKE_AUTH request carries
  *
- *   CP(CFG_REQUEST){ INTERNAL_IP4_ADDRESS, INTERNAL_IP4_DNS, INTERNAL_IP6_ADDRESS, INTERNAL_IP6_DNS }
+ *   CP(CFG_REQUEST){ INTERNAL_IP4_ADDRESS, INTERNAL_IP4_DNS, INTERNAL_IP4_SUBNET, INTERNAL_IP6_ADDRESS, INTERNAL_IP6_DNS }
  *   TSi(0.0.0.0/0, ::/0)  TSr(what the profile routes, IPv6 included)
  *
  * and the reply's INTERNAL_IP6_ADDRESS (address ‖ prefix length), INTERNAL_IP6_DNS and
@@ -59,11 +59,12 @@ function connect(o: ConfigOptions, r: Partial<ResponderConfig>, a: AuthOptions =
 describe('IPv6 inside the tunnel', () => {
   it('asks for an IPv6 address and DNS and ::/0 next to IPv4; the gateway assigns them', () => {
     const { x, out, authRequest } = connect(DUAL, POOL6);
-    // IKE_AUTH SK{ …, CP(REQUEST){ IP4_ADDRESS, IP4_DNS, IP6_ADDRESS, IP6_DNS }, SA, TSi, TSr } -->
+    // IKE_AUTH SK{ …, CP(REQUEST){ IP4_ADDRESS, IP4_DNS, IP4_SUBNET, IP6_ADDRESS, IP6_DNS }, SA, TSi, TSr } -->
     expect(x.gw.lastCpRequest?.attributes).toEqual(
       [
         CpAttributeType.INTERNAL_IP4_ADDRESS,
         CpAttributeType.INTERNAL_IP4_DNS,
+        CpAttributeType.INTERNAL_IP4_SUBNET,
         CpAttributeType.INTERNAL_IP6_ADDRESS,
         CpAttributeType.INTERNAL_IP6_DNS,
       ].map((attributeType) => ({ attributeType, value: new Uint8Array(0) })),
@@ -166,6 +167,7 @@ describe('IPv6 inside the tunnel', () => {
     expect(x.gw.lastCpRequest?.attributes.map((a) => a.attributeType)).toEqual([
       CpAttributeType.INTERNAL_IP4_ADDRESS,
       CpAttributeType.INTERNAL_IP4_DNS,
+      CpAttributeType.INTERNAL_IP4_SUBNET,
     ]);
     expect(payloadsOf(authRequest.payloads, PayloadType.TSI)[0]?.selectors).toEqual([
       rangeToSelector(cidrToRange('0.0.0.0/0')),
