@@ -56,7 +56,7 @@ export function loadSourceMap(): SourceMap | undefined {
 
 function describeFrame(
   f: CpuProfileNode['callFrame'],
-  map: SourceMap | undefined,
+  map: SourceMap | null | undefined,
   bundleUrl: string,
 ): { where: string; file: string } {
   const name = f.functionName || '(anonymous)';
@@ -84,7 +84,8 @@ export function summarise(
   label: string,
   fromUs: number,
   toUs: number,
-  map: SourceMap | undefined = loadSourceMap(),
+  /** null: no mapping (bundle positions). */
+  map: SourceMap | null | undefined = loadSourceMap(),
   topN = 25,
 ): ProfileWindow {
   const bundleUrl = `file://${resolve(CLI_BUNDLE)}`;
@@ -230,7 +231,7 @@ export async function profileIperf(
           : s.label,
         s.from,
         s.to,
-        rebuilt ? undefined : map,
+        rebuilt ? null : map,
       ),
     ),
     file,
