@@ -35,8 +35,9 @@ export class IkeRunner {
   private readonly timers = new Map<IkeTimer, NodeJS.Timeout>();
   private transport: UdpTransport | undefined;
   private closed = false;
-  /** Inbound IKE and ESP seen since the last liveness note to the session. */
+  /** Inbound ESP seen since the last liveness note to the session, and when the last one came. */
   private inboundSeen = false;
+  private lastEspAt = 0;
   private readonly livenessTimer: NodeJS.Timeout;
 
   constructor(
@@ -49,7 +50,9 @@ export class IkeRunner {
     this.livenessTimer = setInterval(() => {
       if (!this.inboundSeen) return;
       this.inboundSeen = false;
-      this.session.noteInboundTraffic(this.now());
+      // the packet's own time, not the tick's: DPD must count from the last traffic, or it fires
+      // up to a tick late
+      this.session.noteInboundTraffic(this.lastEspAt);
     }, 1000);
     this.livenessTimer.unref();
   }
@@ -96,6 +99,7 @@ export class IkeRunner {
           );
         case 'esp':
           this.inboundSeen = true;
+          this.lastEspAt = this.now();
           return this.sink.esp(kind.packet);
         case 'keepalive':
         case 'malformed':

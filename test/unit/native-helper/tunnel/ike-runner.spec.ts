@@ -4,7 +4,7 @@
  * session and performs what the session answers (here: a datagram to send). A closed runner
  * passes nothing on.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChildSaKeys, IkeInput, IkeOutput } from '../../../../native-helper/ike/ike-events.js';
 import type { IkeSession } from '../../../../native-helper/ike/ike-session.js';
 import type { UdpTransport } from '../../../../native-helper/platform/udp/udp-transport.js';
@@ -102,5 +102,40 @@ describe('early Child SA rekey: data plane → runner → session', () => {
     const before = inputs.length;
     runner.rekeyChild(0xc0ffee01, 'seq-soft-limit');
     expect(inputs).toHaveLength(before);
+  });
+});
+
+describe('ESP keeps the gateway alive for DPD', () => {
+  it('the session hears the time of the last ESP packet, not the time of the once-a-second tick', async () => {
+    vi.useFakeTimers();
+    try {
+      let clock = 10_000;
+      const noted: number[] = [];
+      const session = {
+        handle: () => [],
+        noteInboundTraffic: (at: number) => noted.push(at),
+      } as unknown as IkeSession;
+      const sink = { install() {}, remove() {}, esp() {} };
+      const runner = new IkeRunner(
+        session,
+        sink,
+        { timeline() {}, established() {}, closed() {} },
+        () => clock,
+      );
+      const esp = Uint8Array.from([0x5e, 0xed, 0, 1, 0, 0, 0, 1, ...new Array(24).fill(7)]);
+      // an ESP packet at 10.1 s; the tick that reports it runs at 11.0 s
+      clock = 10_100;
+      runner.onDatagram({ bytes: esp, from: SERVER, to: LOCAL });
+      clock = 11_000;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(noted).toEqual([10_100]);
+      // no ESP since: the next tick says nothing (DPD counts from 10.1 s)
+      clock = 12_000;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(noted).toEqual([10_100]);
+      runner.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
