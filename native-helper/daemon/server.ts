@@ -6,7 +6,8 @@
  * (HISTORY_LIMITS) so a client that subscribes late starts from them.
  * A bad frame gets an error response; only that client can be disconnected by it.
  */
-import { chmod, chown, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeFrame, FrameDecoder } from '../ipc/framing.js';
 import {
@@ -128,6 +129,8 @@ export class HelperServer {
 
   async listen(): Promise<void> {
     const path = this.options.socketPath;
+    // systemd makes /run/tsunagi (RuntimeDirectory); by hand (`sudo tsunagi-helper`) we do
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     await rm(path, { force: true });
     const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server = server;

@@ -430,4 +430,19 @@ describe('startHelper', () => {
     });
     expect(fw2.applied).toEqual([{ kind: 'blocked', allowLan: false }]);
   });
+
+  it("creates the socket's folder when it is missing (started by hand, without systemd's RuntimeDirectory)", async () => {
+    process.env.TSUNAGI_CONFIG_DIR = join(dir, 'config3');
+    process.env.TSUNAGI_STATE_DIR = join(dir, 'state3');
+    const path = join(dir, 'not-yet', 'there', 'helper.sock');
+    running = await startHelper({ socketPath: path, group: undefined, allowUids: [] }, 't', {
+      firewall: new MemoryFirewall(),
+      driver: new FakeDriver().driver,
+      log: () => undefined,
+    });
+    const c = await HelperClient.open(path);
+    const r = await c.request({ method: 'status' });
+    expect(r.kind).toBe('status');
+    c.close();
+  });
 });
