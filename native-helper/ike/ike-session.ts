@@ -681,13 +681,16 @@ export class IkeSession {
     if (
       cfg.remoteId &&
       (idr.idType !== cfg.remoteId.idType || !constantTimeEqual(idr.data, cfg.remoteId.data))
-    )
+    ) {
+      // as for an AUTH that does not verify: the gateway thinks the SA is up, tell it (§2.21.2)
+      this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
       return this.fail({
         code: 'identity-mismatch',
         expected: cfg.remoteId.text,
         received: formatId(idr.idType, idr.data),
         where: 'IDr',
       });
+    }
     const octets = this.responderOctets(idr);
 
     // 2. Its AUTH: the pre-shared key, or a signature by a certificate chaining to our CAs.

@@ -5,6 +5,8 @@
  * does not own; without one it answers with its own identity, which we name in the failure.
  */
 import { describe, expect, it } from 'vitest';
+import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
+import { NotifyErrorType } from '../../native-helper/ike/message/notify-types.js';
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
 import { payloadsOf } from '../../native-helper/ike/message/payload.js';
 import {
@@ -28,7 +30,7 @@ function authWith(sendRemoteId: boolean | undefined, auth: AuthOptions = {}) {
   const request = x.gw.open(req[0]!);
   //             <-- IKE_AUTH SK{ IDr, AUTH, … }
   const out = x.deliverAll(x.gw.answerAuth(req, auth));
-  return { request, out };
+  return { x, request, out };
 }
 
 describe('asking the gateway for the remote identity (IDr in IKE_AUTH)', () => {
@@ -45,8 +47,8 @@ describe('asking the gateway for the remote identity (IDr in IKE_AUTH)', () => {
     expect(of(out, 'established')).toHaveLength(1);
   });
 
-  it('sendRemoteId false: a gateway naming another identity → identity-mismatch, nothing installed', () => {
-    const { out } = authWith(false, {
+  it('sendRemoteId false: a gateway naming another identity → identity-mismatch, nothing installed, the gateway told', () => {
+    const { x, out } = authWith(false, {
       id: { idType: 2, data: new TextEncoder().encode('gw.other.test') },
     });
     expect(of(out, 'install-child-sa')).toHaveLength(0);
@@ -59,5 +61,11 @@ describe('asking the gateway for the remote identity (IDr in IKE_AUTH)', () => {
         where: 'IDr',
       },
     });
+    // INFORMATIONAL SK{ N(AUTHENTICATION_FAILED) } -->   (it considers the IKE SA up: we go)
+    const info = x.gw.open(onlySent(out));
+    expect(info).toMatchObject({ exchangeType: ExchangeType.INFORMATIONAL, response: false });
+    expect(info.payloads).toMatchObject([
+      { type: PayloadType.NOTIFY, notifyType: NotifyErrorType.AUTHENTICATION_FAILED },
+    ]);
   });
 });
