@@ -135,7 +135,7 @@ export function ikeErrorFix(e: IkeError): string {
     case 'config-invalid':
       return `correct "${e.field}" in the profile`;
     case 'local-setup-failed':
-      return 'run Tsunagi as root (or with CAP_NET_ADMIN); if it persists, report this message';
+      return 'run Tsunagi as root (sudo); if it persists, report this message';
   }
 }
 

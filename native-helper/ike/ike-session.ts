@@ -567,7 +567,7 @@ export class IkeSession {
         encoding: CERT_ENCODING_X509_SIGNATURE,
         authority: certificateRequestData(cfg.trustedCas),
       });
-    if (cfg.remoteId)
+    if (cfg.remoteId && cfg.sendRemoteId !== false)
       payloads.push({
         type: PayloadType.IDR,
         idType: cfg.remoteId.idType,
@@ -661,9 +661,10 @@ export class IkeSession {
         code: 'authentication-failed',
         by: 'peer',
         // strongSwan answers the same when it has no configuration for the identity we asked for
-        detail: cfg.remoteId
-          ? `AUTHENTICATION_FAILED; it may also not be known as "${cfg.remoteId.text}", the remote identity we asked for`
-          : 'AUTHENTICATION_FAILED',
+        detail:
+          cfg.remoteId && cfg.sendRemoteId !== false
+            ? `AUTHENTICATION_FAILED; it may also not be known as "${cfg.remoteId.text}", the remote identity we asked for`
+            : 'AUTHENTICATION_FAILED',
       });
     const idr = findId(msg.payloads, PayloadType.IDR);
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
@@ -680,13 +681,16 @@ export class IkeSession {
     if (
       cfg.remoteId &&
       (idr.idType !== cfg.remoteId.idType || !constantTimeEqual(idr.data, cfg.remoteId.data))
-    )
+    ) {
+      // as for an AUTH that does not verify: the gateway thinks the SA is up, tell it (§2.21.2)
+      this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
       return this.fail({
         code: 'identity-mismatch',
         expected: cfg.remoteId.text,
         received: formatId(idr.idType, idr.data),
         where: 'IDr',
       });
+    }
     const octets = this.responderOctets(idr);
 
     // 2. Its AUTH: the pre-shared key, or a signature by a certificate chaining to our CAs.
@@ -2069,21 +2073,32 @@ export class IkeSession {
     this.out.push({ type: 'arm-timer', timer, at: this.rekeyRetryAt(now) });
   }
 
-  /** Soft lifetime with jitter (strongSwan: rekey = lifetime − margin − random(margin·fuzz)). */
-  private rekeyAt(now: number, lifetimeMs: number | undefined): number | undefined {
+  /**
+   * Soft lifetime with jitter (strongSwan: rekey_time − random(rand_time)): the configured rekey
+   * time, else 90 % of the lifetime; the jitter configured, else 10 % of that (80–90 % of a
+   * lifetime when only the lifetime is set).
+   */
+  private rekeyAt(
+    now: number,
+    lifetimeMs: number | undefined,
+    rekeyMs: number | undefined,
+  ): number | undefined {
+    const fraction = () => this.config.random.bytes(1)[0]! / 255;
+    if (rekeyMs !== undefined && rekeyMs > 0)
+      return now + rekeyMs - ((fraction() * (this.config.rekeyJitterMs ?? rekeyMs * 0.1)) | 0);
     if (!lifetimeMs || lifetimeMs <= 0) return undefined;
     const margin = lifetimeMs * 0.1;
-    const jitter = ((this.config.random.bytes(1)[0]! / 255) * margin) | 0;
+    const jitter = (fraction() * (this.config.rekeyJitterMs ?? margin)) | 0;
     return now + lifetimeMs - margin - jitter;
   }
 
   private armRekeyChild(now: number): void {
-    const at = this.rekeyAt(now, this.config.childLifetimeMs);
+    const at = this.rekeyAt(now, this.config.childLifetimeMs, this.config.childRekeyMs);
     if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-child', at });
   }
 
   private armRekeyIke(now: number): void {
-    const at = this.rekeyAt(now, this.config.ikeLifetimeMs);
+    const at = this.rekeyAt(now, this.config.ikeLifetimeMs, this.config.ikeRekeyMs);
     if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-ike', at });
   }
 
