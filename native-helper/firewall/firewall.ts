@@ -4,4 +4,10 @@ import type { FirewallPolicy } from './policy.js';
 export interface Firewall {
   /** Replaces whatever Tsunagi had in the kernel with this policy, in one transaction. */
   apply(policy: FirewallPolicy): Promise<void>;
+  /**
+   * Whether the rules of `policy` (the last one applied) are still in the kernel: false when
+   * something else removed them (another firewall manager flushing the ruleset). Optional: a
+   * backend without it is not watched.
+   */
+  intact?(policy: FirewallPolicy): Promise<boolean>;
 }

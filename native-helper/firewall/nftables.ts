@@ -160,9 +160,31 @@ export const runNft: NftRunner = (script) =>
     child.stdin.end(script);
   });
 
+/** Runs `nft list table inet tsunagi`; true when it exits 0 (the table exists). */
+export const tableExists = (): Promise<boolean> =>
+  new Promise((resolve) => {
+    const child = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['list', 'table', 'inet', TABLE], {
+      stdio: 'ignore',
+    });
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+
 export class NftablesFirewall implements Firewall {
-  constructor(private readonly run: NftRunner = runNft) {}
+  constructor(
+    private readonly run: NftRunner = runNft,
+    private readonly exists: () => Promise<boolean> = tableExists,
+  ) {}
   async apply(policy: FirewallPolicy): Promise<void> {
     await this.run(renderNftables(planFirewall(policy)));
+  }
+  /**
+   * Checks that our table is still there: what `nft flush ruleset` (Debian's nftables.service,
+   * another firewall manager) removes. A plan of `none` has no table to lose. Rules changed
+   * inside the table by another root process are not detected.
+   */
+  async intact(policy: FirewallPolicy): Promise<boolean> {
+    if (planFirewall(policy).kind === 'none') return true;
+    return this.exists();
   }
 }

@@ -1,6 +1,7 @@
 /**
  * SO_PEERCRED for an accepted Unix socket (native-helper/native/src/peercred_linux.c), and the
- * access rule: who may drive the privileged helper.
+ * access rule: who may drive the privileged helper. The same addon sends systemd's readiness
+ * datagram (daemon/sd-notify.ts): Node has no datagram Unix sockets.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,14 +15,16 @@ export interface PeerCredentials {
   gid: number;
 }
 
-interface PeercredAddon {
+export interface PeercredAddon {
   peerCredentials(fd: number): PeerCredentials;
+  /** One datagram to a Unix socket path (`@name`: abstract), as sd_notify(3) sends. */
+  notify(path: string, message: string): void;
 }
 
 const ADDON = join('native-helper', 'native', 'build', 'Release', 'tsunagi_peercred.node');
 let addon: PeercredAddon | undefined;
 
-function loadAddon(): PeercredAddon {
+export function loadAddon(): PeercredAddon {
   if (addon) return addon;
   const override = process.env.TSUNAGI_PEERCRED_ADDON;
   let path: string | undefined = override ? resolve(override) : undefined;
