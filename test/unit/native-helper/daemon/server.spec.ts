@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HelperServer } from '../../../../native-helper/daemon/server.js';
 import { startHelper, type RunningHelper } from '../../../../native-helper/daemon/main.js';
 import { HelperClient, HelperError } from '../../../../native-helper/ipc/client.js';
@@ -21,6 +21,7 @@ import {
   PROTOCOL_VERSION,
   type HelperEvent,
   type HelperFrame,
+  type Stats,
 } from '../../../../native-helper/ipc/protocol.js';
 import { TunnelStateMachine } from '../../../../native-helper/tunnel/state-machine.js';
 import { FakeDriver, MemoryFirewall, UP } from '../tunnel/doubles.js';
@@ -296,6 +297,58 @@ describe('helper socket', () => {
     expect(everything).not.toContain(PSK);
     a.close();
     b.close();
+  });
+
+  it('stats events: packets and bytes from the tunnel, rates over the interval, rekey times', async () => {
+    const c = await HelperClient.open(socketPath);
+    const stats: Stats[] = [];
+    c.onEvent((e) => {
+      if (e.event === 'stats') stats.push(e.stats);
+    });
+    await c.request({ method: 'subscribe', topics: ['stats'] });
+    await c.request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } });
+    fake.last.callbacks.up(UP);
+    const rekey = {
+      ike: { last: null, next: Date.now() + 3_000_000 },
+      child: { last: Date.now() - 5_000, next: Date.now() + 600_000 },
+    };
+    fake.last.stats = {
+      packetsIn: 10,
+      bytesIn: 1_000,
+      packetsOut: 12,
+      bytesOut: 2_000,
+      drops: 1,
+      rekey,
+    };
+    await vi.waitFor(() => expect(stats.length).toBeGreaterThan(0));
+    // 50 ms later: 40 more packets, 50 kB more each way
+    fake.last.stats = {
+      packetsIn: 50,
+      bytesIn: 51_000,
+      packetsOut: 52,
+      bytesOut: 52_000,
+      drops: 1,
+      rekey,
+    };
+    await vi.waitFor(() => expect(stats.at(-1)?.packetsIn).toBe(50));
+    const last = stats.at(-1)!;
+    expect(last).toMatchObject({
+      packetsIn: 50,
+      packetsOut: 52,
+      bytesIn: 51_000,
+      drops: 1,
+      ike: UP.ike,
+      esp: UP.esp,
+      rekey,
+    });
+    const prev = stats[stats.indexOf(last) - 1]!;
+    const seconds = (last.at - prev.at) / 1000;
+    expect(last.rateIn).toBeGreaterThan(0);
+    expect(last.rateIn).toBeCloseTo((last.bytesIn - prev.bytesIn) / seconds, 0);
+    expect(last.rateOut).toBeCloseTo((last.bytesOut - prev.bytesOut) / seconds, 0);
+    const st = await c.request({ method: 'status' });
+    expect(st).toMatchObject({ status: { stats: { rekey }, firewall: { applied: 'connected' } } });
+    c.close();
   });
 
   it('set-settings applies the current state policy again and tells subscribers', async () => {
