@@ -13,6 +13,8 @@ export interface PeerCredentials {
   pid: number;
   uid: number;
   gid: number;
+  /** The peer's supplementary groups at connect time (SO_PEERGROUPS); absent when unknown. */
+  groups?: readonly number[];
 }
 
 export interface PeercredAddon {
@@ -48,7 +50,11 @@ export function peerCredentials(socket: Socket): PeerCredentials {
 export interface AccessPolicy {
   /** Always allowed in addition to root. */
   uids: ReadonlySet<number>;
-  /** A peer whose primary gid is this, or who is a listed member of this group. */
+  /**
+   * A peer in this group: as its primary gid, among its supplementary groups (what the kernel
+   * recorded at connect: the same groups the socket's 0660 root:gid mode let in), or listed as a
+   * member in /etc/group (memberUids, read at start).
+   */
   gid?: number;
   /** Supplementary members of that group (user names from /etc/group), with their uids. */
   memberUids?: ReadonlySet<number>;
@@ -57,7 +63,9 @@ export interface AccessPolicy {
 export function isAllowed(peer: PeerCredentials, policy: AccessPolicy): boolean {
   if (peer.uid === 0) return true;
   if (policy.uids.has(peer.uid)) return true;
-  if (policy.gid !== undefined && peer.gid === policy.gid) return true;
+  if (policy.gid !== undefined) {
+    if (peer.gid === policy.gid || peer.groups?.includes(policy.gid)) return true;
+  }
   return policy.memberUids?.has(peer.uid) ?? false;
 }
 

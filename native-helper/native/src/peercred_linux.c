@@ -1,9 +1,9 @@
 /*
  * tsunagi_peercred: the helper's two needs of Unix sockets that Node has no API for:
- *   peerCredentials(fd) -> { pid, uid, gid }     getsockopt(fd, SOL_SOCKET, SO_PEERCRED)
+ *   peerCredentials(fd) -> { pid, uid, gid, groups }   SO_PEERCRED, SO_PEERGROUPS
  *   notify(path, message) -> undefined           one datagram to systemd's NOTIFY_SOCKET
- * The kernel records the credentials at connect(2) time, so a peer cannot change them later by
- * changing its uid or passing the fd on. notify() is sd_notify(3) without libsystemd: sent by the
+ * The kernel records the credentials (and the supplementary groups) at connect(2) time, so a
+ * peer cannot change them later by changing its uid or passing the fd on. notify() is sd_notify(3) without libsystemd: sent by the
  * helper's own (main) process, so systemd attributes it to the service with NotifyAccess=main,
  * which `systemd-notify` (a short-lived child) cannot guarantee.
  */
@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -44,6 +45,34 @@ static napi_value js_peer_credentials(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, out, "pid", pid);
   napi_set_named_property(env, out, "uid", uid);
   napi_set_named_property(env, out, "gid", gid);
+  /* SO_PEERGROUPS (Linux 4.13): the peer's supplementary groups; ERANGE sets the size needed */
+  socklen_t glen = 64 * sizeof(gid_t);
+  gid_t *groups = malloc(glen);
+  int rc = groups ? getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) : -1;
+  int err = groups ? errno : ENOMEM;
+  if (rc != 0 && err == ERANGE) {
+    free(groups);
+    groups = malloc(glen ? glen : sizeof(gid_t));
+    rc = groups ? getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) : -1;
+    err = groups ? errno : ENOMEM;
+  }
+  if (rc != 0) {
+    free(groups);
+    char msg[128];
+    snprintf(msg, sizeof msg, "SO_PEERGROUPS failed: %s", strerror(err));
+    napi_throw_error(env, "ERR_PEERCRED", msg);
+    return NULL;
+  }
+  size_t count = glen / sizeof(gid_t);
+  napi_value list;
+  napi_create_array_with_length(env, count, &list);
+  for (size_t i = 0; i < count; i++) {
+    napi_value g;
+    napi_create_uint32(env, groups[i], &g);
+    napi_set_element(env, list, (uint32_t)i, g);
+  }
+  free(groups);
+  napi_set_named_property(env, out, "groups", list);
   return out;
 }
 
