@@ -108,10 +108,16 @@ export async function startHelper(
     log(`error: crash recovery failed: ${e.message}`);
     return undefined;
   });
-  if (recovery)
+  if (recovery) {
+    const done = [
+      recovery.revertedDns && "reverted the TUN's systemd-resolved DNS",
+      recovery.removedTun && `removed ${recovery.entry.tun}`,
+    ].filter(Boolean);
     log(
-      `warn: repaired routes/DNS left by helper pid ${recovery.entry.pid}${recovery.removedTun ? ` and removed ${recovery.entry.tun}` : ''}`,
+      `warn: repaired routes/DNS left by helper pid ${recovery.entry.pid}${done.length ? ` (${done.join(', ')})` : ''}`,
     );
+    for (const p of recovery.problems) log(`error: crash recovery: ${p}`);
+  }
 
   // the machine reports to the server, which needs the machine: wired through this holder
   const sink: { server?: HelperServer } = {};
