@@ -10,4 +10,9 @@ export interface Firewall {
    * backend without it is not watched.
    */
   intact?(policy: FirewallPolicy): Promise<boolean>;
+  /**
+   * Calls `changed` soon after something may have removed our rules (our own applies included);
+   * returns a disposer. Optional: without it only the periodic `intact` check runs.
+   */
+  watch?(changed: () => void): () => void;
 }

@@ -6,8 +6,9 @@
  * are told follows the kernel: `blocking` is true only while a blocking policy is applied, and a
  * failure is surfaced with its cause (an `error` state, and `firewall()` for status).
  *
- * The firewall is watched (`firewallCheckMs`): a table that vanished (another firewall manager
- * flushed the ruleset) or a policy that failed to apply is applied again, in turn with events.
+ * The firewall is watched (`firewallCheckMs`, and the backend's own change events when it has
+ * them): a table that vanished (another firewall manager flushed the ruleset) or a policy that
+ * failed to apply is applied again, in turn with events.
  */
 import { isIP } from 'node:net';
 import type { Firewall } from '../firewall/firewall.js';
@@ -105,6 +106,7 @@ export class TunnelStateMachine {
   private firewallError: string | undefined;
   private firewallRestored = 0;
   private firewallTimer: NodeJS.Timeout | undefined;
+  private stopFirewallWatch: (() => void) | undefined;
   private lastAnnounced = '';
 
   constructor(private readonly options: MachineOptions) {
@@ -160,6 +162,7 @@ export class TunnelStateMachine {
     if (every !== undefined && !this.firewallTimer) {
       this.firewallTimer = setInterval(() => void this.checkFirewall(), every);
       this.firewallTimer.unref();
+      this.stopFirewallWatch = this.options.firewall.watch?.(() => void this.checkFirewall());
     }
   }
 
@@ -211,6 +214,8 @@ export class TunnelStateMachine {
     clearTimeout(this.retryTimer);
     clearInterval(this.firewallTimer);
     this.firewallTimer = undefined;
+    this.stopFirewallWatch?.();
+    this.stopFirewallWatch = undefined;
     this.handle?.stop();
   }
 

@@ -52,7 +52,7 @@ const DESTINATIONS = [
   '2001:db8:99::1',
   '2606:4700::1111',
 ];
-/** How long the helper may take to put back a flushed table (its check runs every 2 s). */
+/** How long the helper may take to put back a flushed table (nft monitor; else a check every 2 s). */
 const RESTORE_WITHIN_MS = 6_000;
 
 /** UDP responder on the host: echoes, and remembers who asked (printed as lines). */
@@ -370,22 +370,35 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     // still in lockdown from the previous test (or now, when run alone)
     await settings({ killSwitch: true, lockdown: true });
     expect(await nftTable()).toContain('table inet tsunagi');
-    const flushed = Date.now();
-    await exec(bed.ns.client, ['nft', 'flush', 'ruleset']);
-    expect(await nftTable()).not.toContain('tsunagi');
-    while (!(await nftTable()).includes('table inet tsunagi')) {
-      if (Date.now() - flushed > RESTORE_WITHIN_MS)
-        throw new Error(`the table is not back after ${RESTORE_WITHIN_MS} ms\n${helperLog}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    console.log(`flush ruleset: the table was back after ${Date.now() - flushed} ms`);
-    expect(helperLog).toContain("the kill switch's table is gone");
     const cap = await capture();
-    const rounds = await traffic();
-    const r = await cap.stop();
-    report('lockdown after a flush', r, rounds);
-    expect(rounds).toBeGreaterThan(5);
-    expect(r.leaks).toEqual([]);
+    const gen = await startTraffic(bed, bed.ns.client, DESTINATIONS, 0.01);
+    let r: CaptureResult;
+    let rounds: number;
+    const t = { flushed: 0, back: 0 };
+    try {
+      await new Promise((res) => setTimeout(res, 300));
+      t.flushed = Date.now();
+      await exec(bed.ns.client, ['nft', 'flush', 'ruleset']);
+      while (!(await nftTable()).includes('table inet tsunagi')) {
+        if (Date.now() - t.flushed > RESTORE_WITHIN_MS)
+          throw new Error(`the table is not back after ${RESTORE_WITHIN_MS} ms\n${helperLog}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      t.back = Date.now();
+      await new Promise((res) => setTimeout(res, 1_000));
+    } finally {
+      rounds = await gen.stop();
+      r = await cap.stop();
+    }
+    const gap = leaksBetween(r, t.flushed, t.back);
+    report('lockdown across a ruleset flush', r, rounds);
+    console.log(
+      `flush ruleset: the table was back within ${t.back - t.flushed} ms; ${gap.length} leaks in that gap`,
+    );
+    expect(helperLog).toContain("the kill switch's table is gone");
+    expect(leaksBetween(r, 0, t.flushed)).toEqual([]);
+    expect(leaksBetween(r, t.back, Date.now())).toEqual([]);
+    expect(rounds).toBeGreaterThan(50);
     const c = await client();
     expect(await c.request({ method: 'status' })).toMatchObject({
       status: {

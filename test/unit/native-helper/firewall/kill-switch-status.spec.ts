@@ -3,6 +3,9 @@
  * blocking policy is really applied, a failure is surfaced with its cause, and a table that
  * vanished (another firewall manager flushed the ruleset) is noticed and put back.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NftablesFirewall } from '../../../../native-helper/firewall/nftables.js';
 import type { FirewallPolicy } from '../../../../native-helper/firewall/policy.js';
@@ -26,6 +29,12 @@ class KernelFirewall extends MemoryFirewall {
   }
   flush(): void {
     this.table = undefined;
+  }
+  /** The backend's change events (nft monitor), fired by the test. */
+  watcher: (() => void) | undefined;
+  watch(changed: () => void): () => void {
+    this.watcher = changed;
+    return () => (this.watcher = undefined);
   }
 }
 
@@ -200,6 +209,27 @@ describe('the firewall watch', () => {
   });
 });
 
+describe('the firewall watch: change events', () => {
+  it('a deleted-table event from the backend re-checks at once, not at the next period', async () => {
+    const { firewall, machine } = setup(
+      { killSwitch: true, lockdown: true, allowLan: false },
+      60_000,
+    );
+    await machine.start();
+    expect(firewall.watcher).toBeDefined();
+    firewall.flush();
+    firewall.watcher!();
+    await vi.waitFor(() => expect(firewall.table).toEqual({ kind: 'blocked', allowLan: false }));
+    expect(machine.firewall().restored).toBe(1);
+    // our own applies cause such events too: a check then finds the table intact
+    firewall.watcher!();
+    await vi.waitFor(() => expect(firewall.checks).toBe(2));
+    expect(machine.firewall().restored).toBe(1);
+    machine.dispose();
+    expect(firewall.watcher).toBeUndefined();
+  });
+});
+
 describe('NftablesFirewall.intact', () => {
   it('asks the kernel for the table only when the policy has one', async () => {
     const asked: string[] = [];
@@ -217,5 +247,50 @@ describe('NftablesFirewall.intact', () => {
     exists = false;
     expect(await fw.intact({ kind: 'blocked', allowLan: false })).toBe(false);
     expect(asked).toHaveLength(2);
+  });
+});
+
+describe('NftablesFirewall.watch (nft monitor tables)', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    delete process.env.TSUNAGI_NFT;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  /** A stand-in `nft` that prints monitor lines, then stays (or exits when `exit`). */
+  const fakeNft = (lines: string[], exit: boolean) => {
+    dir = mkdtempSync(join(tmpdir(), 'tsunagi-nft-'));
+    const path = join(dir, 'nft');
+    const out = lines.map((l) => `echo '${l}'`).join('\n');
+    writeFileSync(
+      path,
+      `#!/bin/sh\n[ "$1" = monitor ] || exit 9\n${out}\n${exit ? '' : 'exec sleep 30'}\n`,
+    );
+    chmodSync(path, 0o755);
+    process.env.TSUNAGI_NFT = path;
+  };
+
+  it('reports only our table being deleted', async () => {
+    fakeNft(
+      ['add table inet other', 'delete table inet other', 'delete table inet tsunagi'],
+      false,
+    );
+    let changed = 0;
+    const stop = new NftablesFirewall().watch(() => changed++);
+    await vi.waitFor(() => expect(changed).toBe(1));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(changed).toBe(1);
+    stop();
+  });
+
+  it('a monitor that exits is started again; stopping ends it for good', async () => {
+    fakeNft(['delete table inet tsunagi'], true);
+    let changed = 0;
+    const stop = new NftablesFirewall().watch(() => changed++);
+    await vi.waitFor(() => expect(changed).toBe(2), { timeout: 3_000 });
+    stop();
+    const seen = changed;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(changed).toBe(seen);
   });
 });
