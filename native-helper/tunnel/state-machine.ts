@@ -172,7 +172,7 @@ export class TunnelStateMachine {
    */
   checkFirewall(): Promise<'intact' | 'restored' | 'failed'> {
     return new Promise((resolve) => {
-      void this.enqueue(async () => {
+      const job = this.enqueue(async () => {
         const firewall = this.options.firewall;
         if (this.firewallError === undefined) {
           if (!firewall.intact || this.kernelPolicy === undefined) return resolve('intact');
@@ -190,6 +190,8 @@ export class TunnelStateMachine {
           this.options.onLog?.('info', `the ${this.current.name} policy is in place`, 'firewall');
         resolve(this.firewallError === undefined ? 'restored' : 'failed');
       });
+      // a check that threw (logged by enqueue) settles as failed rather than never
+      void job.then(() => resolve('failed'));
     });
   }
 
