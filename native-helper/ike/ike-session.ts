@@ -43,7 +43,7 @@ import { pskAuth } from './crypto/auth.js';
 import { natDetectionHash } from './crypto/nat-detection.js';
 import { createIkeSaState, type IkeSaState } from './ike-sa-state.js';
 import { prf } from './crypto/prf.js';
-import type { IkeError } from './ike-error.js';
+import { ikeErrorMessage, type IkeError } from './ike-error.js';
 import type {
   ChildSaKeys,
   Endpoint,
@@ -80,6 +80,7 @@ import {
   buildSaProposals,
   checkSelectedProposal,
   describeProposal,
+  describeSaProposal,
   offeredGroups,
 } from './sa-negotiation.js';
 import {
@@ -144,6 +145,8 @@ const MAX_OTHER_IKE_SAS = 3;
 const MAX_PEER_ADDITIONAL_ADDRESSES = 8;
 /** COOKIE2 length (RFC 4555 §3.5: 8 to 64 octets). */
 const COOKIE2_LENGTH = 16;
+/** The same unauthenticated IKE_SA_INIT refusal on this many transmissions ends the attempt. */
+const INIT_SAME_REFUSAL_LIMIT = 2;
 
 export class IkeSession {
   private phase: Phase = 'idle';
@@ -161,6 +164,10 @@ export class IkeSession {
   private keGroup: number;
   private cookie: Uint8Array | undefined;
   private initRetries = 0;
+  /** IKE_SA_INIT requests sent so far (first sends, retransmissions and restarts). */
+  private initTransmissions = 0;
+  /** The last unusable IKE_SA_INIT answer and which transmissions it answered (rejectInit). */
+  private initRejection: { key: string; error: IkeError; transmissions: Set<number> } | undefined;
   private sentSaProposals: SaProposal[] = [];
   private initRequestBytes: Uint8Array | undefined;
   private peerFragmentation = false;
@@ -332,6 +339,7 @@ export class IkeSession {
     };
     const bytes = encodeMessage(msg);
     this.initRequestBytes = bytes;
+    this.initTransmissions++;
     this.event({ kind: 'ike-sa-init-sent', to: this.remote, attempt: this.initRetries });
     this.sendRequest(now, {
       sa: undefined,
@@ -365,7 +373,7 @@ export class IkeSession {
     const cookie = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE);
     if (cookie) {
       if (cookie.data.length < 1 || cookie.data.length > 64)
-        return this.dropped('COOKIE of invalid length');
+        return (this.dropped('COOKIE of invalid length'), false);
       if (this.cookie && constantTimeEqual(this.cookie, cookie.data))
         return (this.dropped('repeated identical COOKIE'), false);
       if (!this.bumpInitRetries('COOKIE')) return;
@@ -380,7 +388,7 @@ export class IkeSession {
         invalidKe.data.length === 2 ? (invalidKe.data[0]! << 8) | invalidKe.data[1]! : -1;
       // Downgrade protection: only groups we offered ourselves (SAi1 is covered by AUTH).
       if (!offeredGroups(this.config.ikeProposals).includes(group) || group === this.keGroup)
-        return this.fail({
+        return this.rejectInit({
           code: 'invalid-ke',
           detail: `the gateway asked for group ${group}, which we did not offer`,
         });
@@ -408,14 +416,13 @@ export class IkeSession {
     }
     const error = notifies.find((n) => n.notifyType < 16384);
     if (error) {
-      // Unauthenticated; still the clearest diagnosis we will get (an attacker could as well drop us).
       if (error.notifyType === NotifyErrorType.NO_PROPOSAL_CHOSEN)
-        return this.fail({
+        return this.rejectInit({
           code: 'no-proposal-chosen',
           stage: 'ike',
           offered: this.config.ikeProposalText,
         });
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-syntax',
         detail: `the gateway answered IKE_SA_INIT with error notify ${error.notifyType}`,
       });
@@ -427,26 +434,31 @@ export class IkeSession {
     const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
     const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
     if (!sa || !ker || !nr)
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-syntax',
         detail: 'IKE_SA_INIT response without SA, KE or Nonce',
       });
     const sel = checkSelectedProposal(this.sentSaProposals, sa.proposals, 0);
-    if (!sel.ok)
-      return this.fail({
-        code: 'no-proposal-chosen',
-        stage: 'ike',
-        offered: this.config.ikeProposalText,
-        peer: [sel.reason],
-      });
+    if (!sel.ok) {
+      const peer = sa.proposals.map((p) => describeSaProposal(p, 'ike'));
+      return this.rejectInit(
+        {
+          code: 'no-proposal-chosen',
+          stage: 'ike',
+          offered: this.config.ikeProposalText,
+          ...(peer.length ? { peer } : {}),
+        },
+        sel.reason,
+      );
+    }
     const alg = sel.algorithms;
     if (alg.ke !== this.keGroup || ker.group !== this.keGroup || alg.prf === undefined)
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-ke',
-        detail: `the gateway chose group ${alg.ke} but sent KE for ${ker.group}`,
+        detail: `we sent KE for group ${this.keGroup}; the gateway chose group ${alg.ke} and sent KE for ${ker.group}`,
       });
     const shared = this.ke!.computeSharedSecret(ker.data);
-    if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
+    if (!shared.ok) return this.rejectInit({ code: 'invalid-ke', detail: shared.message });
 
     // Keys (RFC 7296 §2.14)
     this.ike = createIkeSaState({
@@ -519,6 +531,35 @@ export class IkeSession {
       return false;
     }
     return true;
+  }
+
+  /**
+   * An IKE_SA_INIT answer we cannot use. It is unauthenticated, so anyone who saw our request can
+   * forge it (RFC 7296 §2.21.1): it is remembered as the diagnosis and we keep waiting (and
+   * retransmitting) for a genuine answer, which still establishes. We give up with it when the
+   * retransmission budget runs out — or earlier, when the same refusal answers
+   * INIT_SAME_REFUSAL_LIMIT different transmissions of our request: that is a real gateway
+   * saying no (strongSwan answers every retransmission alike), and waiting the whole budget
+   * (165 s by default) for it would only keep the user waiting. A forger must then also keep
+   * the genuine answer from us across a retransmission — the power to drop it, which ends the
+   * attempt anyway. Returns false (keep the request outstanding) unless the session failed.
+   */
+  private rejectInit(error: IkeError, detail?: string): false | undefined {
+    const key = JSON.stringify(error);
+    const r =
+      this.initRejection?.key === key
+        ? this.initRejection
+        : { key, error, transmissions: new Set<number>() };
+    r.transmissions.add(this.initTransmissions);
+    this.initRejection = r;
+    if (r.transmissions.size >= INIT_SAME_REFUSAL_LIMIT) {
+      this.fail(error);
+      return undefined;
+    }
+    this.dropped(
+      `unauthenticated IKE_SA_INIT answer: ${error.code} (${detail ?? ikeErrorMessage(error)}); waiting for a genuine answer`,
+    );
+    return false;
   }
 
   private floatToNatt(): void {
@@ -1001,13 +1042,16 @@ export class IkeSession {
         detail: 'IKE_AUTH response without SA, TSi or TSr',
       });
     const sel = checkSelectedProposal(this.sentChildProposals, sa.proposals, 4);
-    if (!sel.ok)
+    if (!sel.ok) {
+      this.dropped(`unusable ESP proposal in IKE_AUTH: ${sel.reason}`);
+      const peer = sa.proposals.map((p) => describeSaProposal(p, 'esp'));
       return this.fail({
         code: 'no-proposal-chosen',
         stage: 'esp',
         offered: cfg.espProposalText,
-        peer: [sel.reason],
+        ...(peer.length ? { peer } : {}),
       });
+    }
     if (
       !narrowedWithin(tsi.selectors, this.sentTsi) ||
       !narrowedWithin(tsr.selectors, this.sentTsr)
@@ -2247,6 +2291,9 @@ export class IkeSession {
       if (this.phase === 'deleting')
         return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
       if (this.fallBackToAdditionalAddress(f, now)) return;
+      // No genuine IKE_SA_INIT answer: the refusal we were sent is the better diagnosis.
+      if (f.exchange === ExchangeType.IKE_SA_INIT && this.initRejection)
+        return this.fail(this.initRejection.error);
       return this.fail({
         code: 'peer-unreachable',
         server: this.config.serverName,
@@ -2258,6 +2305,7 @@ export class IkeSession {
       });
     }
     this.event({ kind: 'retransmit', exchange: f.stage, attempt: f.attempt });
+    if (f.exchange === ExchangeType.IKE_SA_INIT) this.initTransmissions++;
     for (const d of f.datagrams) this.sendDatagram(d);
     this.out.push({ type: 'arm-timer', timer: 'retransmit', at: now + wait });
   }

@@ -132,10 +132,12 @@ describe('Child SA failures', () => {
       }),
     });
     expect(of(out, 'install-child-sa')).toHaveLength(0);
+    // ours, and (in strongSwan syntax) what the gateway chose instead
     expectDeleteThen(x, out, {
       code: 'no-proposal-chosen',
       stage: 'esp',
       offered: ['aes256gcm16'],
+      peer: ['aes128gcm16'],
     });
   });
   it('TS_UNACCEPTABLE from the gateway: the authenticated IKE SA is deleted, then ts-unacceptable', () => {
