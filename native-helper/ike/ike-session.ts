@@ -55,9 +55,10 @@ import type {
   TunnelConfig,
 } from './ike-events.js';
 import type { IkeSessionConfig } from './ike-session-config.js';
-import { ExchangeType } from './message/exchange-type.js';
+import { ExchangeType, exchangeTypeName } from './message/exchange-type.js';
 import type { IkeMessage } from './message/message.js';
-import { decodeMessage, encodeFragments, encodeMessage } from './message/message.js';
+import { decodeHeader, decodeMessage, encodeFragments, encodeMessage } from './message/message.js';
+import type { IkeSyntaxError } from './message/codec.js';
 import { NotifyErrorType, NotifyStatusType } from './message/notify-types.js';
 import type { Payload } from './message/payload.js';
 import { payloadsOf } from './message/payload.js';
@@ -1449,12 +1450,18 @@ export class IkeSession {
       const r = sa.reassembler.push(bytes);
       if (r.status === 'incomplete') return;
       if (r.status === 'dropped') return this.dropped(`fragment ${r.reason}`);
-      if (r.status === 'error') return this.dropped(`bad fragment (${r.error.message})`);
+      if (r.status === 'error')
+        return r.protected
+          ? this.onProtectedError(sa, bytes, r.error, now)
+          : this.dropped(`bad fragment (${r.error.message})`);
       sa.reassembler.reset();
       msg = r.message;
     } else {
       const result = decodeMessage(bytes, sa.in);
-      if (!result.ok) return this.dropped(`undecodable message (${result.error.message})`);
+      if (!result.ok)
+        return result.protected
+          ? this.onProtectedError(sa, bytes, result.error, now)
+          : this.dropped(`undecodable message (${result.error.message})`);
       msg = result.message;
     }
     if (!msg.encrypted) return this.dropped('unencrypted message on an established IKE SA');
@@ -1464,6 +1471,76 @@ export class IkeSession {
     if (this.phase !== 'established' && this.phase !== 'deleting')
       return this.dropped('request before the IKE SA is established');
     this.onPeerRequest(sa, msg, now);
+  }
+
+  /**
+   * A message that authenticated but is malformed, or carries an unknown critical payload
+   * (RFC 7296 §2.5, §2.21). Only now may it change anything — the peer really sent it:
+   *   - a request is answered (and counted, and cached for its retransmissions) with
+   *     N(UNSUPPORTED_CRITICAL_PAYLOAD, payload type) or N(INVALID_SYNTAX); the SA carries on
+   *     (§2.21.3: errors in requests are answered, never sent on their own);
+   *   - the response to our request in flight ends the SA with invalid-syntax at once: the
+   *     gateway will not answer it otherwise, so waiting would only end as peer-unreachable.
+   * Anything else (a stale message ID, our own I flag) is dropped as usual.
+   */
+  private onProtectedError(
+    sa: IkeSaState,
+    bytes: Uint8Array,
+    error: IkeSyntaxError,
+    now: number,
+  ): void {
+    const h = decodeHeader(bytes);
+    if (!h.ok) return this.dropped(`undecodable message (${error.message})`);
+    const { header } = h;
+    if (header.initiator === sa.weAreInitiator) return this.dropped('message with our own I flag');
+    if (header.response) {
+      const f = this.inFlight;
+      if (
+        !f ||
+        f.sa !== sa ||
+        header.messageId !== f.messageId ||
+        header.exchangeType !== f.exchange
+      )
+        return this.dropped(`malformed response to no outstanding request (${error.message})`);
+      this.lastInbound = now;
+      this.clearInFlight();
+      if (this.phase === 'deleting')
+        return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
+      if (sa !== this.ike) {
+        // the delete of a retired IKE SA: that SA is gone either way, the current one carries on
+        this.forgetIkeSa(sa);
+        this.dropped(`malformed answer on a retired IKE SA (${error.message}); forgotten`);
+        return this.runQueue(now);
+      }
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: `the gateway's ${exchangeTypeName(header.exchangeType)} response is malformed (${error.message})`,
+      });
+    }
+    if (this.phase !== 'established' && this.phase !== 'deleting')
+      return this.dropped('request before the IKE SA is established');
+    if (sa.lastPeerResponse && header.messageId === sa.lastPeerResponse.messageId) {
+      for (const d of sa.lastPeerResponse.datagrams) this.sendDatagram(d);
+      return;
+    }
+    if (header.messageId !== sa.peerNextId)
+      return this.dropped(
+        `peer request with message ID ${header.messageId}, expected ${sa.peerNextId}`,
+      );
+    sa.peerNextId++;
+    this.lastInbound = now;
+    const answer =
+      error.code === 'unsupported-critical-payload' && error.payloadType !== undefined
+        ? notify(NotifyErrorType.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(error.payloadType))
+        : notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0));
+    this.dropped(
+      `malformed ${exchangeTypeName(header.exchangeType)} request from the gateway (${error.message}); answered with an error notify`,
+    );
+    const reply = this.protectedMessage(sa, header.exchangeType, header.messageId, true, [answer]);
+    const datagrams = this.encode(sa, reply);
+    sa.lastPeerResponse = { messageId: header.messageId, datagrams };
+    for (const d of datagrams) this.sendDatagram(d);
+    this.armDpd(now);
   }
 
   private onResponse(

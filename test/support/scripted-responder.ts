@@ -53,6 +53,7 @@ import {
   type CpPayload,
 } from '../../native-helper/ike/message/cp-payload.js';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
+import { encodeIkeHeader } from '../../native-helper/ike/message/ike-header.js';
 import {
   decodeMessage,
   encodeFragments,
@@ -408,6 +409,34 @@ export class ScriptedResponder {
     return opts.fragmentSize
       ? encodeFragments(msg, ike.out, opts.fragmentSize)
       : [encodeMessage(msg, ike.out)];
+  }
+
+  /**
+   * Seals raw inner payload bytes as an SK payload on the current IKE SA: to send, authenticated,
+   * what our own encoder refuses to write (an unknown critical payload, a broken inner chain).
+   */
+  protectRaw(
+    m: { exchangeType: number; response: boolean; messageId: number },
+    inner: Uint8Array,
+    firstPayload: number,
+  ): Uint8Array {
+    const ike = this.sa();
+    const skLength = 4 + ike.out.sealedLength(inner.length);
+    const aad = concat(
+      encodeIkeHeader({
+        spiI: ike.spiI,
+        spiR: ike.spiR,
+        nextPayload: PayloadType.SK,
+        exchangeType: m.exchangeType,
+        initiator: ike.gatewayIsInitiator,
+        higherVersion: false,
+        response: m.response,
+        messageId: m.messageId,
+        length: 28 + skLength,
+      }),
+      Uint8Array.of(firstPayload, 0, skLength >> 8, skLength & 0xff),
+    );
+    return concat(aad, ike.out.seal(aad, inner));
   }
 
   /** A response to one of the initiator's requests. */
