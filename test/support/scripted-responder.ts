@@ -97,6 +97,11 @@ export interface ResponderConfig {
   /** CP reply. */
   virtualIp?: string;
   dns?: string[];
+  /**
+   * INTERNAL_IP4_SUBNET attributes of the CP reply (RFC 7296 §3.15.1: address ‖ netmask, the
+   * networks behind the gateway), sent when the CP request asks for INTERNAL_IP4_SUBNET.
+   */
+  subnets?: string[];
   /** What it returns as TSr (narrowed from what we asked); TSi is the virtual IP /32. */
   protectedSubnet?: string;
   /**
@@ -588,6 +593,9 @@ export class ScriptedResponder {
     const asked6 = cpRequest?.attributes.some(
       (a) => a.attributeType === CpAttributeType.INTERNAL_IP6_ADDRESS,
     );
+    const askedSubnets = cpRequest?.attributes.some(
+      (a) => a.attributeType === CpAttributeType.INTERNAL_IP4_SUBNET,
+    );
     const vip6 = asked6 ? this.config.virtualIp6 : undefined;
     if (!opts.omitCp)
       payloads.push({
@@ -599,6 +607,15 @@ export class ScriptedResponder {
             attributeType: CpAttributeType.INTERNAL_IP4_DNS,
             value: ipToBytes(d)!,
           })),
+          ...(askedSubnets ? (this.config.subnets ?? []) : []).map((c) => {
+            const [a, len] = c.split('/');
+            const bits = Number(len);
+            const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+            return {
+              attributeType: CpAttributeType.INTERNAL_IP4_SUBNET,
+              value: Uint8Array.of(...ipToBytes(a!)!, ...be32(mask)),
+            };
+          }),
           ...(vip6 !== undefined
             ? [
                 {
