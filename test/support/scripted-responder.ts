@@ -134,6 +134,11 @@ export interface InitOptions {
   /** Compute NAT_DETECTION_SOURCE_IP over this address instead of its own (it is behind a NAT). */
   selfAs?: Endpoint;
   fragmentation?: boolean;
+  /**
+   * Send N(SIGNATURE_HASH_ALGORITHMS) with these hashes (RFC 7427 §4; strongSwan sends 1–5):
+   * the initiator may then sign with method 14.
+   */
+  signatureHashes?: number[];
   /** Replace the chosen proposal before it is sent (to answer with something never offered). */
   tamperChoice?: (chosen: Proposal) => Proposal;
   /** Set the I flag on the response (must be dropped). */
@@ -160,6 +165,11 @@ export interface AuthOptions {
   initiatorFlag?: boolean;
   /** A certificate to prove itself with this time (instead of the configured one). */
   cert?: { chain: Uint8Array[]; keyPem: string };
+  /**
+   * The signature AUTH method it uses (default: 14 when the initiator announced hashes, else
+   * 9/10/11 for ECDSA). 1 is RSA PKCS#1 v1.5 with SHA-1, as old gateways sign.
+   */
+  gatewayMethod?: 1 | 9 | 10 | 11 | 14;
   /** EAP: corrupt the gateway's final AUTH(MSK). */
   corruptFinalAuth?: boolean;
   omitCp?: boolean;
@@ -327,6 +337,13 @@ export class ScriptedResponder {
     ];
     if (opts.fragmentation)
       payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    if (opts.signatureHashes)
+      payloads.push(
+        notify(
+          NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
+          Uint8Array.from(opts.signatureHashes.flatMap((h) => [h >> 8, h & 0xff])),
+        ),
+      );
     const response = encodeMessage({ ...header, spiR: this.spiR, payloads });
 
     const shared = ke.computeSharedSecret(kei.data);
@@ -541,7 +558,20 @@ export class ScriptedResponder {
       const hashes = payloadsOf(this.readInit(this.initRequest!).payloads, PayloadType.NOTIFY).find(
         (n) => n.notifyType === NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
       )?.data;
-      const signed = signAuth(this.pki(), cert.keyPem, 'auto', octets, hashes ? u16s(hashes) : []);
+      const signed =
+        opts.gatewayMethod === 1
+          ? {
+              ok: true as const,
+              method: 1,
+              authData: this.pki().sign(cert.keyPem, { kind: 'rsa-pkcs1', hash: 'sha1' }, octets),
+            }
+          : signAuth(
+              this.pki(),
+              cert.keyPem,
+              opts.gatewayMethod ?? 'auto',
+              octets,
+              hashes ? u16s(hashes) : [],
+            );
       if (!signed.ok) throw new Error(`responder: cannot sign (${signed.error.message})`);
       if (opts.corruptAuth) signed.authData[signed.authData.length - 1]! ^= 0xff;
       payloads.push({ type: PayloadType.AUTH, method: signed.method, data: signed.authData });
