@@ -44,6 +44,7 @@ import {
 } from '../../native-helper/ike/crypto/eap-mschapv2.js';
 import { EapCode, EapType } from '../../native-helper/ike/message/eap-payload.js';
 import type { Random } from '../../native-helper/ike/crypto/random.js';
+import type { ModpProvider } from '../../native-helper/ike/crypto/modp-provider.js';
 import type { SkCipher } from '../../native-helper/ike/crypto/sk-cipher.js';
 import { createSkCipher } from '../../native-helper/ike/crypto/sk-ciphers.js';
 import type { Endpoint } from '../../native-helper/ike/ike-events.js';
@@ -120,6 +121,8 @@ export interface ResponderConfig {
   pki?: SignatureProvider & CertificateProvider;
   /** EAP-MSCHAPv2 credentials it accepts when the initiator sends no AUTH. */
   eap?: { username: string; password: string };
+  /** MODP groups 14–16 (node:crypto in the helper): needed when the initiator offers them. */
+  modp?: ModpProvider;
 }
 
 export interface InitOptions {
@@ -311,7 +314,7 @@ export class ScriptedResponder {
       !natSrc ||
       !bytesEq(natSrc.data, natDetectionHash(req.spiI, new Uint8Array(8), from.address, from.port));
 
-    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const ke = this.keyExchange(kei.group);
     const payloads: Payload[] = [
       { type: PayloadType.SA, proposals: [sent] },
       { type: PayloadType.KE, group: kei.group, data: ke.publicValue },
@@ -911,7 +914,7 @@ export class ScriptedResponder {
     let ke: KeyExchange | undefined;
     if (pfsGroup !== undefined) {
       transforms.push({ transformType: TransformType.KE, transformId: pfsGroup, attributes: [] });
-      ke = createKeyExchange(pfsGroup, { random: this.config.random });
+      ke = this.keyExchange(pfsGroup);
     }
     const messageId = this.nextRequestId;
     this.pendingRekey = { messageId, nonceI, spiResponder, ke, oldSpiResponder: old.spiResponder };
@@ -1017,7 +1020,7 @@ export class ScriptedResponder {
     ];
     let shared: Uint8Array | undefined;
     if (kei) {
-      const ke = createKeyExchange(kei.group, { random: this.config.random });
+      const ke = this.keyExchange(kei.group);
       const r = ke.computeSharedSecret(kei.data);
       if (!r.ok) throw new Error(`responder: ${r.message}`);
       shared = r.sharedSecret;
@@ -1044,7 +1047,7 @@ export class ScriptedResponder {
   rekeyIke(opts: { nonce?: Uint8Array } = {}): Uint8Array {
     const choice = this.ikeChoice!;
     const group = choice.transforms.find((t) => t.transformType === TransformType.KE)!.transformId;
-    const ke = createKeyExchange(group, { random: this.config.random });
+    const ke = this.keyExchange(group);
     const spiI = this.config.random.bytes(8);
     const nonceI = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     this.pendingIkeRekey = { messageId: this.nextRequestId, ke, spiI, nonceI };
@@ -1153,7 +1156,7 @@ export class ScriptedResponder {
       spi: spiR,
     };
     const nonceR = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
-    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const ke = this.keyExchange(kei.group);
     const shared = ke.computeSharedSecret(kei.data);
     if (!shared.ok) throw new Error(`responder: ${shared.message}`);
     const response = this.protect(
@@ -1230,6 +1233,11 @@ export class ScriptedResponder {
     const r = decodeMessage(bytes, this.oldIke!.in);
     if (!r.ok) throw new Error(`responder: cannot open on the old SA (${r.error.message})`);
     return r.message;
+  }
+
+  /** A key pair of ours for `group` (MODP through the configured provider). */
+  private keyExchange(group: number): KeyExchange {
+    return createKeyExchange(group, { random: this.config.random, modp: this.config.modp });
   }
 
   private sa(): IkeSa {
