@@ -711,11 +711,15 @@ export class IkeSession {
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
     if (!idr || !auth) {
       const err = notifies.find((n) => n.notifyType < 16384);
+      // RFC 7296 §2.16: the gateway proves itself (AUTH) before EAP; EAP alone is never enough
+      const eapFirst = payloadsOf(msg.payloads, PayloadType.EAP).length > 0;
       return this.fail({
         code: 'invalid-syntax',
         detail: err
           ? `IKE_AUTH answered with error notify ${err.notifyType}`
-          : 'IKE_AUTH response without IDr or AUTH',
+          : eapFirst
+            ? 'the gateway started EAP without proving its identity first (no AUTH payload)'
+            : 'IKE_AUTH response without IDr or AUTH',
       });
     }
     // 1. The responder's identity, before anything it says is trusted.
@@ -733,12 +737,14 @@ export class IkeSession {
 
     // 2. Its AUTH: the pre-shared key, or a signature by a certificate chaining to our CAs.
     if (cfg.auth.method === 'psk') {
-      if (auth.method !== 2)
+      if (auth.method !== 2) {
+        this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
         return this.fail({
           code: 'authentication-failed',
           by: 'us',
           detail: `the gateway used AUTH method ${auth.method}, we expect a pre-shared key`,
         });
+      }
       if (
         !constantTimeEqual(pskAuth(this.ike!.algorithms.prf!, cfg.auth.secret, octets), auth.data)
       ) {
