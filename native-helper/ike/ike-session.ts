@@ -226,7 +226,7 @@ export class IkeSession {
     if (this.phase === 'closed') return [];
     switch (input.type) {
       case 'start':
-        if (this.phase === 'idle') this.startIkeSaInit(now);
+        if (this.phase === 'idle') this.start(now);
         break;
       case 'datagram':
         this.onDatagram(input.bytes, input.from, now);
@@ -274,6 +274,19 @@ export class IkeSession {
   }
 
   // ── IKE_SA_INIT ──────────────────────────────────────────────────────────────────────────
+
+  private start(now: number): void {
+    // A certificate proves a name, not "some gateway": without the identity to hold it against,
+    // any certificate from a trusted CA would do — any customer of a public CA could answer.
+    // (With a PSK the key itself identifies the gateway, so there it stays optional.)
+    if (this.config.auth.method !== 'psk' && !this.config.remoteId)
+      return this.fail({
+        code: 'config-invalid',
+        field: 'remoteId',
+        detail: `${this.config.auth.method === 'cert' ? 'certificate' : 'EAP'} authentication checks the gateway certificate against the gateway's identity; set "remoteId" to the name in its certificate (e.g. ${this.config.serverName})`,
+      });
+    this.startIkeSaInit(now);
+  }
 
   private startIkeSaInit(now: number): void {
     this.phase = 'ike-sa-init';
@@ -762,6 +775,7 @@ export class IkeSession {
         return this.fail(error);
       }
     }
+    this.authenticatedIdr = idr;
     this.event({
       kind: 'authenticated',
       peer: formatId(idr.idType, idr.data),
@@ -855,11 +869,10 @@ export class IkeSession {
         subject: formatId(idr.idType, idr.data),
         detail: 'the gateway sent no certificate',
       };
-    const expected = cfg.remoteId ?? {
-      idType: idr.idType,
-      data: idr.data,
-      text: formatId(idr.idType, idr.data),
-    };
+    // start() refuses certificate and EAP profiles without it: never "any name a CA vouches for"
+    const expected = cfg.remoteId;
+    if (!expected)
+      return { code: 'config-invalid', field: 'remoteId', detail: 'no gateway identity to check' };
     const v = validateServerCertificate(this.pki(), {
       chain,
       trustedCas: cfg.trustedCas,
@@ -961,6 +974,8 @@ export class IkeSession {
   }
 
   private msk: Uint8Array | undefined;
+  /** The gateway's IDr whose AUTH verified (the EAP-based AUTH is computed over it again). */
+  private authenticatedIdr: IdPayload | undefined;
 
   private onEapResponse(msg: IkeMessage, now: number): void {
     if (
@@ -986,8 +1001,9 @@ export class IkeSession {
       });
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
     const ike = this.ike!;
-    // The IDr of the first response is the one that was authenticated; recompute with it.
-    const idr = this.config.remoteId ?? undefined;
+    // The IDr of the first response is the one that was authenticated (RFC 7296 §2.16: the
+    // responder's MSK-based AUTH covers the IDr it sent then); any IDr in this one is ignored.
+    const idr = this.authenticatedIdr;
     if (!auth || !this.msk || !idr)
       return this.fail({
         code: 'invalid-syntax',
