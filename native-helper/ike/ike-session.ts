@@ -499,27 +499,10 @@ export class IkeSession {
 
     // NAT detection (RFC 7296 §2.23): their source hash vs where it came from; their destination
     // hash vs our address. We always float to 4500: our ESP is UDP-encapsulated in any case.
-    const srcHashes = notifies.filter(
-      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP,
-    );
-    const dstHashes = notifies.filter(
-      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
-    );
-    if (srcHashes.length && dstHashes.length) {
-      const expectRemote = natDetectionHash(
-        this.spiI,
-        msg.spiR,
-        this.remote.address,
-        this.remote.port,
-      );
-      const expectLocal = natDetectionHash(
-        this.spiI,
-        msg.spiR,
-        this.local.address,
-        this.local.port,
-      );
-      this.natRemote = !srcHashes.some((n) => constantTimeEqual(n.data, expectRemote));
-      this.natLocal = !dstHashes.some((n) => constantTimeEqual(n.data, expectLocal));
+    const nat = detectNat(notifies, this.spiI, msg.spiR, this.local, this.remote);
+    if (nat) {
+      this.natLocal = nat.local;
+      this.natRemote = nat.remote;
     }
     this.event({
       kind: 'nat-detected',
@@ -1378,6 +1361,14 @@ export class IkeSession {
         this.lastInbound = t;
         this.triedRemotes.clear();
         this.noteAdditionalAddresses(notifies);
+        // RFC 4555 §3.5: the answer's NAT detection describes the new path (a NAT may have
+        // appeared or gone). ESP stays UDP-encapsulated either way; the state is for the user.
+        const nat = detectNat(notifies, ike.spiI, ike.spiR, local, remote);
+        if (nat) {
+          this.natLocal = nat.local;
+          this.natRemote = nat.remote;
+          this.event({ kind: 'nat-detected', local: nat.local, remote: nat.remote, forced: true });
+        }
         for (const c of this.children) {
           c.keys.local = local;
           c.keys.remote = remote;
@@ -2592,6 +2583,31 @@ function eapPacketBytes(
 ): Uint8Array {
   const len = 5 + data.length;
   return concat(Uint8Array.from([code, identifier, len >> 8, len & 0xff, type]), data);
+}
+
+/**
+ * NAT detection (RFC 7296 §2.23): the peer's NAT_DETECTION_SOURCE_IP hashes where it sent from
+ * (a mismatch with where we sent to: it is behind a NAT), its NAT_DETECTION_DESTINATION_IP where
+ * it saw us (a mismatch with our address: we are). Undefined when it sent neither kind.
+ */
+function detectNat(
+  notifies: readonly NotifyLike[],
+  spiI: Uint8Array,
+  spiR: Uint8Array,
+  local: Endpoint,
+  remote: Endpoint,
+): { local: boolean; remote: boolean } | undefined {
+  const src = notifies.filter((n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP);
+  const dst = notifies.filter(
+    (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+  );
+  if (!src.length || !dst.length) return undefined;
+  const expectRemote = natDetectionHash(spiI, spiR, remote.address, remote.port);
+  const expectLocal = natDetectionHash(spiI, spiR, local.address, local.port);
+  return {
+    remote: !src.some((n) => constantTimeEqual(n.data, expectRemote)),
+    local: !dst.some((n) => constantTimeEqual(n.data, expectLocal)),
+  };
 }
 
 /** The Notify payload fields the address handling reads. */

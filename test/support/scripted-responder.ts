@@ -876,7 +876,15 @@ export class ScriptedResponder {
    */
   answerAddressUpdate(
     requestBytes: Uint8Array,
-    opts: { cookie2?: Uint8Array | null; extra?: Payload[] } = {},
+    opts: {
+      cookie2?: Uint8Array | null;
+      extra?: Payload[];
+      /**
+       * Add its NAT detection for the new path (as strongSwan does, §3.5): NAT_D_D over where it
+       * saw the request come from (`seenFrom`), NAT_D_S over its own address (or `selfAs`).
+       */
+      natd?: { seenFrom: Endpoint; selfAs?: Endpoint };
+    } = {},
   ): { response: Uint8Array; request: IkeMessage } {
     const req = this.open(requestBytes);
     const notifies = payloadsOf(req.payloads, PayloadType.NOTIFY);
@@ -885,6 +893,20 @@ export class ScriptedResponder {
     const cookie2 = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE2)?.data;
     const echo = opts.cookie2 === null ? undefined : (opts.cookie2 ?? cookie2);
     const payloads: Payload[] = echo ? [notify(NotifyStatusType.COOKIE2, echo)] : [];
+    if (opts.natd) {
+      const ike = this.saOf(requestBytes) ?? this.sa();
+      const self = opts.natd.selfAs ?? { address: this.config.address.address, port: 4500 };
+      payloads.push(
+        notify(
+          NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+          natDetectionHash(ike.spiI, ike.spiR, self.address, self.port),
+        ),
+        notify(
+          NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+          natDetectionHash(ike.spiI, ike.spiR, opts.natd.seenFrom.address, opts.natd.seenFrom.port),
+        ),
+      );
+    }
     payloads.push(...(opts.extra ?? []));
     return { response: this.respond(req, payloads), request: req };
   }
