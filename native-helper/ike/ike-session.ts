@@ -17,7 +17,10 @@
  * sa-expired). It moves with MOBIKE ('roam', COOKIE2, the gateway's additional addresses as
  * fall-backs). CP asks for IPv4 and, with requestVirtualIp6, IPv6 too (dual stack). Randomness and the clock come from outside; the
  * runtime performs the outputs. Only messages whose ICV verified may change state; a datagram that
- * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event.
+ * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event. An
+ * IKE_SA_INIT answer cannot be authenticated: a refusal in it is only remembered (RFC 7296
+ * §2.21.1, see rejectInit) while we wait for a genuine one. An authenticated but malformed
+ * request is answered with an error notify; such a response to ours ends the SA (§2.21).
  */
 import {
   NATT_KEEPALIVE_INTERVAL_MS,
