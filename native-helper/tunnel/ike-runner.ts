@@ -57,6 +57,11 @@ export class IkeRunner {
     this.livenessTimer.unref();
   }
 
+  /** Whether the session ended (nothing more is sent or received). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   attach(transport: UdpTransport): void {
     this.transport = transport;
   }

@@ -26,6 +26,10 @@ const h = vi.hoisted(() => ({
   pathMtu: 1500,
   lookups: {} as Record<string, string>,
   onNetworkChange: undefined as (() => void) | undefined,
+  onWake: undefined as ((sleptMs: number) => void) | undefined,
+  /** What pathOutsideTunnel answers (the route part; the source is `localAddress`). */
+  outerPath: ['via', '192.0.2.1', 'dev', 'eth0'],
+  repins: [] as string[],
   tunMtus: [] as number[],
   linkMtus: [] as [string, number][],
   pins: [] as string[],
@@ -79,9 +83,14 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
     h.linkMtus.push([dev, mtu]);
     return Promise.resolve();
   },
+  pathOutsideTunnel: () => Promise.resolve({ source: h.localAddress, path: [...h.outerPath] }),
   applyRoutes: () =>
     Promise.resolve({
       added: [],
+      repin: (a: string, path: string[]) => {
+        h.repins.push(`${a} ${path.join(' ')}`);
+        return Promise.resolve(false);
+      },
       pin: (a: string) => {
         h.pins.push(a);
         h.order.push(`pin ${a}`);
@@ -91,11 +100,13 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
     }),
 }));
 vi.mock('../../../../native-helper/platform/dns/dns-linux.js', () => ({
+  RESOLV_CONF: '/nonexistent/resolv.conf',
   applyDns: () => Promise.resolve({ kind: 'none', dispose: () => Promise.resolve() }),
 }));
 vi.mock('../../../../native-helper/platform/network/network-monitor.js', () => ({
-  watchNetwork: (onChange: () => void) => {
-    h.onNetworkChange = onChange;
+  watchNetwork: (events: { change(): void; wake(sleptMs: number): void }) => {
+    h.onNetworkChange = () => events.change();
+    h.onWake = (ms) => events.wake(ms);
     return { dispose: () => undefined };
   },
 }));
@@ -218,6 +229,9 @@ beforeEach(() => {
   h.pathMtu = 1500;
   h.lookups = {};
   h.onNetworkChange = undefined;
+  h.onWake = undefined;
+  h.outerPath = ['via', '192.0.2.1', 'dev', 'eth0'];
+  h.repins.length = 0;
   h.tunMtus.length = 0;
   h.linkMtus.length = 0;
   h.pins.length = 0;
