@@ -200,8 +200,11 @@ export class TunnelConnection {
   private sessionEnded: ((reason: IkeCloseReason) => void) | undefined;
   /** Whether the session run() waits for reached `established` (resets the retry count). */
   private sessionWasUp = false;
-  /** When the path to the gateway last moved (a failure right after is no reason to wait). */
-  private pathMovedAt = 0;
+  /**
+   * When the path to the gateway last moved or the machine woke: a session that fails after that
+   * failed because of it, and the next attempt goes at once (no backoff).
+   */
+  private disruptedAt = 0;
   private dataPlane: EspDataPlane | undefined;
   private failure: IkeError | undefined;
   private connected = false;
@@ -364,10 +367,11 @@ export class TunnelConnection {
             );
           return this.end(errorState(error, this.diagnosis));
         }
-        // The path moved under this session (a MOBIKE update that failed, or a move the gateway
-        // could not follow): the new path is no reason to wait, try it at once.
+        // The path moved under this session (a MOBIKE update that failed, a move the gateway
+        // could not follow) or the machine woke (the gateway forgot us meanwhile): no reason to
+        // wait, try at once.
         const delay =
-          this.pathMovedAt >= sessionStartedAt && failures === 0
+          this.disruptedAt >= sessionStartedAt && failures === 0
             ? 0
             : Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(failures, 10));
         this.events.state({
@@ -556,6 +560,7 @@ export class TunnelConnection {
       `the clock jumped ${Math.round(sleptMs / 1000)} s (sleep?): checking the gateway`,
     );
     this.events.timeline({ kind: 'wake', sleptMs }, Date.now());
+    this.disruptedAt = Date.now();
     this.endSleep?.(false);
     this.runner?.probe();
     void this.checkPath();
@@ -622,7 +627,7 @@ export class TunnelConnection {
       }
       if (replacing?.transport.localAddress === address) return; // already on its way
       this.events.log(`the path to the gateway moved to ${address}`);
-      this.pathMovedAt = Date.now();
+      this.disruptedAt = Date.now();
       const runner = this.runner;
       const up = runner !== undefined && runner === this.upRunner;
       const mobike = this.profile.mobike && this.upWith?.peerSupportsMobike === true;

@@ -714,6 +714,26 @@ describe('TunnelConnection: roaming', () => {
   });
 });
 
+describe('TunnelConnection: wake from sleep', () => {
+  it('a wake checks the gateway at once, and a liveness check failing after it is retried at once', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    h.onWake!(42_000);
+    expect(r.timeline).toContainEqual({ kind: 'wake', sleptMs: 42_000 });
+    expect(h.sessions[0]!.inputs).toContain('probe');
+    // the gateway forgot us while we slept: the check fails
+    internals(conn).runner.perform([dpdFailed]);
+    await until('connected again', () => r.states.filter((s) => s === 'connected').length === 2);
+    expect(r.full.find((s) => s.state === 'reconnecting')).toMatchObject({ retryInMs: 0 });
+    conn.stop();
+    await done;
+  });
+});
+
 describe('TunnelConnection: reconnect backoff and keyingTries', () => {
   it('a network change, then a wake, cut the reconnect backoff short', async () => {
     vi.useFakeTimers();
