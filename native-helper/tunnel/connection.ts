@@ -969,7 +969,11 @@ export class TunnelConnection {
     await this.dns?.dispose().catch(() => undefined);
     await this.routes?.dispose().catch(() => undefined);
     await this.tun?.close().catch(() => undefined);
-    await this.transport?.close().catch(() => undefined);
+    // an old IKE SA still finishing its delete over a dead path stops here, with its sockets
+    for (const runner of this.owners.values()) runner.dispose();
+    for (const t of this.transports) await t.close().catch(() => undefined);
+    this.transports.clear();
+    this.owners.clear();
     if (this.routes || this.dns || this.journal) await clearJournal().catch(() => undefined);
     this.dns = this.routes = this.tun = this.transport = this.journal = undefined;
     this.events.state(final);

@@ -62,6 +62,18 @@ export class IkeRunner {
     return this.closed;
   }
 
+  /**
+   * Stops without another word to the gateway (no outputs): its timers and the liveness tick end.
+   * For an SA whose delete is still in flight when the whole connection ends.
+   */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    clearInterval(this.livenessTimer);
+  }
+
   attach(transport: UdpTransport): void {
     this.transport = transport;
   }
@@ -71,11 +83,13 @@ export class IkeRunner {
   }
 
   close(): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'close' }, this.now()));
   }
 
   /** The local path changed: MOBIKE from `local`, or a re-establishment if that is impossible. */
   roam(local: Endpoint): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'roam', local }, this.now()));
   }
 
@@ -86,6 +100,7 @@ export class IkeRunner {
   }
 
   probe(): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'probe' }, this.now()));
   }
 
