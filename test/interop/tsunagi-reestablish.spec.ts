@@ -161,6 +161,8 @@ describe.skipIf(!canRun)(
           const up = await client.state(['connected'], 30_000);
           const routesBefore = await tunnelRoutes(bed);
           expect(routesBefore.length).toBeGreaterThan(0);
+          const resolv = bed.readClientResolvConf();
+          expect(resolv).toContain(`nameserver ${ADDR.dns}`);
           const r = await reestablishAround(
             bed,
             gateway,
@@ -180,6 +182,7 @@ describe.skipIf(!canRun)(
           expect(r.lostAfterBack, `pings lost after the tunnel was back`).toEqual([]);
           // the tunnel's routes stayed in place (nothing leaked around the TUN meanwhile)
           expect(await tunnelRoutes(bed)).toEqual(routesBefore);
+          expect(bed.readClientResolvConf()).toBe(resolv);
           expect(states(client, r.mark).some((s) => s.state === 'reconnecting')).toBe(false);
           expect(states(client, r.mark).some((s) => s.state === 'error')).toBe(false);
           if (routes === 'all') {

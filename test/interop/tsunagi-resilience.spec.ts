@@ -222,6 +222,8 @@ describe.skipIf(!canRun)(
         expect(await routeGet()).toContain(`dev ${bed.ifaces.client.uplink0}`);
         const tunnelRoutes = (await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun]))
           .stdout;
+        const resolv = bed.readClientResolvConf();
+        expect(resolv).toContain(`nameserver ${ADDR.dns}`);
 
         const mark = client.lines.length;
         const pinging = bed.ping({ count: 100, intervalSec: 0.1, deadlineSec: 20 });
@@ -248,6 +250,7 @@ describe.skipIf(!canRun)(
         expect((await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun])).stdout).toBe(
           tunnelRoutes,
         );
+        expect(bed.readClientResolvConf()).toBe(resolv);
         expect(statesAfter(client, mark, 'reconnecting')).toBeUndefined();
         const after = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
         expect(after.received).toBe(3);
