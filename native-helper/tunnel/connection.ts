@@ -28,9 +28,11 @@ import { applyDns, RESOLV_CONF, type AppliedDns } from '../platform/dns/dns-linu
 import { readFile } from 'node:fs/promises';
 import { planRoutes } from '../platform/routes/route-plan.js';
 import {
+  addTunnelAddress,
   applyRoutes,
   pathMtuTo,
   pathOutsideTunnel,
+  removeTunnelAddress,
   setLinkMtu,
   type AppliedRoutes,
 } from '../platform/routes/routes-linux.js';
@@ -828,6 +830,44 @@ export class TunnelConnection {
       this.upWith = tc;
       await this.mtuAfterMove(serverAddress);
       this.events.state({ ...this.connectedState!, ike: tc.ike, esp: tc.esp, since: Date.now() });
+      return;
+    }
+    if (
+      this.tun &&
+      this.routes &&
+      this.upWith &&
+      this.connectedState &&
+      sameList(this.upWith.dns, tc.dns) &&
+      (this.upWith.virtualIp6 === undefined) === (tc.virtualIp6 === undefined)
+    ) {
+      // Another virtual IP from the new IKE SA (strongSwan hands a new SA from another address a
+      // new lease while the old SA holds the old one): move the device and its routes to it in
+      // place, so the tunnel never stops routing (no teardown, nothing around it meanwhile).
+      const before = this.upWith;
+      const tun = this.tun;
+      const addresses = (c: TunnelConfig) => [
+        `${c.virtualIp4}/32`,
+        ...(c.virtualIp6 ? [`${c.virtualIp6}/128`] : []),
+      ];
+      const gone = addresses(before).filter((a) => !addresses(tc).includes(a));
+      for (const a of addresses(tc).filter((x) => !addresses(before).includes(x)))
+        await addTunnelAddress(tun.name, a);
+      await this.routes.resource(tc.virtualIp4, tc.virtualIp6);
+      for (const a of gone) await removeTunnelAddress(tun.name, a).catch(() => undefined);
+      this.upWith = tc;
+      this.events.log(
+        `the new IKE SA brought another virtual IP: ${before.virtualIp4} → ${tc.virtualIp4}`,
+      );
+      await this.mtuAfterMove(serverAddress);
+      this.connectedState = {
+        ...this.connectedState,
+        virtualIp: tc.virtualIp4,
+        ...(tc.virtualIp6 ? { virtualIp6: tc.virtualIp6 } : {}),
+        ike: tc.ike,
+        esp: tc.esp,
+        since: Date.now(),
+      };
+      this.events.state(this.connectedState);
       return;
     }
     // First time, or the gateway handed out something else: start from a clean slate.

@@ -67,6 +67,15 @@ async function reestablishAround(
   staleAtEnd: number;
   mark: number;
 }> {
+  const up = client.lines.filter((l) => l.type === 'state' && l.state === 'connected').at(-1)!;
+  const tun = String(up.tun);
+  const ifindex = async () =>
+    (
+      JSON.parse((await bed.exec(bed.ns.client, ['ip', '-j', 'link', 'show', tun])).stdout) as {
+        ifindex: number;
+      }[]
+    )[0]!.ifindex;
+  const deviceBefore = await ifindex();
   const before = await gateway.listSas();
   expect(before).toHaveLength(1);
   expect(before[0]!.remoteHost).toBe(ADDR.client.uplink0);
@@ -105,6 +114,16 @@ async function reestablishAround(
   expect(fresh[0]!.childSas.filter((c) => c.state === 'INSTALLED')).toHaveLength(1);
   // no MOBIKE was attempted against a gateway that does not support it
   expect(eventsOf(client, 'mobike-update')).toHaveLength(0);
+  // the device stayed (strongSwan gives the new SA another virtual IP while the old SA holds
+  // the first: the device and its routes moved to it in place, never torn down)
+  const again = states(client, mark).filter((l) => l.state === 'connected');
+  expect(again).toHaveLength(1);
+  expect(again[0]).toMatchObject({ tun });
+  expect(await ifindex()).toBe(deviceBefore);
+  const tunRoutes = (await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun])).stdout;
+  expect(tunRoutes).toContain(`src ${String(again[0]!.virtualIp)}`);
+  if (again[0]!.virtualIp !== up.virtualIp)
+    expect(tunRoutes).not.toContain(`src ${String(up.virtualIp)}`);
 
   // the rest of the window: the old IKE SA goes (our delete, or the gateway's DPD), and the
   // new one keeps carrying every ping

@@ -31,7 +31,22 @@ export interface AppliedRoutes {
    * tunnel's routes do not cover.
    */
   repin(address: string, path: readonly string[]): Promise<boolean>;
+  /**
+   * A new IKE SA brought another virtual IP: the tunnel's routes take it as their source, each in
+   * one `ip route replace` (the device and its routes stay; the journal follows).
+   */
+  resource(sourceIp: string, sourceIp6?: string): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** Adds an address to the tunnel's device (before its routes use it as their source). */
+export async function addTunnelAddress(device: string, cidr: string): Promise<void> {
+  await ip(['address', 'add', cidr, 'dev', device, ...(cidr.includes(':') ? ['nodad'] : [])]);
+}
+
+/** Removes an address from the tunnel's device (once no route uses it any more). */
+export async function removeTunnelAddress(device: string, cidr: string): Promise<void> {
+  await ip(['address', 'del', cidr, 'dev', device]);
 }
 
 /** Called with the routes we are about to own, before each change (the crash journal). */
@@ -178,7 +193,20 @@ export async function applyRoutes(
     if (changed) added[i] = next;
     return changed;
   };
-  return { added, pin, repin, dispose: remove };
+  const resource = async (ip4: string, ip6?: string): Promise<void> => {
+    for (let i = 0; i < added.length; i++) {
+      const r = added[i]!;
+      const v6 = r[0] === '-6';
+      const at = r.indexOf('src');
+      const src = v6 ? ip6 : ip4;
+      if (r[r.indexOf('dev') + 1] !== tunName || at < 0 || !src || r[at + 1] === src) continue;
+      const next = [...r.slice(0, at + 1), src, ...r.slice(at + 2)];
+      await intent([...added.slice(0, i), next, ...added.slice(i + 1)]);
+      await ip(routeReplace(next));
+      added[i] = next;
+    }
+  };
+  return { added, pin, repin, resource, dispose: remove };
 }
 
 /**

@@ -95,6 +95,14 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
     h.linkMtus.push([dev, mtu]);
     return Promise.resolve();
   },
+  addTunnelAddress: (dev: string, cidr: string) => {
+    h.journal.push(`address add ${cidr} dev ${dev}`);
+    return Promise.resolve();
+  },
+  removeTunnelAddress: (dev: string, cidr: string) => {
+    h.journal.push(`address del ${cidr} dev ${dev}`);
+    return Promise.resolve();
+  },
   pathOutsideTunnel: () => Promise.resolve({ source: h.localAddress, path: [...h.outerPath] }),
   applyRoutes: async (
     _plan: unknown,
@@ -109,6 +117,10 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
     h.journal.push(`route add ${route.join(' ')}`);
     return {
       added: [route],
+      resource: (ip4: string) => {
+        h.journal.push(`routes src ${ip4}`);
+        return Promise.resolve();
+      },
       repin: (a: string, path: string[]) => {
         h.repins.push(`${a} ${path.join(' ')}`);
         return Promise.resolve(false);
@@ -660,6 +672,31 @@ describe('TunnelConnection: roaming', () => {
     conn.stop();
     expect(await done).toMatchObject({ state: 'disconnected', reason: 'deleted-by-us' });
     expect(h.sessions[1]!.inputs).toContain('close');
+  });
+
+  it('the new IKE SA brings another virtual IP: the device and its routes move to it in place', async () => {
+    const noMobike = { peerSupportsMobike: false };
+    h.scripts.push((c) => [childSa, established(c, '10.10.10.1', noMobike)]);
+    h.scripts.push((c) => [childSaWith(2), established(c, '10.10.10.2', noMobike)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+    h.journal.length = 0;
+    h.localAddress = '192.0.2.77';
+    h.onNetworkChange!();
+    await until('connected again', () => r.states.length === 3);
+    // the new address first, then the routes' source, then the old address goes
+    expect(h.journal.filter((l) => !l.startsWith('journal'))).toEqual([
+      'address add 10.10.10.2/32 dev tsunagi0',
+      'routes src 10.10.10.2',
+      'address del 10.10.10.1/32 dev tsunagi0',
+    ]);
+    expect(h.tunMtus).toEqual([1400]); // no second device
+    expect(r.full.at(-1)).toMatchObject({ state: 'connected', virtualIp: '10.10.10.2' });
+    conn.stop();
+    await done;
   });
 
   it('without MOBIKE, the new IKE SA fails: the old one stays (and is checked), no reconnect', async () => {

@@ -102,6 +102,22 @@ describe('routes-linux', () => {
     expect(h.calls).toEqual([]);
   });
 
+  it('resource: the tunnel routes take the new virtual IP in place (journaled first), the pin is untouched', async () => {
+    const applied = await applyRoutes(full(), 'tsunagi0', '10.10.10.1', GW, undefined, record());
+    h.calls.length = 0;
+    await applied.resource('10.10.10.2');
+    expect(h.calls.filter((c) => c.startsWith('ip'))).toEqual([
+      'ip route replace 0.0.0.0/1 dev tsunagi0 src 10.10.10.2',
+      'ip route replace 128.0.0.0/1 dev tsunagi0 src 10.10.10.2',
+    ]);
+    expect(h.calls[0]).toMatch(/^journal .*0\.0\.0\.0\/1 dev tsunagi0 src 10\.10\.10\.2/);
+    expect(applied.added.map((r) => r.join(' '))).toEqual([
+      `${GW}/32 via 203.0.113.1 dev eth0`,
+      '0.0.0.0/1 dev tsunagi0 src 10.10.10.2',
+      '128.0.0.0/1 dev tsunagi0 src 10.10.10.2',
+    ]);
+  });
+
   it('pathOutsideTunnel: the main table without the TUN and our pin; the kernel picks the source', async () => {
     h.answers['-j route show table main'] = JSON.stringify([
       { dst: 'default', gateway: '192.0.2.1', dev: 'wlan0', metric: 200, flags: [] },
