@@ -535,6 +535,7 @@ export class TunnelConnection {
     if (!this.routes || !path) return;
     try {
       if (await this.routes.repin(address, path)) {
+        this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
         this.events.log(
           `the gateway ${address} is now kept outside the tunnel via ${path.join(' ')}`,
         );
@@ -855,6 +856,7 @@ export class TunnelConnection {
       await this.routes.resource(tc.virtualIp4, tc.virtualIp6);
       for (const a of gone) await removeTunnelAddress(tun.name, a).catch(() => undefined);
       this.upWith = tc;
+      this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
       this.events.log(
         `the new IKE SA brought another virtual IP: ${before.virtualIp4} → ${tc.virtualIp4}`,
       );
