@@ -530,9 +530,12 @@ export class TunnelConnection {
     }
   }
 
-  /** Keeps the gateway's host route (full tunnel) on `path`; the journal follows. */
-  private async repin(address: string, path: readonly string[] | undefined): Promise<void> {
-    if (!this.routes || !path) return;
+  /**
+   * Keeps the gateway's host route (full tunnel) on `path`; the journal follows. Returns whether
+   * it had to move (the route to the gateway changed under us).
+   */
+  private async repin(address: string, path: readonly string[] | undefined): Promise<boolean> {
+    if (!this.routes || !path) return false;
     try {
       if (await this.routes.repin(address, path)) {
         this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
@@ -540,10 +543,12 @@ export class TunnelConnection {
           `the gateway ${address} is now kept outside the tunnel via ${path.join(' ')}`,
         );
         if (this.journal) await writeJournal(this.journal);
+        return true;
       }
     } catch (e) {
       this.events.log(`cannot keep the gateway's route on the new path: ${(e as Error).message}`);
     }
+    return false;
   }
 
   private checking = false;
@@ -594,6 +599,7 @@ export class TunnelConnection {
   private async checkPathOnce(): Promise<void> {
     const config = this.config;
     if (!this.transport || !config || this.stopRequested) return;
+    const quiet = Date.now() < this.ownChangesUntil;
     try {
       let path: { source: string; path?: string[] };
       try {
@@ -607,7 +613,7 @@ export class TunnelConnection {
         return;
       }
       // first keep the gateway outside the tunnel (the kernel dropped a pin whose link went down)
-      await this.repin(config.server.address, path.path);
+      const repinned = await this.repin(config.server.address, path.path);
       const address = path.source;
       const old = this.transport;
       if (!old) return;
@@ -619,7 +625,7 @@ export class TunnelConnection {
           this.runner?.probe();
           return;
         }
-        if (Date.now() < this.ownChangesUntil) return;
+        if (quiet && !repinned) return;
         this.events.timeline(
           { kind: 'network-changed', path: 'unchanged', local: address },
           Date.now(),

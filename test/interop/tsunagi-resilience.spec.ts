@@ -340,57 +340,70 @@ describe.skipIf(!canRun)(
 
     // A change under an unchanged path (the default route's next hop moves to another router
     // address on the same link): the source stays, so no MOBIKE, but the path is checked.
-    it('the next hop changes, the local address does not: a liveness check on the current path', async () => {
-      const r0 = bed.ifaces.router.client0;
-      const c0 = bed.ifaces.client.uplink0;
-      const nextHop = '203.0.113.254';
-      await bed.exec(bed.ns.router, ['ip', 'addr', 'add', `${nextHop}/24`, 'dev', r0]);
-      const client = spawnTsunagi(bed, writePskProfile(bed, 'Next hop', { mobike: true }));
-      try {
-        await client.state(['connected'], 30_000);
-        // past the quiet time after our own TUN and routes
-        await new Promise((r) => setTimeout(r, 3_500));
-        const mark = client.lines.length;
-        await bed.exec(bed.ns.client, [
-          'ip',
-          'route',
-          'replace',
-          'default',
-          'via',
-          nextHop,
-          'dev',
-          c0,
-          'metric',
-          '100',
-        ]);
-        await until('a liveness check', () => eventsAfter(client, mark, 'dpd-sent')[0], 5_000);
-        expect(eventsAfter(client, mark, 'network-changed')[0]).toMatchObject({
-          path: 'unchanged',
-          local: ADDR.client.uplink0,
-        });
-        expect(eventsAfter(client, mark, 'mobike-update')).toHaveLength(0);
-        const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
-        expect(ping.received).toBe(3);
-        expect(statesAfter(client, mark, 'reconnecting')).toBeUndefined();
-      } finally {
-        expect(await client.stop()).toBe(0);
-        await bed.exec(bed.ns.client, [
-          'ip',
-          'route',
-          'replace',
-          'default',
-          'via',
-          ADDR.router.client0,
-          'dev',
-          c0,
-          'metric',
-          '100',
-        ]);
-        await bed.exec(bed.ns.router, ['ip', 'addr', 'del', `${nextHop}/24`, 'dev', r0], {
-          check: false,
-        });
-      }
-    });
+    for (const routes of ['split', 'all'] as const)
+      it(`${routes === 'all' ? 'full tunnel: ' : ''}the next hop changes, the local address does not: a liveness check on the current path`, async () => {
+        const r0 = bed.ifaces.router.client0;
+        const c0 = bed.ifaces.client.uplink0;
+        const nextHop = '203.0.113.254';
+        await bed.exec(bed.ns.router, ['ip', 'addr', 'add', `${nextHop}/24`, 'dev', r0]);
+        const client = spawnTsunagi(
+          bed,
+          writePskProfile(bed, `Next hop ${routes}`, {
+            mobike: true,
+            ...(routes === 'all' ? { routes: 'all' } : {}),
+          }),
+        );
+        try {
+          await client.state(['connected'], 30_000);
+          // past the quiet time after our own TUN and routes
+          await new Promise((r) => setTimeout(r, 3_500));
+          const mark = client.lines.length;
+          await bed.exec(bed.ns.client, [
+            'ip',
+            'route',
+            'replace',
+            'default',
+            'via',
+            nextHop,
+            'dev',
+            c0,
+            'metric',
+            '100',
+          ]);
+          await until('a liveness check', () => eventsAfter(client, mark, 'dpd-sent')[0], 5_000);
+          expect(eventsAfter(client, mark, 'network-changed')[0]).toMatchObject({
+            path: 'unchanged',
+            local: ADDR.client.uplink0,
+          });
+          expect(eventsAfter(client, mark, 'mobike-update')).toHaveLength(0);
+          if (routes === 'all')
+            // the gateway's pin follows the new next hop (it stays outside the tunnel)
+            expect(
+              (await bed.exec(bed.ns.client, ['ip', 'route', 'show', `${ADDR.gateway.outer}/32`]))
+                .stdout,
+            ).toContain(`via ${nextHop} dev ${c0}`);
+          const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+          expect(ping.received).toBe(3);
+          expect(statesAfter(client, mark, 'reconnecting')).toBeUndefined();
+        } finally {
+          expect(await client.stop()).toBe(0);
+          await bed.exec(bed.ns.client, [
+            'ip',
+            'route',
+            'replace',
+            'default',
+            'via',
+            ADDR.router.client0,
+            'dev',
+            c0,
+            'metric',
+            '100',
+          ]);
+          await bed.exec(bed.ns.router, ['ip', 'addr', 'del', `${nextHop}/24`, 'dev', r0], {
+            check: false,
+          });
+        }
+      });
   },
 );
 

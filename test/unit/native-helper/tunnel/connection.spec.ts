@@ -34,6 +34,8 @@ const h = vi.hoisted(() => ({
   /** What pathOutsideTunnel answers (the route part; the source is `localAddress`). */
   outerPath: ['via', '192.0.2.1', 'dev', 'eth0'],
   repins: [] as string[],
+  /** Whether repin reports that it moved the pin. */
+  repinMoves: false,
   tunMtus: [] as number[],
   linkMtus: [] as [string, number][],
   pins: [] as string[],
@@ -123,7 +125,7 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
       },
       repin: (a: string, path: string[]) => {
         h.repins.push(`${a} ${path.join(' ')}`);
-        return Promise.resolve(false);
+        return Promise.resolve(h.repinMoves);
       },
       pin: (a: string) => {
         h.pins.push(a);
@@ -289,6 +291,7 @@ beforeEach(() => {
   h.onWake = undefined;
   h.outerPath = ['via', '192.0.2.1', 'dev', 'eth0'];
   h.repins.length = 0;
+  h.repinMoves = false;
   h.tunMtus.length = 0;
   h.linkMtus.length = 0;
   h.pins.length = 0;
@@ -629,6 +632,29 @@ describe('TunnelConnection: roaming', () => {
     expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
     // the gateway's route was kept on the path found outside the tunnel
     expect(h.repins).toEqual(['198.51.100.10 via 192.0.2.1 dev eth0']);
+    conn.stop();
+    await done;
+  });
+
+  it('full tunnel: the route to the gateway moved (its pin followed), same source: a liveness check even right after our own changes', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    // (still within the quiet time after our own TUN and routes)
+    h.repinMoves = true;
+    h.outerPath = ['via', '192.0.2.254', 'dev', 'eth0'];
+    h.onNetworkChange!();
+    await until('a milestone', () => r.timeline.length > 0);
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
+    // what our own re-pin shows in the monitor is no news
+    h.repinMoves = false;
+    h.onNetworkChange!();
+    await until('the check', () => h.repins.length === 2);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(r.timeline).toHaveLength(1);
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
     conn.stop();
     await done;
   });
