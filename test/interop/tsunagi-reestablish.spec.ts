@@ -195,7 +195,7 @@ describe.skipIf(!canRun)(
               `(from ${Math.round(r.gapFromMs)} ms after the uplink went down); ` +
               `${r.lost} of ${r.transmitted} pings lost at 10/s; ` +
               `stale SA of the old address on the gateway at the end: ${r.staleAtEnd} ` +
-              `(before make-before-break: gap ≈ 1.4–1.7 s)`,
+              `(the reconnect before make-before-break: gap 1.3–1.7 s)`,
           );
           expect(r.staleAtEnd, 'the gateway still holds the SA of the old address').toBe(0);
           expect(r.lostAfterBack, `pings lost after the tunnel was back`).toEqual([]);
