@@ -134,6 +134,20 @@ export function ikeTimelineEntry(
         'dpd-timeout',
         `The gateway stopped answering liveness checks — no answer for ${seconds(event.afterMs)}`,
       );
+    case 'wake':
+      return entry(
+        'wake',
+        `Woke up after ${seconds(event.sleptMs)} — checking the gateway at once`,
+      );
+    case 'reestablish':
+      return entry(
+        'reconnecting',
+        event.phase === 'started'
+          ? `The gateway cannot move the tunnel (no MOBIKE) — building a new connection from ${event.local} while the old one carries the traffic`
+          : event.phase === 'switched'
+            ? `Traffic moved to the new connection from ${event.local}; the old one is closed`
+            : `The new connection from ${event.local} failed (${event.reason}) — the old one stays`,
+      );
     case 'dropped':
       return undefined;
   }

@@ -252,6 +252,7 @@ export const TIMELINE_KINDS = [
   'network-changed',
   'dpd-sent',
   'dpd-timeout',
+  'wake',
   'retransmit',
   'peer-delete',
   'reconnecting',

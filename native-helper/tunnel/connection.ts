@@ -2,9 +2,14 @@
  * One VPN connection from a profile to "closed": resolves the profile, runs the IKE session over
  * UDP, brings up the TUN device, routes and DNS once established, and releases everything it
  * acquired (in reverse order) when the session closes. Between sessions it keeps the device:
- * it re-establishes after a failure, moves with the network (MOBIKE), and follows a gateway's
+ * it re-establishes after a failure, moves with the network (MOBIKE, or make-before-break: a new
+ * IKE SA from the new path while the old one still carries traffic), and follows a gateway's
  * redirect (RFC 5685) to the next gateway. Used by `tsunagi connect` in the foreground and by
  * the helper daemon.
+ *
+ * The path to the gateway is always computed as if the tunnel were not there (pathOutsideTunnel):
+ * with a full tunnel, the kernel drops our pinned host route with its link, and asking it then
+ * would answer "through the TUN", binding IKE to our own virtual IP.
  */
 import { IKE_PORT, NATT_PORT } from '../constants.js';
 import { ikeErrorMessage, type IkeError } from '../ike/ike-error.js';
@@ -19,11 +24,15 @@ import { IkeSession } from '../ike/ike-session.js';
 import { IPV6_MIN_MTU, tcpMssFor } from '../esp/esp-overhead.js';
 import type { IkeSessionConfig } from '../ike/ike-session-config.js';
 import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
-import { applyDns, type AppliedDns } from '../platform/dns/dns-linux.js';
+import { applyDns, RESOLV_CONF, type AppliedDns } from '../platform/dns/dns-linux.js';
+import { readFile } from 'node:fs/promises';
 import { planRoutes } from '../platform/routes/route-plan.js';
 import {
+  addTunnelAddress,
   applyRoutes,
   pathMtuTo,
+  pathOutsideTunnel,
+  removeTunnelAddress,
   setLinkMtu,
   type AppliedRoutes,
 } from '../platform/routes/routes-linux.js';
@@ -42,7 +51,6 @@ import { clearJournal, recoverFromJournal, writeJournal, type JournalEntry } fro
 import { diagnose, type DiagnosisContext } from './diagnosis.js';
 import { ConfigError, resolveSessionConfig } from './session-config.js';
 
-/** Failures after which a connection that was up tries again by itself. */
 /**
  * Failures that end even a tunnel that was up: our own configuration is broken, so no retry can
  * help. Everything else the gateway says while we re-establish (NO_PROPOSAL_CHOSEN or
@@ -55,10 +63,8 @@ const FATAL_AFTER_CONNECTED: ReadonlySet<IkeError['code']> = new Set([
   'config-invalid',
   'local-setup-failed',
 ]);
-const RECONNECT_FIRST_MS = 1_000;
-const RECONNECT_MAX_MS = 30_000;
-const WAKE_TICK_MS = 2_000;
-const WAKE_JUMP_MS = 10_000;
+export const RECONNECT_FIRST_MS = 1_000;
+export const RECONNECT_MAX_MS = 30_000;
 /** How long the network monitor's reports after our own setup (TUN, routes) are not news. */
 const OWN_CHANGES_MS = 3_000;
 
@@ -130,7 +136,21 @@ export type ConnectionTimelineEvent =
   | { kind: 'network-changed'; path: 'moved'; local: string; previous: string; mtu?: number }
   | { kind: 'network-changed'; path: 'none'; detail: string }
   /** The gateway stopped answering liveness checks (DPD) for that long. */
-  | { kind: 'dpd-timeout'; afterMs: number };
+  | { kind: 'dpd-timeout'; afterMs: number }
+  /**
+   * The wall clock jumped (the machine or the process slept that long): the gateway is checked
+   * at once, and a reconnect waiting for its backoff goes now.
+   */
+  | { kind: 'wake'; sleptMs: number }
+  /**
+   * Make-before-break: the gateway cannot move the IKE SA (no MOBIKE), so a new one is built
+   * from `local` while the old one keeps carrying traffic ('started'); 'switched' once the
+   * traffic moved to it (the old one is deleted then), 'failed' when it could not be built (the
+   * old one stays, if it still works).
+   */
+  | { kind: 'reestablish'; phase: 'started'; local: string }
+  | { kind: 'reestablish'; phase: 'switched'; local: string }
+  | { kind: 'reestablish'; phase: 'failed'; local: string; reason: string };
 
 export interface ConnectionEvents {
   state(state: ConnectionState): void;
@@ -158,11 +178,35 @@ function errorState(
 }
 
 export class TunnelConnection {
+  /** The UDP sockets the current IKE SA and ESP use. */
   private transport: UdpTransport | undefined;
+  /** Every transport still open (the current one, a replacement's, a retiring SA's). */
+  private readonly transports = new Set<UdpTransport>();
+  /** Which IKE SA reads what arrives on a transport (IKE on old SPIs goes to the old SA). */
+  private readonly owners = new Map<UdpTransport, IkeRunner>();
   private tun: TunDevice | undefined;
   private routes: AppliedRoutes | undefined;
   private dns: AppliedDns | undefined;
+  /** The current IKE SA: ESP goes out with its Child SAs, its end ends the session. */
   private runner: IkeRunner | undefined;
+  /** The current IKE SA once it is established (until then a reconnect attempt is in flight). */
+  private upRunner: IkeRunner | undefined;
+  /**
+   * Make-before-break: the IKE SA being built from a new path while `runner` still carries the
+   * traffic (a gateway without MOBIKE cannot move `runner`).
+   */
+  private replacement: { runner: IkeRunner; transport: UdpTransport } | undefined;
+  /** The current IKE SA ended while its replacement was being built: the replacement decides. */
+  private heldClose: IkeCloseReason | undefined;
+  /** Ends the session run() waits for. */
+  private sessionEnded: ((reason: IkeCloseReason) => void) | undefined;
+  /** Whether the session run() waits for reached `established` (resets the retry count). */
+  private sessionWasUp = false;
+  /**
+   * When the path to the gateway last moved or the machine woke: a session that fails after that
+   * failed because of it, and the next attempt goes at once (no backoff).
+   */
+  private disruptedAt = 0;
   private dataPlane: EspDataPlane | undefined;
   private failure: IkeError | undefined;
   private connected = false;
@@ -210,7 +254,8 @@ export class TunnelConnection {
   stop(): void {
     this.stopRequested = true;
     this.runner?.close();
-    this.wakeSleep?.();
+    this.replacement?.runner.close();
+    this.endSleep?.(true);
   }
 
   /** Runs the connection to its end and resolves with the final state (disconnected or error). */
@@ -269,22 +314,20 @@ export class TunnelConnection {
       },
     );
     try {
-      this.transport = await openUdpTransport(
-        config.local.address,
-        [IKE_PORT, NATT_PORT],
-        (d) => this.runner?.onDatagram(d),
-        (e) => this.events.log(`UDP error: ${e.message}`),
-      );
+      this.transport = await this.openTransport(config.local.address);
     } catch (e) {
       return this.end(errorState({ code: 'local-setup-failed', detail: (e as Error).message }));
     }
-    const wake = this.watchForWake();
-    const monitor = watchNetwork(
-      () => void this.checkPath(),
-      (e) => this.events.log(`roaming disabled: ${e.message}`),
-    );
+    const monitor = watchNetwork({
+      change: () => void this.onNetworkChange(),
+      wake: (sleptMs) => this.onWake(sleptMs),
+      log: (text) => this.events.log(text),
+    });
     try {
-      for (let attempt = 0; ; attempt++) {
+      // consecutive attempts that did not get the tunnel back (keyingTries counts these)
+      let failures = 0;
+      for (;;) {
+        const sessionStartedAt = Date.now();
         const closed = await this.runSession(config);
         if (this.failure) return this.end(errorState(this.failure, this.diagnosis));
         if (closed.kind === 'deleted-by-us' || this.stopRequested)
@@ -300,7 +343,6 @@ export class TunnelConnection {
           if (this.failure) return this.end(errorState(this.failure, this.diagnosis));
           if (!('error' in next)) {
             config = this.config = next;
-            attempt--;
             continue;
           }
           error = next.error;
@@ -312,35 +354,55 @@ export class TunnelConnection {
         // Retries stay with the gateway we were redirected to (the firewall allows only that one
         // now), but are no redirect any more: no REDIRECTED_FROM (the loop protection stays).
         if (config.redirectedFrom) config = this.config = { ...config, redirectedFrom: undefined };
-        // A tunnel that was up and lost its gateway comes back by itself (keyingTries, 0 = forever);
-        // a first connection that fails reports why. Routes, DNS and the TUN stay in place meanwhile,
-        // so traffic keeps going into the tunnel (and nowhere else) until it is back.
+        // A tunnel that was up and lost its gateway comes back by itself (keyingTries attempts
+        // in a row, 0 = forever); a first connection that fails reports why. Routes, DNS and the
+        // TUN stay in place meanwhile, so traffic keeps going into the tunnel (and nowhere else)
+        // until it is back.
+        if (this.sessionWasUp) failures = 0;
+        else failures++;
         const tries = this.profile.keyingTries;
         if (
           !this.connected ||
           FATAL_AFTER_CONNECTED.has(error.code) ||
-          (tries > 0 && attempt + 1 >= tries)
+          (tries > 0 && failures >= tries)
         ) {
           if (closed.kind === 'deleted-by-peer' && !this.connected)
             return this.end({ state: 'disconnected', reason: closed.kind, wasConnected: false });
+          if (tries > 0 && failures >= tries)
+            this.events.log(
+              `giving up after ${failures} attempt${failures === 1 ? '' : 's'} to re-establish (keyingTries ${tries})`,
+            );
           return this.end(errorState(error, this.diagnosis));
         }
-        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(attempt, 10));
+        // The path moved under this session (a MOBIKE update that failed, a move the gateway
+        // could not follow) or the machine woke (the gateway forgot us meanwhile): no reason to
+        // wait, try at once.
+        const delay =
+          this.disruptedAt >= sessionStartedAt && failures === 0
+            ? 0
+            : Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(failures, 10));
         this.events.state({
           state: 'reconnecting',
-          attempt: attempt + 1,
+          attempt: failures + 1,
           reason: ikeErrorMessage(error),
           retryInMs: delay,
         });
-        if (await this.sleepUnlessStopped(delay))
+        if (delay > 0 && (await this.sleepUnlessStopped(delay)))
           return this.end({
             state: 'disconnected',
             reason: 'deleted-by-us',
             wasConnected: this.connected,
           });
+        if (this.stopRequested)
+          return this.end({
+            state: 'disconnected',
+            reason: 'deleted-by-us',
+            wasConnected: this.connected,
+          });
+        // the next attempt leaves from where the gateway is reachable now
+        await this.followPath(config.server);
       }
     } finally {
-      clearInterval(wake);
       monitor.dispose();
     }
   }
@@ -395,7 +457,7 @@ export class TunnelConnection {
         await this.routes.pin(address);
         if (this.journal) await writeJournal(this.journal);
       }
-      const local = await localAddressFor(server);
+      const local = (await this.pathTo(server)).source;
       await this.moveTransport(local);
       this.espPeer = { address, port: NATT_PORT };
       this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
@@ -415,37 +477,138 @@ export class TunnelConnection {
     }
   }
 
+  /** UDP 500 and 4500 on `address`; what arrives goes to the IKE SA that owns the transport. */
+  private async openTransport(address: string): Promise<UdpTransport> {
+    const transport: UdpTransport = await openUdpTransport(
+      address,
+      [IKE_PORT, NATT_PORT],
+      (d) => (this.owners.get(transport) ?? this.runner)?.onDatagram(d),
+      (e) => this.events.log(`UDP error: ${e.message}`),
+    );
+    this.transports.add(transport);
+    return transport;
+  }
+
+  private async closeTransport(transport: UdpTransport): Promise<void> {
+    this.owners.delete(transport);
+    if (!this.transports.delete(transport)) return;
+    await transport.close().catch(() => undefined);
+  }
+
   /** Binds the sockets to `address` (if not already there); the old ones close once replaced. */
   private async moveTransport(address: string): Promise<void> {
     const old = this.transport;
     if (old && old.localAddress === address) return;
-    const next = await openUdpTransport(
-      address,
-      [IKE_PORT, NATT_PORT],
-      (d) => this.runner?.onDatagram(d),
-      (e) => this.events.log(`UDP error: ${e.message}`),
-    );
+    const next = await this.openTransport(address);
     this.transport = next;
-    this.runner?.attach(next);
-    await old?.close().catch(() => undefined);
+    if (this.runner) {
+      this.owners.set(next, this.runner);
+      this.runner.attach(next);
+    }
+    if (old) await this.closeTransport(old);
+  }
+
+  /**
+   * Where IKE and ESP to the gateway leave from now, ignoring our own tunnel's routes (and our
+   * own pin of the gateway, so a better uplink is seen). Before the TUN exists the kernel's
+   * answer is already right.
+   */
+  private async pathTo(server: Endpoint): Promise<{ source: string; path?: string[] }> {
+    if (!this.tun) return { source: await localAddressFor(server) };
+    return pathOutsideTunnel(server.address, this.tun.name, this.routes?.added ?? []);
+  }
+
+  /**
+   * Before a reconnect attempt: binds where the gateway is reachable from now, and keeps the
+   * gateway's pin on that path (the monitor may have missed the change, or been restarting).
+   */
+  private async followPath(server: Endpoint): Promise<void> {
+    try {
+      const path = await this.pathTo(server);
+      await this.repin(server.address, path.path);
+      if (this.transport?.localAddress !== path.source) {
+        this.events.log(`reconnecting from ${path.source}, where the gateway is reachable now`);
+        await this.moveTransport(path.source);
+      }
+    } catch (e) {
+      this.events.log(`no path to the gateway right now: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Keeps the gateway's host route (full tunnel) on `path`; the journal follows. Returns whether
+   * it had to move (the route to the gateway changed under us).
+   */
+  private async repin(address: string, path: readonly string[] | undefined): Promise<boolean> {
+    if (!this.routes || !path) return false;
+    try {
+      if (await this.routes.repin(address, path)) {
+        this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
+        this.events.log(
+          `the gateway ${address} is now kept outside the tunnel via ${path.join(' ')}`,
+        );
+        if (this.journal) await writeJournal(this.journal);
+        return true;
+      }
+    } catch (e) {
+      this.events.log(`cannot keep the gateway's route on the new path: ${(e as Error).message}`);
+    }
+    return false;
   }
 
   private checking = false;
+  private checkAgain = false;
   /** Until then, network changes are most likely our own (TUN, routes, sockets): not news. */
   private ownChangesUntil = 0;
 
+  /** The network monitor saw a change: check the path, and cut a reconnect's wait short. */
+  private async onNetworkChange(): Promise<void> {
+    if (Date.now() >= this.ownChangesUntil) this.endSleep?.(false);
+    await this.checkPath();
+  }
+
+  /** Woke from sleep: check the gateway at once instead of waiting for DPD. */
+  private onWake(sleptMs: number): void {
+    this.events.log(
+      `the clock jumped ${Math.round(sleptMs / 1000)} s (sleep?): checking the gateway`,
+    );
+    this.events.timeline({ kind: 'wake', sleptMs }, Date.now());
+    this.disruptedAt = Date.now();
+    this.endSleep?.(false);
+    this.runner?.probe();
+    void this.checkPath();
+  }
+
   /**
-   * After a network change: if the kernel now reaches the gateway from another local address,
-   * bind there and move the SA (MOBIKE). The old sockets go once the new ones are in use.
+   * After a network change: if the gateway is now reached from another local address, bind there
+   * and move the SA (MOBIKE), or build a new IKE SA there while the old one still carries the
+   * traffic (make-before-break). If the path is unchanged, check that it still works (a liveness
+   * check on the current path). A change reported while checking is checked again after.
    */
   private async checkPath(): Promise<void> {
-    const config = this.config;
-    if (this.checking || !this.transport || !config) return;
+    if (this.checking) {
+      this.checkAgain = true;
+      return;
+    }
     this.checking = true;
     try {
-      let address: string;
+      do {
+        this.checkAgain = false;
+        await this.checkPathOnce();
+      } while (this.checkAgain && !this.stopRequested);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async checkPathOnce(): Promise<void> {
+    const config = this.config;
+    if (!this.transport || !config || this.stopRequested) return;
+    const quiet = Date.now() < this.ownChangesUntil;
+    try {
+      let path: { source: string; path?: string[] };
       try {
-        address = await localAddressFor(config.server);
+        path = await this.pathTo(config.server);
       } catch (e) {
         // no route at all right now: DPD and the next change will tell
         this.events.timeline(
@@ -454,27 +617,48 @@ export class TunnelConnection {
         );
         return;
       }
+      // first keep the gateway outside the tunnel (the kernel dropped a pin whose link went down)
+      const repinned = await this.repin(config.server.address, path.path);
+      const address = path.source;
       const old = this.transport;
       if (!old) return;
+      const replacing = this.replacement;
       if (address === old.localAddress) {
-        if (Date.now() < this.ownChangesUntil) return;
+        if (replacing) {
+          // back where we were: the current SA's path works again (the check says so)
+          this.abandonReplacement();
+          this.runner?.probe();
+          return;
+        }
+        if (quiet && !repinned) return;
         this.events.timeline(
           { kind: 'network-changed', path: 'unchanged', local: address },
           Date.now(),
         );
+        // the route under us changed (next hop, link): make sure the gateway still answers
+        this.runner?.probe();
         return;
       }
+      if (replacing?.transport.localAddress === address) return; // already on its way
       this.events.log(`the path to the gateway moved to ${address}`);
-      const next = await openUdpTransport(
-        address,
-        [IKE_PORT, NATT_PORT],
-        (d) => this.runner?.onDatagram(d),
-        (e) => this.events.log(`UDP error: ${e.message}`),
-      );
-      this.transport = next;
-      this.runner?.attach(next);
-      this.runner?.roam({ address, port: NATT_PORT });
-      await old.close().catch(() => undefined);
+      this.disruptedAt = Date.now();
+      const runner = this.runner;
+      const up = runner !== undefined && runner === this.upRunner;
+      const mobike = this.profile.mobike && this.upWith?.peerSupportsMobike === true;
+      if (up && !mobike && this.connected) {
+        this.abandonReplacement();
+        this.replaceSession(config, await this.openTransport(address));
+      } else {
+        // MOBIKE moves the SA in place (a session still negotiating just sends from there now)
+        const next = await this.openTransport(address);
+        this.transport = next;
+        if (runner) {
+          this.owners.set(next, runner);
+          runner.attach(next);
+          runner.roam({ address, port: NATT_PORT });
+        }
+        await this.closeTransport(old);
+      }
       const mtu = await this.mtuAfterMove(config.server.address);
       this.events.timeline(
         {
@@ -488,73 +672,161 @@ export class TunnelConnection {
       );
     } catch (e) {
       this.events.log(`cannot move to the new path: ${(e as Error).message}`);
-    } finally {
-      this.checking = false;
     }
   }
 
-  /** One IKE SA from IKE_SA_INIT to closed. */
+  /** One IKE SA from IKE_SA_INIT to closed (or the SA that replaced it, make-before-break). */
   private runSession(config: IkeSessionConfig): Promise<IkeCloseReason> {
-    // after a move, a new IKE SA starts from where we are now
-    const local = this.transport
-      ? { address: this.transport.localAddress, port: IKE_PORT }
-      : config.local;
-    const session = new IkeSession({ ...config, local });
     return new Promise<IkeCloseReason>((resolve) => {
-      const runner = new IkeRunner(session, this.dataPlane!, {
-        timeline: (event, at) => this.events.timeline(event, at),
-        established: (tc) => {
-          this.bringUp(tc, config.server.address).catch((e: Error) => {
-            this.events.log(`cannot bring the tunnel up: ${e.message}`);
-            this.failure = { code: 'local-setup-failed', detail: e.message };
-            runner.close();
-          });
-        },
-        closed: resolve,
-      });
+      this.sessionEnded = resolve;
+      this.sessionWasUp = false;
+      this.heldClose = undefined;
+      // after a move, a new IKE SA starts from where we are now
+      const runner = this.createRunner(config, this.transport!);
       this.runner = runner;
-      runner.attach(this.transport!);
       runner.start();
       if (this.stopRequested) runner.close();
     });
   }
 
-  private wakeSleep: (() => void) | undefined;
+  private createRunner(config: IkeSessionConfig, transport: UdpTransport): IkeRunner {
+    const session = new IkeSession({
+      ...config,
+      local: { address: transport.localAddress, port: IKE_PORT },
+    });
+    const runner: IkeRunner = new IkeRunner(session, this.dataPlane!, {
+      timeline: (event, at) => this.events.timeline(event, at),
+      established: (tc) => this.onEstablished(runner, tc, config),
+      closed: (reason) => this.onRunnerClosed(runner, reason),
+    });
+    this.owners.set(transport, runner);
+    runner.attach(transport);
+    return runner;
+  }
 
-  /** Resolves true when stop() was called during the wait. */
-  private sleepUnlessStopped(ms: number): Promise<boolean> {
-    if (this.stopRequested) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wakeSleep = undefined;
-        resolve(false);
-      }, ms);
-      this.wakeSleep = () => {
-        clearTimeout(t);
-        this.wakeSleep = undefined;
-        resolve(true);
-      };
+  private onEstablished(runner: IkeRunner, tc: TunnelConfig, config: IkeSessionConfig): void {
+    if (runner === this.replacement?.runner) this.promoteReplacement();
+    if (runner !== this.runner) return;
+    this.upRunner = runner;
+    this.sessionWasUp = true;
+    this.bringUp(tc, config.server.address).catch((e: Error) => {
+      this.events.log(`cannot bring the tunnel up: ${e.message}`);
+      this.failure = { code: 'local-setup-failed', detail: e.message };
+      runner.close();
     });
   }
 
-  /**
-   * Wake from sleep shows up as a jump of the wall clock between two ticks: probe the gateway at
-   * once instead of waiting for DPD (MOBIKE or a reconnect follows if the path is gone).
-   */
-  private watchForWake(): NodeJS.Timeout {
-    let last = Date.now();
-    const t = setInterval(() => {
-      const now = Date.now();
-      if (now - last > WAKE_JUMP_MS) {
-        this.events.log(
-          `the clock jumped ${Math.round((now - last) / 1000)} s (sleep?): checking the gateway`,
-        );
-        this.runner?.probe();
+  private onRunnerClosed(runner: IkeRunner, reason: IkeCloseReason): void {
+    if (runner === this.runner) {
+      if (this.replacement && !this.stopRequested) {
+        // the old SA is gone (its path is dead, most likely): the replacement decides now
+        this.heldClose = reason;
+        return;
       }
-      last = now;
-    }, WAKE_TICK_MS);
-    t.unref();
-    return t;
+      const end = this.sessionEnded;
+      this.sessionEnded = undefined;
+      end?.(reason);
+      return;
+    }
+    if (runner === this.replacement?.runner) {
+      const { transport } = this.replacement;
+      this.replacement = undefined;
+      void this.closeTransport(transport);
+      const why =
+        reason.kind === 'failed' ? ikeErrorMessage(reason.error) : reason.kind.replace(/-/g, ' ');
+      this.events.timeline(
+        { kind: 'reestablish', phase: 'failed', local: transport.localAddress, reason: why },
+        Date.now(),
+      );
+      if (this.heldClose || !this.runner || this.runner.isClosed) {
+        // nothing left that carries traffic: the session ends with what failed last
+        const end = this.sessionEnded;
+        this.sessionEnded = undefined;
+        end?.(reason.kind === 'deleted-by-us' && this.heldClose ? this.heldClose : reason);
+        return;
+      }
+      if (this.stopRequested) return; // the current SA's delete ends the session
+      this.events.log(
+        `the new IKE SA from ${transport.localAddress} failed (${why}): the current one stays, checking it`,
+      );
+      this.runner.probe();
+      return;
+    }
+    // a replaced (or abandoned) SA finished its delete: its sockets go
+    this.closeTransportsOf(runner);
+  }
+
+  private closeTransportsOf(runner: IkeRunner): void {
+    for (const [t, owner] of this.owners)
+      if (owner === runner && t !== this.transport && t !== this.replacement?.transport)
+        void this.closeTransport(t);
+  }
+
+  /**
+   * Make-before-break (the gateway cannot move the SA): a new IKE SA from `transport` while the
+   * current one keeps carrying traffic; the data plane switches once the new one is up.
+   */
+  private replaceSession(config: IkeSessionConfig, transport: UdpTransport): void {
+    this.events.log(
+      `the gateway cannot move this IKE SA (no MOBIKE): building a new one from ${transport.localAddress} while the old one carries the traffic`,
+    );
+    this.events.timeline(
+      { kind: 'reestablish', phase: 'started', local: transport.localAddress },
+      Date.now(),
+    );
+    const runner = this.createRunner(config, transport);
+    this.replacement = { runner, transport };
+    runner.start();
+  }
+
+  /** Stops building a replacement that is no longer wanted (its sockets close with it). */
+  private abandonReplacement(): void {
+    const r = this.replacement;
+    if (!r) return;
+    this.replacement = undefined;
+    r.runner.close();
+    if (r.runner.isClosed) this.closeTransportsOf(r.runner);
+  }
+
+  /**
+   * The replacement is established (its Child SA is installed: the newest outbound SA wins in the
+   * data plane): ESP leaves from its path from now on, and the old IKE SA is deleted over its own
+   * path (its Child SAs go with it; their inbound side lingers for packets in flight).
+   */
+  private promoteReplacement(): void {
+    const r = this.replacement!;
+    this.replacement = undefined;
+    const old = this.runner;
+    this.runner = r.runner;
+    this.transport = r.transport;
+    this.heldClose = undefined;
+    this.events.timeline(
+      { kind: 'reestablish', phase: 'switched', local: r.transport.localAddress },
+      Date.now(),
+    );
+    if (!old) return;
+    old.close();
+    if (old.isClosed) this.closeTransportsOf(old);
+  }
+
+  /** Ends a reconnect's wait early: `true` when stopping. */
+  private endSleep: ((stopped: boolean) => void) | undefined;
+
+  /**
+   * Resolves true when stop() was called during the wait; false when the time is up, or earlier
+   * when the network changed or the machine woke (the gateway may be reachable now).
+   */
+  private sleepUnlessStopped(ms: number): Promise<boolean> {
+    if (this.stopRequested) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (stopped: boolean) => {
+        clearTimeout(t);
+        this.endSleep = undefined;
+        resolve(stopped);
+      };
+      const t = setTimeout(() => done(false), ms);
+      this.endSleep = done;
+    });
   }
 
   private async bringUp(tc: TunnelConfig, serverAddress: string): Promise<void> {
@@ -570,6 +842,45 @@ export class TunnelConnection {
       this.upWith = tc;
       await this.mtuAfterMove(serverAddress);
       this.events.state({ ...this.connectedState!, ike: tc.ike, esp: tc.esp, since: Date.now() });
+      return;
+    }
+    if (
+      this.tun &&
+      this.routes &&
+      this.upWith &&
+      this.connectedState &&
+      sameList(this.upWith.dns, tc.dns) &&
+      (this.upWith.virtualIp6 === undefined) === (tc.virtualIp6 === undefined)
+    ) {
+      // Another virtual IP from the new IKE SA (strongSwan hands a new SA from another address a
+      // new lease while the old SA holds the old one): move the device and its routes to it in
+      // place, so the tunnel never stops routing (no teardown, nothing around it meanwhile).
+      const before = this.upWith;
+      const tun = this.tun;
+      const addresses = (c: TunnelConfig) => [
+        `${c.virtualIp4}/32`,
+        ...(c.virtualIp6 ? [`${c.virtualIp6}/128`] : []),
+      ];
+      const gone = addresses(before).filter((a) => !addresses(tc).includes(a));
+      for (const a of addresses(tc).filter((x) => !addresses(before).includes(x)))
+        await addTunnelAddress(tun.name, a);
+      await this.routes.resource(tc.virtualIp4, tc.virtualIp6);
+      for (const a of gone) await removeTunnelAddress(tun.name, a).catch(() => undefined);
+      this.upWith = tc;
+      this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
+      this.events.log(
+        `the new IKE SA brought another virtual IP: ${before.virtualIp4} → ${tc.virtualIp4}`,
+      );
+      await this.mtuAfterMove(serverAddress);
+      this.connectedState = {
+        ...this.connectedState,
+        virtualIp: tc.virtualIp4,
+        ...(tc.virtualIp6 ? { virtualIp6: tc.virtualIp6 } : {}),
+        ike: tc.ike,
+        esp: tc.esp,
+        since: Date.now(),
+      };
+      this.events.state(this.connectedState);
       return;
     }
     // First time, or the gateway handed out something else: start from a clean slate.
@@ -591,16 +902,38 @@ export class TunnelConnection {
       (e) => this.events.log(`TUN read failed: ${e.message}`),
     );
     const plan = planRoutes(tc.tsRemote, serverAddress);
-    this.routes = await applyRoutes(plan, tun.name, tc.virtualIp4, serverAddress, tc.virtualIp6);
-    const journal: JournalEntry = { pid: process.pid, tun: tun.name, routes: this.routes.added };
+    // The journal always says how to undo what may already be done: each route is recorded
+    // before it is added, the original resolv.conf before it is replaced (a kill in between
+    // leaves nothing the next start cannot undo).
+    const journal: JournalEntry = { pid: process.pid, tun: tun.name, routes: [] };
     this.journal = journal;
+    this.routes = await applyRoutes(
+      plan,
+      tun.name,
+      tc.virtualIp4,
+      serverAddress,
+      tc.virtualIp6,
+      async (routes) => {
+        journal.routes = routes.map((r) => [...r]);
+        await writeJournal(journal);
+      },
+    );
+    journal.routes = this.routes.added;
     await writeJournal(journal);
     if (this.profile.dns && tc.dns.length) {
+      // restoring only ever writes over our own file, so this is safe with resolved too
+      journal.dns = {
+        kind: 'resolv-conf',
+        path: RESOLV_CONF,
+        original: await readFile(RESOLV_CONF, 'utf8').catch(() => ''),
+      };
+      await writeJournal(journal);
       this.dns = await applyDns(tc.dns, tun.name);
       if (this.dns.kind === 'resolv-conf')
         journal.dns = { kind: 'resolv-conf', path: this.dns.path, original: this.dns.original };
       if (this.dns.kind === 'resolved')
         journal.dns = { kind: 'resolved', interface: this.dns.interface };
+      if (this.dns.kind === 'none') delete journal.dns;
       await writeJournal(journal);
     }
     this.connected = true;
@@ -689,8 +1022,12 @@ export class TunnelConnection {
     await this.dns?.dispose().catch(() => undefined);
     await this.routes?.dispose().catch(() => undefined);
     await this.tun?.close().catch(() => undefined);
-    await this.transport?.close().catch(() => undefined);
-    if (this.routes || this.dns) await clearJournal().catch(() => undefined);
+    // an old IKE SA still finishing its delete over a dead path stops here, with its sockets
+    for (const runner of this.owners.values()) runner.dispose();
+    for (const t of this.transports) await t.close().catch(() => undefined);
+    this.transports.clear();
+    this.owners.clear();
+    if (this.routes || this.dns || this.journal) await clearJournal().catch(() => undefined);
     this.dns = this.routes = this.tun = this.transport = this.journal = undefined;
     this.events.state(final);
     return final;

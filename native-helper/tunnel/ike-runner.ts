@@ -59,6 +59,23 @@ export class IkeRunner {
     this.livenessTimer.unref();
   }
 
+  /** Whether the session ended (nothing more is sent or received). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Stops without another word to the gateway (no outputs): its timers and the liveness tick end.
+   * For an SA whose delete is still in flight when the whole connection ends.
+   */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    clearInterval(this.livenessTimer);
+  }
+
   attach(transport: UdpTransport): void {
     this.transport = transport;
   }
@@ -68,11 +85,13 @@ export class IkeRunner {
   }
 
   close(): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'close' }, this.now()));
   }
 
   /** The local path changed: MOBIKE from `local`, or a re-establishment if that is impossible. */
   roam(local: Endpoint): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'roam', local }, this.now()));
   }
 
@@ -88,6 +107,7 @@ export class IkeRunner {
   }
 
   probe(): void {
+    if (this.closed) return;
     this.perform(this.session.handle({ type: 'probe' }, this.now()));
   }
 

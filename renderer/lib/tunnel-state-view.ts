@@ -161,6 +161,7 @@ export function timelineTone(kind: TimelineKind): StatusTone {
     case 'invalid-ke':
     case 'redirected':
     case 'network-changed':
+    case 'wake':
     case 'retransmit':
     case 'reconnecting':
       return 'progress';

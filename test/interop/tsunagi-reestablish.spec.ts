@@ -46,6 +46,104 @@ async function tunnelRoutes(bed: Testbed): Promise<string[]> {
     .sort();
 }
 
+/**
+ * The gap of a re-establishment, measured the same way for every scenario: a 10/s pinger runs
+ * while `move()` changes the network; waits for the traffic to move to a new IKE SA from
+ * `expectFrom` (make-before-break: the old SA carries traffic meanwhile, no `reconnecting`),
+ * then returns the longest silence around the move and the pings lost after it.
+ */
+async function reestablishAround(
+  bed: Testbed,
+  gateway: Gateway,
+  client: TsunagiClient,
+  move: () => Promise<void>,
+  expectFrom: string,
+): Promise<{
+  gapMs: number;
+  gapFromMs: number;
+  lost: number;
+  transmitted: number;
+  lostAfterBack: number[];
+  staleAtEnd: number;
+  mark: number;
+}> {
+  const up = client.lines.filter((l) => l.type === 'state' && l.state === 'connected').at(-1)!;
+  const tun = String(up.tun);
+  const ifindex = async () =>
+    (
+      JSON.parse((await bed.exec(bed.ns.client, ['ip', '-j', 'link', 'show', tun])).stdout) as {
+        ifindex: number;
+      }[]
+    )[0]!.ifindex;
+  const deviceBefore = await ifindex();
+  const before = await gateway.listSas();
+  expect(before).toHaveLength(1);
+  expect(before[0]!.remoteHost).toBe(ADDR.client.uplink0);
+  const mark = client.lines.length;
+  const pinger = await Pinger.start(bed, { intervalSec: 0.1, durationSec: 24 });
+  const pingStartAt = performance.now();
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect(pinger.replies.length, pinger.output).toBeGreaterThan(10);
+  const movedAt = performance.now();
+  await move();
+
+  await until(
+    'the traffic on the new IKE SA',
+    () =>
+      client.lines
+        .slice(mark)
+        .find(
+          (l) =>
+            l.type === 'event' &&
+            (l.event as { kind: string; phase?: string }).kind === 'reestablish' &&
+            (l.event as { phase?: string }).phase === 'switched',
+        ),
+    20_000,
+  );
+  const resumed = await pinger.firstReplyAfter(performance.now(), 10_000);
+  expect(resumed, `no echo reply after the switch: ${pinger.output.slice(-400)}`).toBeDefined();
+  const gap = pinger.longestSilence(movedAt - 1_000, resumed!.at);
+
+  // a new IKE SA from the new path carries the traffic
+  const sas = await gateway.listSas();
+  const fresh = sas.filter((s) => s.state === 'ESTABLISHED' && s.remoteHost === expectFrom);
+  expect(fresh, JSON.stringify(sas.map((s) => [s.uniqueId, s.state, s.remoteHost]))).toHaveLength(
+    1,
+  );
+  expect(fresh[0]!.uniqueId).not.toBe(before[0]!.uniqueId);
+  expect(fresh[0]!.childSas.filter((c) => c.state === 'INSTALLED')).toHaveLength(1);
+  // no MOBIKE was attempted against a gateway that does not support it
+  expect(eventsOf(client, 'mobike-update')).toHaveLength(0);
+  // the device stayed (strongSwan gives the new SA another virtual IP while the old SA holds
+  // the first: the device and its routes moved to it in place, never torn down)
+  const again = states(client, mark).filter((l) => l.state === 'connected');
+  expect(again).toHaveLength(1);
+  expect(again[0]).toMatchObject({ tun });
+  expect(await ifindex()).toBe(deviceBefore);
+  const tunRoutes = (await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun])).stdout;
+  expect(tunRoutes).toContain(`src ${String(again[0]!.virtualIp)}`);
+  if (again[0]!.virtualIp !== up.virtualIp)
+    expect(tunRoutes).not.toContain(`src ${String(up.virtualIp)}`);
+
+  // the rest of the window: the old IKE SA goes (our delete, or the gateway's DPD), and the
+  // new one keeps carrying every ping
+  const summary = await pinger.finished({ ignoreTailSec: 0.5 });
+  const lostAfterBack = summary.lostSeqs.filter((seq) => {
+    const sentAt = pingStartAt + (seq - 1) * 100;
+    return sentAt > gap.end + 200;
+  });
+  const stale = (await gateway.listSas()).filter((s) => s.remoteHost === ADDR.client.uplink0);
+  return {
+    gapMs: gap.ms,
+    gapFromMs: gap.start - movedAt,
+    lost: summary.transmitted - summary.received,
+    transmitted: summary.transmitted,
+    lostAfterBack,
+    staleAtEnd: stale.length,
+    mark,
+  };
+}
+
 describe.skipIf(!canRun)(
   'tsunagi connect: re-establish when the gateway has no MOBIKE (strongSwan 5.9.8, mobike = no)',
   () => {
@@ -68,89 +166,104 @@ describe.skipIf(!canRun)(
       await bed?.destroy();
     });
 
-    it('the first uplink goes down during a 10/s ping: a new IKE SA from the second uplink, no user action, routes kept', async () => {
-      // The profile allows MOBIKE: the gateway's missing MOBIKE_SUPPORTED is what must be handled.
-      const client = spawnTsunagi(bed, writePskProfile(bed, 'No MOBIKE', { mobike: true }));
+    for (const routes of ['split', 'all'] as const)
+      it(`${routes === 'all' ? 'full tunnel: ' : ''}the first uplink goes down during a 10/s ping: a new IKE SA from the second uplink at once, no user action, routes kept`, async () => {
+        // The profile allows MOBIKE: the gateway's missing MOBIKE_SUPPORTED is what must be handled.
+        const client = spawnTsunagi(
+          bed,
+          writePskProfile(bed, `No MOBIKE ${routes}`, {
+            mobike: true,
+            ...(routes === 'all' ? { routes: 'all' } : {}),
+          }),
+        );
+        try {
+          const up = await client.state(['connected'], 30_000);
+          const routesBefore = await tunnelRoutes(bed);
+          expect(routesBefore.length).toBeGreaterThan(0);
+          const resolv = bed.readClientResolvConf();
+          expect(resolv).toContain(`nameserver ${ADDR.dns}`);
+          const r = await reestablishAround(
+            bed,
+            gateway,
+            client,
+            () => bed.setUplink(0, false),
+            ADDR.client.uplink1,
+          );
+          console.log(
+            `re-establish without MOBIKE${routes === 'all' ? ', full tunnel' : ''} (make-before-break, no backoff): ` +
+              `echo replies stopped for ${Math.round(r.gapMs)} ms around the move ` +
+              `(from ${Math.round(r.gapFromMs)} ms after the uplink went down); ` +
+              `${r.lost} of ${r.transmitted} pings lost at 10/s; ` +
+              `stale SA of the old address on the gateway at the end: ${r.staleAtEnd} ` +
+              `(the reconnect before make-before-break: gap 1.3–1.7 s)`,
+          );
+          expect(r.staleAtEnd, 'the gateway still holds the SA of the old address').toBe(0);
+          expect(r.lostAfterBack, `pings lost after the tunnel was back`).toEqual([]);
+          // the tunnel's routes stayed in place (nothing leaked around the TUN meanwhile)
+          expect(await tunnelRoutes(bed)).toEqual(routesBefore);
+          expect(bed.readClientResolvConf()).toBe(resolv);
+          expect(states(client, r.mark).some((s) => s.state === 'reconnecting')).toBe(false);
+          expect(states(client, r.mark).some((s) => s.state === 'error')).toBe(false);
+          if (routes === 'all') {
+            // IKE and ESP reach the gateway outside the tunnel, via the second uplink
+            const via = (await bed.exec(bed.ns.client, ['ip', 'route', 'get', ADDR.gateway.outer]))
+              .stdout;
+            expect(via).not.toContain(String(up.tun));
+            expect(via).toContain(`dev ${bed.ifaces.client.uplink1}`);
+          }
+          // no backoff any more: well under the 1 s the old reconnect waited before even starting
+          expect(r.gapMs).toBeLessThan(1_500);
+        } finally {
+          expect(await client.stop()).toBe(0);
+          await bed.setUplink(0, true).catch(() => undefined);
+        }
+      }, 90_000);
+
+    // Make-before-break proper: the old path still works while the new IKE SA is built.
+    it('a better uplink comes up while the first stays up: the tunnel moves to it with 0–1 pings lost', async () => {
+      const c1 = bed.ifaces.client.uplink1!;
+      await bed.setUplink(1, false);
+      const client = spawnTsunagi(bed, writePskProfile(bed, 'Better uplink', { mobike: true }));
       try {
         await client.state(['connected'], 30_000);
-        const before = await gateway.listSas();
-        expect(before).toHaveLength(1);
-        expect(before[0]!.remoteHost).toBe(ADDR.client.uplink0);
-        const routesBefore = await tunnelRoutes(bed);
-        expect(routesBefore.length).toBeGreaterThan(0);
-
-        const mark = client.lines.length;
-        const pinger = await Pinger.start(bed, { intervalSec: 0.1, durationSec: 24 });
-        const pingStartAt = performance.now();
-        await new Promise((r) => setTimeout(r, 2_000));
-        expect(pinger.replies.length, pinger.output).toBeGreaterThan(10);
-        const movedAt = performance.now();
-        await bed.setUplink(0, false);
-
-        await until(
-          'reconnecting after the move',
-          () => states(client, mark).find((s) => s.state === 'reconnecting'),
-          15_000,
-        );
-        await until(
-          'connected again',
-          () => {
-            const s = states(client, mark);
-            const r = s.findIndex((x) => x.state === 'reconnecting');
-            return s.slice(r + 1).find((x) => x.state === 'connected');
+        const r = await reestablishAround(
+          bed,
+          gateway,
+          client,
+          async () => {
+            await bed.exec(bed.ns.router, ['ip', 'link', 'set', bed.ifaces.router.client1!, 'up']);
+            await bed.exec(bed.ns.client, ['ip', 'link', 'set', c1, 'up']);
+            await bed.exec(bed.ns.client, [
+              'ip',
+              'route',
+              'replace',
+              'default',
+              'via',
+              ADDR.router.client1,
+              'metric',
+              '50',
+            ]);
           },
-          30_000,
+          ADDR.client.uplink1,
         );
-        // replies resumed: the gap is the longest silence around the move
-        const resumed = await pinger.firstReplyAfter(performance.now(), 10_000);
-        expect(
-          resumed,
-          `no echo reply after reconnecting: ${pinger.output.slice(-400)}`,
-        ).toBeDefined();
-        const gap = pinger.longestSilence(movedAt - 1_000, resumed!.at);
-        const gapMs = gap.ms;
-
-        // a new IKE SA from the second uplink carries the traffic
-        const sas = await gateway.listSas();
-        const fresh = sas.filter(
-          (s) => s.state === 'ESTABLISHED' && s.remoteHost === ADDR.client.uplink1,
-        );
-        expect(
-          fresh,
-          JSON.stringify(sas.map((s) => [s.uniqueId, s.state, s.remoteHost])),
-        ).toHaveLength(1);
-        expect(fresh[0]!.uniqueId).not.toBe(before[0]!.uniqueId);
-        expect(fresh[0]!.childSas.filter((c) => c.state === 'INSTALLED')).toHaveLength(1);
-        // no MOBIKE was attempted against a gateway that does not support it
-        expect(eventsOf(client, 'mobike-update')).toHaveLength(0);
-        // the tunnel's routes stayed in place (nothing leaked around the TUN meanwhile)
-        expect(await tunnelRoutes(bed)).toEqual(routesBefore);
-
-        // the rest of the window: the gateway drops the stale SA of the old address (its DPD),
-        // and our new SA keeps carrying every ping
-        const summary = await pinger.finished({ ignoreTailSec: 0.5 });
-        const afterBack = summary.lostSeqs.filter((seq) => {
-          const sentAt = pingStartAt + (seq - 1) * 100;
-          return sentAt > gap.end + 200;
-        });
-        const stale = (await gateway.listSas()).filter((s) => s.remoteHost === ADDR.client.uplink0);
         console.log(
-          `re-establish without MOBIKE: echo replies stopped for ${Math.round(gapMs)} ms around the move ` +
-            `(from ${Math.round(gap.start - movedAt)} ms to ${Math.round(gap.end - movedAt)} ms after the uplink went down); ` +
-            `${summary.transmitted - summary.received} of ${summary.transmitted} pings lost at 10/s; ` +
-            `stale SA of the old address on the gateway at the end: ${stale.length}`,
+          `re-establish without MOBIKE onto a better uplink, the old one still up: ` +
+            `${r.lost} of ${r.transmitted} pings lost at 10/s, longest silence ${Math.round(r.gapMs)} ms; ` +
+            `old SA on the gateway at the end: ${r.staleAtEnd}`,
         );
-        expect(stale, 'the gateway still holds the SA of the old address').toHaveLength(0);
-        expect(afterBack, `pings lost after the tunnel was back: ${afterBack.join(',')}`).toEqual(
-          [],
-        );
-        expect(states(client, mark).filter((s) => s.state === 'reconnecting')).toHaveLength(1);
-        expect(states(client, mark).some((s) => s.state === 'error')).toBe(false);
-        // recovers without user action well within the budget a user would notice
-        expect(gapMs).toBeLessThan(5_000);
+        expect(r.lost).toBeLessThanOrEqual(1);
+        // we deleted the old IKE SA ourselves over its own (working) path
+        expect(r.staleAtEnd).toBe(0);
+        expect(
+          eventsOf(client, 'reestablish').map((e) => (e.event as { phase: string }).phase),
+        ).toEqual(['started', 'switched']);
+        expect(states(client, r.mark).some((s) => s.state === 'reconnecting')).toBe(false);
       } finally {
         expect(await client.stop()).toBe(0);
-        await bed.setUplink(0, true).catch(() => undefined);
+        await bed.exec(bed.ns.client, ['ip', 'route', 'del', 'default', 'metric', '50'], {
+          check: false,
+        });
+        await bed.setUplink(1, true).catch(() => undefined);
       }
     }, 90_000);
   },

@@ -30,6 +30,13 @@ function statesAfter(client: TsunagiClient, index: number, state: string) {
   return client.lines.slice(index).find((l) => l.type === 'state' && l.state === state);
 }
 
+function eventsAfter(client: TsunagiClient, index: number, kind: string) {
+  return client.lines
+    .slice(index)
+    .filter((l) => l.type === 'event' && (l.event as { kind: string }).kind === kind)
+    .map((l) => l.event as Record<string, unknown>);
+}
+
 describe.skipIf(!canRun)(
   'tsunagi connect: dead peer detection and recovery (strongSwan 5.9.8)',
   () => {
@@ -129,6 +136,10 @@ describe.skipIf(!canRun)(
         await until('connected again', () => statesAfter(client, mark, 'connected'), 40_000);
         const recoveredMs = Date.now() - resumedAt;
         expect(statesAfter(client, mark, 'reconnecting')).toBeDefined();
+        // the jump itself is in the --json timeline, with how long we were gone
+        const wake = eventsAfter(client, mark, 'wake');
+        expect(wake, JSON.stringify(client.lines.slice(mark, mark + 12))).toHaveLength(1);
+        expect(Number(wake[0]!.sleptMs)).toBeGreaterThanOrEqual(11_000);
         const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
         expect(ping.received).toBe(3);
         console.log(
@@ -192,6 +203,207 @@ describe.skipIf(!canRun)(
         await bed.setUplink(0, true).catch(() => undefined);
       }
     });
+
+    // With "routes": "all" the gateway is kept outside the tunnel by a host route via the first
+    // uplink, which the kernel deletes with that link: the new path must be found outside the
+    // tunnel (not through 0.0.0.0/1 on our TUN, which would bind IKE to our own virtual IP), and
+    // the gateway pinned again via the second uplink.
+    it('full tunnel: the first uplink goes down during a 10/s ping: MOBIKE to the second, the gateway re-pinned outside the tunnel', async () => {
+      const client = spawnTsunagi(
+        bed,
+        writePskProfile(bed, 'MOBIKE full', { mobike: true, routes: 'all' }),
+      );
+      try {
+        const up = await client.state(['connected'], 30_000);
+        const tun = String(up.tun);
+        expect((await gateway.listSas())[0]!.remoteHost).toBe(ADDR.client.uplink0);
+        const routeGet = async () =>
+          (await bed.exec(bed.ns.client, ['ip', 'route', 'get', ADDR.gateway.outer])).stdout;
+        expect(await routeGet()).toContain(`dev ${bed.ifaces.client.uplink0}`);
+        const tunnelRoutes = (await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun]))
+          .stdout;
+        const resolv = bed.readClientResolvConf();
+        expect(resolv).toContain(`nameserver ${ADDR.dns}`);
+
+        const mark = client.lines.length;
+        const pinging = bed.ping({ count: 100, intervalSec: 0.1, deadlineSec: 20 });
+        await new Promise((r) => setTimeout(r, 2_000));
+        await bed.setUplink(0, false);
+        const ping = await pinging;
+
+        const moved = eventsAfter(client, mark, 'mobike-update');
+        expect(moved, JSON.stringify(client.lines.slice(mark))).toHaveLength(1);
+        expect(moved[0]!.local).toMatchObject({ address: ADDR.client.uplink1 });
+        const sas = await gateway.listSas();
+        expect(sas).toHaveLength(1);
+        expect(sas[0]!.remoteHost).toBe(ADDR.client.uplink1);
+        const lost = ping.transmitted - ping.received;
+        console.log(
+          `MOBIKE, full tunnel: ${lost} of ${ping.transmitted} pings lost at 10/s → gap ≈ ${lost * 100} ms`,
+        );
+        expect(lost).toBeLessThanOrEqual(10); // goal < 1 s
+        // the gateway is reached outside the tunnel, via the second uplink now
+        const via = await routeGet();
+        expect(via).not.toContain(tun);
+        expect(via).toContain(`via ${ADDR.router.client1} dev ${bed.ifaces.client.uplink1}`);
+        // the tunnel's routes stayed, and nothing went to the gateway from our virtual IP
+        expect((await bed.exec(bed.ns.client, ['ip', 'route', 'show', 'dev', tun])).stdout).toBe(
+          tunnelRoutes,
+        );
+        expect(bed.readClientResolvConf()).toBe(resolv);
+        expect(statesAfter(client, mark, 'reconnecting')).toBeUndefined();
+        const after = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+        expect(after.received).toBe(3);
+      } finally {
+        expect(await client.stop()).toBe(0);
+        await bed.setUplink(0, true).catch(() => undefined);
+      }
+      // our pin went with the tunnel: the gateway is reached by the default route again
+      expect(
+        (await bed.exec(bed.ns.client, ['ip', 'route', 'show', `${ADDR.gateway.outer}/32`])).stdout,
+      ).toBe('');
+    });
+
+    // The issue's wording: the old address is removed, a new one appears a moment later on
+    // another interface, and the default route moves there (nothing pre-configured on it).
+    it('the address goes away, a new one comes up later on another interface with the default route: MOBIKE follows', async () => {
+      const c0 = bed.ifaces.client.uplink0;
+      const c1 = bed.ifaces.client.uplink1!;
+      await bed.exec(bed.ns.client, ['ip', 'addr', 'flush', 'dev', c1]);
+      const client = spawnTsunagi(bed, writePskProfile(bed, 'MOBIKE readdress', { mobike: true }));
+      try {
+        await client.state(['connected'], 30_000);
+        expect((await gateway.listSas())[0]!.remoteHost).toBe(ADDR.client.uplink0);
+        const mark = client.lines.length;
+        const pinging = bed.ping({ count: 100, intervalSec: 0.1, deadlineSec: 20 });
+        await new Promise((r) => setTimeout(r, 2_000));
+        await bed.exec(bed.ns.client, [
+          'ip',
+          'addr',
+          'del',
+          `${ADDR.client.uplink0}/24`,
+          'dev',
+          c0,
+        ]);
+        await new Promise((r) => setTimeout(r, 500));
+        await bed.exec(bed.ns.client, [
+          'ip',
+          'addr',
+          'add',
+          `${ADDR.client.uplink1}/24`,
+          'dev',
+          c1,
+        ]);
+        await bed.exec(bed.ns.client, [
+          'ip',
+          'route',
+          'replace',
+          'default',
+          'via',
+          ADDR.router.client1,
+          'metric',
+          '200',
+        ]);
+        const ping = await pinging;
+        const moved = eventsAfter(client, mark, 'mobike-update');
+        expect(moved, JSON.stringify(client.lines.slice(mark))).toHaveLength(1);
+        expect(moved[0]!.local).toMatchObject({ address: ADDR.client.uplink1 });
+        const sas = await gateway.listSas();
+        expect(sas).toHaveLength(1);
+        expect(sas[0]!.remoteHost).toBe(ADDR.client.uplink1);
+        const lost = ping.transmitted - ping.received;
+        console.log(
+          `MOBIKE, address replaced (0.5 s without any address): ${lost} of ${ping.transmitted} pings lost at 10/s → gap ≈ ${lost * 100} ms`,
+        );
+        expect(lost).toBeLessThanOrEqual(10);
+        expect((await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 })).received).toBe(3);
+      } finally {
+        expect(await client.stop()).toBe(0);
+        await bed.exec(
+          bed.ns.client,
+          ['ip', 'addr', 'add', `${ADDR.client.uplink0}/24`, 'dev', c0],
+          {
+            check: false,
+          },
+        );
+        await bed.exec(
+          bed.ns.client,
+          ['ip', 'addr', 'add', `${ADDR.client.uplink1}/24`, 'dev', c1],
+          {
+            check: false,
+          },
+        );
+        await bed.setUplink(0, true).catch(() => undefined);
+        await bed.setUplink(1, true).catch(() => undefined);
+      }
+    });
+
+    // A change under an unchanged path (the default route's next hop moves to another router
+    // address on the same link): the source stays, so no MOBIKE, but the path is checked.
+    for (const routes of ['split', 'all'] as const)
+      it(`${routes === 'all' ? 'full tunnel: ' : ''}the next hop changes, the local address does not: a liveness check on the current path`, async () => {
+        const r0 = bed.ifaces.router.client0;
+        const c0 = bed.ifaces.client.uplink0;
+        const nextHop = '203.0.113.254';
+        await bed.exec(bed.ns.router, ['ip', 'addr', 'add', `${nextHop}/24`, 'dev', r0]);
+        const client = spawnTsunagi(
+          bed,
+          writePskProfile(bed, `Next hop ${routes}`, {
+            mobike: true,
+            ...(routes === 'all' ? { routes: 'all' } : {}),
+          }),
+        );
+        try {
+          await client.state(['connected'], 30_000);
+          // past the quiet time after our own TUN and routes
+          await new Promise((r) => setTimeout(r, 3_500));
+          const mark = client.lines.length;
+          await bed.exec(bed.ns.client, [
+            'ip',
+            'route',
+            'replace',
+            'default',
+            'via',
+            nextHop,
+            'dev',
+            c0,
+            'metric',
+            '100',
+          ]);
+          await until('a liveness check', () => eventsAfter(client, mark, 'dpd-sent')[0], 5_000);
+          expect(eventsAfter(client, mark, 'network-changed')[0]).toMatchObject({
+            path: 'unchanged',
+            local: ADDR.client.uplink0,
+          });
+          expect(eventsAfter(client, mark, 'mobike-update')).toHaveLength(0);
+          if (routes === 'all')
+            // the gateway's pin follows the new next hop (it stays outside the tunnel)
+            expect(
+              (await bed.exec(bed.ns.client, ['ip', 'route', 'show', `${ADDR.gateway.outer}/32`]))
+                .stdout,
+            ).toContain(`via ${nextHop} dev ${c0}`);
+          const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 10 });
+          expect(ping.received).toBe(3);
+          expect(statesAfter(client, mark, 'reconnecting')).toBeUndefined();
+        } finally {
+          expect(await client.stop()).toBe(0);
+          await bed.exec(bed.ns.client, [
+            'ip',
+            'route',
+            'replace',
+            'default',
+            'via',
+            ADDR.router.client0,
+            'dev',
+            c0,
+            'metric',
+            '100',
+          ]);
+          await bed.exec(bed.ns.router, ['ip', 'addr', 'del', `${nextHop}/24`, 'dev', r0], {
+            check: false,
+          });
+        }
+      });
   },
 );
 
@@ -280,6 +492,8 @@ describe.skipIf(!canRun)(
         expect(moved, JSON.stringify(client.lines.slice(-8))).toBeDefined();
         const after = (await gateway.listSas())[0]!;
         expect(after.remoteHost).toBe(ADDR.router.gateway);
+        // the new path is a new NAT mapping: the gateway now answers another port
+        expect(after.remotePort).not.toBe(before.remotePort);
         const lost = ping.transmitted - ping.received;
         console.log(
           `MOBIKE via NAT: gateway saw ${before.remoteHost}:${before.remotePort} → ${after.remoteHost}:${after.remotePort}; ` +

@@ -107,3 +107,80 @@ export function insideTunnel(
 export function hostRoute(address: string, path: readonly string[]): string[] {
   return address.includes(':') ? ['-6', `${address}/128`, ...path] : [`${address}/32`, ...path];
 }
+
+/** One route of `ip -j route show` (the fields the outer-path choice reads). */
+export interface KernelRoute {
+  dst: string;
+  type?: string;
+  gateway?: string;
+  dev?: string;
+  metric?: number;
+  prefsrc?: string;
+  flags?: string[];
+  nexthops?: { gateway?: string; dev: string; flags?: string[] }[];
+}
+
+/** The route the outer path takes, without the address: "via X dev Y" or "dev Y". */
+export interface OuterRoute {
+  path: string[];
+  dev: string;
+  /** The route's own preferred source (`src`), if it sets one. */
+  prefsrc?: string;
+}
+
+function prefixOf(dst: string, v6: boolean): { net: string; len: number } {
+  if (dst === 'default') return { net: v6 ? '::' : '0.0.0.0', len: 0 };
+  const [net = dst, len] = dst.split('/');
+  return { net, len: len === undefined ? (v6 ? 128 : 32) : Number(len) };
+}
+
+/**
+ * The route the kernel would take to `address` if our tunnel's routes (on `tunName`) and our own
+ * host routes (`ours`, as `ip route add` arguments) were not there: the longest prefix, then the
+ * lowest metric, among unicast routes whose next hop's link is up. This is where IKE and ESP
+ * must go, whatever the tunnel's routes say; undefined when there is none.
+ */
+export function chooseOuterRoute(
+  routes: readonly KernelRoute[],
+  address: string,
+  tunName: string,
+  ours: readonly (readonly string[])[] = [],
+): OuterRoute | undefined {
+  const v6 = address.includes(':');
+  const isOurs = (dst: string, hop: { gateway?: string; dev: string }) =>
+    ours.some((r) => {
+      const args = r[0] === '-6' ? r.slice(1) : r;
+      const rd = prefixOf(args[0] ?? '', v6);
+      const d = prefixOf(dst, v6);
+      const at = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
+      return (
+        rd.net === d.net && rd.len === d.len && at('dev') === hop.dev && at('via') === hop.gateway
+      );
+    });
+  let best: { route: OuterRoute; len: number; metric: number } | undefined;
+  for (const r of routes) {
+    if ((r.type ?? 'unicast') !== 'unicast') continue;
+    const { net, len } = prefixOf(r.dst, v6);
+    if (!inside(address, `${net}/${len}`)) continue;
+    const hops = r.nexthops ?? (r.dev ? [{ gateway: r.gateway, dev: r.dev, flags: r.flags }] : []);
+    const hop = hops.find(
+      (h) =>
+        h.dev !== tunName &&
+        !(h.flags ?? []).some((f) => f === 'linkdown' || f === 'dead') &&
+        !isOurs(r.dst, { dev: h.dev, ...(h.gateway ? { gateway: h.gateway } : {}) }),
+    );
+    if (!hop) continue;
+    const metric = r.metric ?? 0;
+    if (best && (len < best.len || (len === best.len && metric >= best.metric))) continue;
+    best = {
+      len,
+      metric,
+      route: {
+        path: hop.gateway ? ['via', hop.gateway, 'dev', hop.dev] : ['dev', hop.dev],
+        dev: hop.dev,
+        ...(r.prefsrc ? { prefsrc: r.prefsrc } : {}),
+      },
+    };
+  }
+  return best?.route;
+}

@@ -5,7 +5,13 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { hostRoute, insideTunnel, type RoutePlan } from './route-plan.js';
+import {
+  chooseOuterRoute,
+  hostRoute,
+  insideTunnel,
+  type KernelRoute,
+  type RoutePlan,
+} from './route-plan.js';
 
 const run = promisify(execFile);
 
@@ -17,8 +23,34 @@ export interface AppliedRoutes {
    * a host route on the path outside the tunnel, removed with the rest on dispose.
    */
   pin(address: string): Promise<void>;
+  /**
+   * Moves the host route that keeps `address` outside the tunnel onto `path` ("via X dev Y", from
+   * pathOutsideTunnel) after the network changed, in one step (`ip route replace`: no moment
+   * without it), or puts it back when the kernel dropped it with its link. Returns whether the
+   * recorded routes changed (the caller updates the crash journal). A no-op for an address the
+   * tunnel's routes do not cover.
+   */
+  repin(address: string, path: readonly string[]): Promise<boolean>;
+  /**
+   * A new IKE SA brought another virtual IP: the tunnel's routes take it as their source, each in
+   * one `ip route replace` (the device and its routes stay; the journal follows).
+   */
+  resource(sourceIp: string, sourceIp6?: string): Promise<void>;
   dispose(): Promise<void>;
 }
+
+/** Adds an address to the tunnel's device (before its routes use it as their source). */
+export async function addTunnelAddress(device: string, cidr: string): Promise<void> {
+  await ip(['address', 'add', cidr, 'dev', device, ...(cidr.includes(':') ? ['nodad'] : [])]);
+}
+
+/** Removes an address from the tunnel's device (once no route uses it any more). */
+export async function removeTunnelAddress(device: string, cidr: string): Promise<void> {
+  await ip(['address', 'del', cidr, 'dev', device]);
+}
+
+/** Called with the routes we are about to own, before each change (the crash journal). */
+export type RouteIntent = (routes: readonly string[][]) => Promise<void>;
 
 async function ip(args: string[]): Promise<string> {
   const { stdout } = await run('ip', args, { timeout: 10_000 });
@@ -32,6 +64,50 @@ export async function currentPath(address: string): Promise<string[]> {
   const dev = /\bdev (\S+)/.exec(out)?.[1];
   if (!dev) throw new Error(`no route to ${address}`);
   return via ? ['via', via, 'dev', dev] : ['dev', dev];
+}
+
+/** Where IKE and ESP to `address` leave from, outside our tunnel. */
+export interface OuterPath {
+  /** The local address the kernel picks on that path. */
+  source: string;
+  /** "via X dev Y" or "dev Y". */
+  path: string[];
+}
+
+/**
+ * The path to `address` as if our tunnel were not there: the main table's routes without those on
+ * `tunName` and without our own host routes (`ours`), so a full tunnel's 0.0.0.0/1 never captures
+ * the gateway, and a pin of ours does not hide a better uplink that appeared since. The kernel
+ * itself then picks the source address on that device (`ip route get … oif`).
+ *
+ * Why not the alternatives: `ip route get` alone answers "into the TUN" as soon as the kernel
+ * dropped the pin with its link; marking our sockets (SO_MARK) and moving the tunnel's routes to a
+ * policy-routing table is what wg-quick does, but Node's UDP sockets cannot set a mark, and the
+ * tunnel's routes in another table would change what every tool (and the kill switch's leak
+ * checks) sees in the main table. Reading the main table and letting the kernel pick the source
+ * keeps the kernel's own choice for everything but our routes.
+ */
+export async function pathOutsideTunnel(
+  address: string,
+  tunName: string,
+  ours: readonly (readonly string[])[] = [],
+): Promise<OuterPath> {
+  const v6 = address.includes(':');
+  const family = v6 ? ['-6'] : [];
+  const routes = JSON.parse(
+    (await ip([...family, '-j', 'route', 'show', 'table', 'main'])) || '[]',
+  ) as KernelRoute[];
+  const route = chooseOuterRoute(routes, address, tunName, ours);
+  if (!route) throw new Error(`no route to ${address} outside the tunnel`);
+  let source = route.prefsrc;
+  if (!source) {
+    const got = JSON.parse(
+      (await ip([...family, '-j', 'route', 'get', address, 'oif', route.dev])) || '[]',
+    ) as KernelRoute[];
+    source = got[0]?.prefsrc;
+  }
+  if (!source) throw new Error(`no source address for ${address} on ${route.dev}`);
+  return { source, path: route.path };
 }
 
 /**
@@ -62,20 +138,24 @@ export async function applyRoutes(
   sourceIp: string | undefined,
   serverAddress: string,
   sourceIp6?: string,
+  intent: RouteIntent = () => Promise.resolve(),
 ): Promise<AppliedRoutes> {
   const added: string[][] = [];
+  /** Records the route in the journal first, then adds it: a kill in between can be undone. */
+  const add = async (route: string[]) => {
+    await intent([...added, route]);
+    await ip(routeAdd(route));
+    added.push(route);
+  };
   const remove = async () => {
     for (const r of added.reverse()) await ip(routeDel(r)).catch(() => undefined);
     added.length = 0;
   };
   try {
     if (plan.pinServer)
-      await addHostRoute(added, hostRoute(serverAddress, await currentPath(serverAddress)));
-    for (const prefix of plan.tunnel) {
-      const route = [prefix, 'dev', tunName, ...(sourceIp ? ['src', sourceIp] : [])];
-      await ip(['route', 'add', ...route]);
-      added.push(route);
-    }
+      await addHostRoute(added, hostRoute(serverAddress, await currentPath(serverAddress)), intent);
+    for (const prefix of plan.tunnel)
+      await add([prefix, 'dev', tunName, ...(sourceIp ? ['src', sourceIp] : [])]);
     // With IPv6 off system-wide nothing can leak; otherwise the TUN device must accept IPv6 routes.
     const ipv6 =
       plan.tunnel6.length > 0 &&
@@ -85,9 +165,7 @@ export async function applyRoutes(
     if (ipv6) await writeFile(`/proc/sys/net/ipv6/conf/${tunName}/disable_ipv6`, '0');
     for (const prefix of ipv6 ? plan.tunnel6 : []) {
       // `ip route add <v6 prefix>` picks the IPv6 table from the address family
-      const route = [prefix, 'dev', tunName, ...(sourceIp6 ? ['src', sourceIp6] : [])];
-      await ip(['-6', 'route', 'add', ...route]);
-      added.push(['-6', ...route]);
+      await add(['-6', prefix, 'dev', tunName, ...(sourceIp6 ? ['src', sourceIp6] : [])]);
     }
   } catch (e) {
     await remove();
@@ -95,30 +173,56 @@ export async function applyRoutes(
   }
   const pin = async (address: string): Promise<void> => {
     if (!insideTunnel(plan, address)) return;
-    let path = await currentPath(address);
-    if (path.at(-1) === tunName) {
-      // the tunnel's routes cover it now: use the path a pinned gateway of its family takes
-      const v6 = address.includes(':');
-      const pinned = added.find(
-        (r) =>
-          (r[0] === '-6') === v6 &&
-          /\/(32|128)$/.test(r[v6 ? 1 : 0] ?? '') &&
-          r.includes('dev') &&
-          r[r.indexOf('dev') + 1] !== tunName,
-      );
-      if (!pinned)
-        throw new Error(
-          `cannot find the path to ${address} outside the tunnel (no pinned gateway of its family)`,
-        );
-      path = pinned.slice(v6 ? 2 : 1);
-    }
-    await addHostRoute(added, hostRoute(address, path));
+    const { path } = await pathOutsideTunnel(address, tunName, added);
+    await addHostRoute(added, hostRoute(address, path), intent);
   };
-  return { added, pin, dispose: remove };
+  const repin = async (address: string, path: readonly string[]): Promise<boolean> => {
+    if (!insideTunnel(plan, address)) return false;
+    const next = hostRoute(address, path);
+    const i = added.findIndex((r) => isHostRouteTo(r, address));
+    if (i < 0) {
+      // none of ours (a route of the user's was there, and is gone now, or never was)
+      const before = added.length;
+      await addHostRoute(added, next, intent);
+      return added.length !== before;
+    }
+    // replace, even when unchanged: it also restores one the kernel dropped with its link
+    const changed = added[i]!.join(' ') !== next.join(' ');
+    if (changed) await intent([...added, next]);
+    await ip(routeReplace(next));
+    if (changed) added[i] = next;
+    return changed;
+  };
+  const resource = async (ip4: string, ip6?: string): Promise<void> => {
+    for (let i = 0; i < added.length; i++) {
+      const r = added[i]!;
+      const v6 = r[0] === '-6';
+      const at = r.indexOf('src');
+      const src = v6 ? ip6 : ip4;
+      if (r[r.indexOf('dev') + 1] !== tunName || at < 0 || !src || r[at + 1] === src) continue;
+      const next = [...r.slice(0, at + 1), src, ...r.slice(at + 2)];
+      await intent([...added.slice(0, i), next, ...added.slice(i + 1)]);
+      await ip(routeReplace(next));
+      added[i] = next;
+    }
+  };
+  return { added, pin, repin, resource, dispose: remove };
 }
 
-/** Adds a host route; one that already exists is the user's: kept, and not ours to remove. */
-async function addHostRoute(added: string[][], route: string[]): Promise<void> {
+/**
+ * Adds a host route; one that already exists is the user's: kept, and not ours to remove (so it
+ * goes into the journal only once we know we are the ones adding it).
+ */
+async function addHostRoute(
+  added: string[][],
+  route: string[],
+  intent: RouteIntent,
+): Promise<void> {
+  const v6 = route[0] === '-6';
+  const dst = route[v6 ? 1 : 0]!;
+  const existing = await ip([...(v6 ? ['-6'] : []), 'route', 'show', 'exact', dst]).catch(() => '');
+  if (existing.trim()) return;
+  await intent([...added, route]);
   if (
     await ip(routeAdd(route)).then(
       () => true,
@@ -128,8 +232,17 @@ async function addHostRoute(added: string[][], route: string[]): Promise<void> {
     added.push(route);
 }
 
+function isHostRouteTo(r: readonly string[], address: string): boolean {
+  const dst = r[0] === '-6' ? r[1] : r[0];
+  return dst === `${address}/32` || dst === `${address}/128`;
+}
+
 function routeAdd(r: readonly string[]): string[] {
   return r[0] === '-6' ? ['-6', 'route', 'add', ...r.slice(1)] : ['route', 'add', ...r];
+}
+
+function routeReplace(r: readonly string[]): string[] {
+  return r[0] === '-6' ? ['-6', 'route', 'replace', ...r.slice(1)] : ['route', 'replace', ...r];
 }
 
 /** Undo routes recorded in a crash journal (best effort: some may already be gone). */

@@ -193,6 +193,23 @@ describe('connection timeline events', () => {
     );
   });
 
+  it('wake says how long we slept; make-before-break is a reconnecting milestone', () => {
+    expect(ikeTimelineEntry({ kind: 'wake', sleptMs: 12_400 }, AT)).toEqual({
+      at: AT,
+      kind: 'wake',
+      text: 'Woke up after 12 seconds — checking the gateway at once',
+    });
+    expect(
+      ikeTimelineEntry({ kind: 'reestablish', phase: 'started', local: '192.0.2.2' }, AT),
+    ).toMatchObject({ kind: 'reconnecting' });
+    expect(
+      ikeTimelineEntry(
+        { kind: 'reestablish', phase: 'failed', local: '192.0.2.2', reason: 'no answer' },
+        AT,
+      )?.text,
+    ).toBe('The new connection from 192.0.2.2 failed (no answer) — the old one stays');
+  });
+
   it('dpd-timeout says after how long', () => {
     expect(ikeTimelineEntry({ kind: 'dpd-timeout', afterMs: 1_200 }, AT)).toEqual({
       at: AT,

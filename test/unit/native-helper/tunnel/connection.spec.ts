@@ -22,10 +22,20 @@ const h = vi.hoisted(() => ({
   sessions: [] as { config: IkeSessionConfig; inputs: string[] }[],
   /** What each new session does on `start` (by index); the default closes as deleted-by-us. */
   scripts: [] as ((config: IkeSessionConfig) => unknown[])[],
+  /** What a session (by index) answers to other inputs ('roam', 'probe', 'close'). */
+  reactions: {} as Record<number, Partial<Record<string, () => unknown[]>>>,
+  /** Journal writes (as JSON) and the platform calls, in order, for the journal's tests. */
+  journal: [] as string[],
   localAddress: '192.0.2.2',
   pathMtu: 1500,
   lookups: {} as Record<string, string>,
   onNetworkChange: undefined as (() => void) | undefined,
+  onWake: undefined as ((sleptMs: number) => void) | undefined,
+  /** What pathOutsideTunnel answers (the route part; the source is `localAddress`). */
+  outerPath: ['via', '192.0.2.1', 'dev', 'eth0'],
+  repins: [] as string[],
+  /** Whether repin reports that it moved the pin. */
+  repinMoves: false,
   tunMtus: [] as number[],
   linkMtus: [] as [string, number][],
   pins: [] as string[],
@@ -35,6 +45,7 @@ const h = vi.hoisted(() => ({
 vi.mock('../../../../native-helper/ike/ike-session.js', () => ({
   IkeSession: class {
     private readonly index: number;
+    private done = false;
     constructor(readonly config: IkeSessionConfig) {
       this.index = h.sessions.length;
       h.sessions.push({ config, inputs: [] });
@@ -42,9 +53,16 @@ vi.mock('../../../../native-helper/ike/ike-session.js', () => ({
     }
     handle(input: IkeInput): unknown[] {
       h.sessions[this.index]!.inputs.push(input.type);
-      if (input.type === 'start') return (h.scripts[this.index] ?? (() => []))(this.config);
-      if (input.type === 'close') return [{ type: 'closed', reason: { kind: 'deleted-by-us' } }];
-      return [];
+      if (this.done) return [];
+      const out = ((): unknown[] => {
+        const react = h.reactions[this.index]?.[input.type];
+        if (react) return react();
+        if (input.type === 'start') return (h.scripts[this.index] ?? (() => []))(this.config);
+        if (input.type === 'close') return [{ type: 'closed', reason: { kind: 'deleted-by-us' } }];
+        return [];
+      })();
+      if (out.some((o) => (o as { type: string }).type === 'closed')) this.done = true;
+      return out;
     }
     noteInboundTraffic(): void {}
   },
@@ -79,29 +97,70 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
     h.linkMtus.push([dev, mtu]);
     return Promise.resolve();
   },
-  applyRoutes: () =>
-    Promise.resolve({
-      added: [],
+  addTunnelAddress: (dev: string, cidr: string) => {
+    h.journal.push(`address add ${cidr} dev ${dev}`);
+    return Promise.resolve();
+  },
+  removeTunnelAddress: (dev: string, cidr: string) => {
+    h.journal.push(`address del ${cidr} dev ${dev}`);
+    return Promise.resolve();
+  },
+  pathOutsideTunnel: () => Promise.resolve({ source: h.localAddress, path: [...h.outerPath] }),
+  applyRoutes: async (
+    _plan: unknown,
+    tun: string,
+    _ip: unknown,
+    _server: unknown,
+    _ip6: unknown,
+    intent: (routes: string[][]) => Promise<void>,
+  ) => {
+    const route = ['0.0.0.0/1', 'dev', tun];
+    await intent([route]);
+    h.journal.push(`route add ${route.join(' ')}`);
+    return {
+      added: [route],
+      resource: (ip4: string) => {
+        h.journal.push(`routes src ${ip4}`);
+        return Promise.resolve();
+      },
+      repin: (a: string, path: string[]) => {
+        h.repins.push(`${a} ${path.join(' ')}`);
+        return Promise.resolve(h.repinMoves);
+      },
       pin: (a: string) => {
         h.pins.push(a);
         h.order.push(`pin ${a}`);
         return Promise.resolve();
       },
       dispose: () => Promise.resolve(),
-    }),
+    };
+  },
 }));
 vi.mock('../../../../native-helper/platform/dns/dns-linux.js', () => ({
-  applyDns: () => Promise.resolve({ kind: 'none', dispose: () => Promise.resolve() }),
+  RESOLV_CONF: '/nonexistent/resolv.conf',
+  applyDns: () => {
+    h.journal.push('dns apply');
+    return Promise.resolve({
+      kind: 'resolv-conf',
+      path: '/nonexistent/resolv.conf',
+      original: '',
+      dispose: () => Promise.resolve(),
+    });
+  },
 }));
 vi.mock('../../../../native-helper/platform/network/network-monitor.js', () => ({
-  watchNetwork: (onChange: () => void) => {
-    h.onNetworkChange = onChange;
+  watchNetwork: (events: { change(): void; wake(sleptMs: number): void }) => {
+    h.onNetworkChange = () => events.change();
+    h.onWake = (ms) => events.wake(ms);
     return { dispose: () => undefined };
   },
 }));
 vi.mock('../../../../native-helper/tunnel/journal.js', () => ({
   recoverFromJournal: () => Promise.resolve(undefined),
-  writeJournal: () => Promise.resolve(),
+  writeJournal: (entry: unknown) => {
+    h.journal.push(`journal ${JSON.stringify(entry)}`);
+    return Promise.resolve();
+  },
   clearJournal: () => Promise.resolve(),
 }));
 vi.mock('node:dns/promises', () => ({
@@ -126,7 +185,11 @@ const any4 = {
   endAddress: '10.99.0.255',
 };
 
-function established(config: IkeSessionConfig, virtualIp4 = '10.10.10.1'): IkeOutput {
+function established(
+  config: IkeSessionConfig,
+  virtualIp4 = '10.10.10.1',
+  extra: Partial<TunnelConfig> = {},
+): IkeOutput {
   const tc: TunnelConfig = {
     virtualIp4,
     dns: [],
@@ -139,6 +202,7 @@ function established(config: IkeSessionConfig, virtualIp4 = '10.10.10.1'): IkeOu
     peerSupportsMobike: true,
     server: config.server,
     local: config.local,
+    ...extra,
   };
   return { type: 'established', config: tc };
 }
@@ -192,15 +256,19 @@ const profile = (extra: Partial<Profile> = {}): Profile =>
 
 function recorder(redirect?: (address: string) => Promise<void>) {
   const states: string[] = [];
+  const full: Record<string, unknown>[] = [];
   const timeline: Record<string, unknown>[] = [];
   const logs: string[] = [];
   const events: Events = {
-    state: (s) => states.push(s.state === 'error' ? `error ${s.code}` : s.state),
+    state: (s) => {
+      states.push(s.state === 'error' ? `error ${s.code}` : s.state);
+      full.push(s as unknown as Record<string, unknown>);
+    },
     timeline: (e) => timeline.push(e as unknown as Record<string, unknown>),
     log: (t) => logs.push(t),
     ...(redirect ? { redirect } : {}),
   };
-  return { events, states, timeline, logs };
+  return { events, states, full, timeline, logs };
 }
 
 const until = async (what: string, f: () => boolean) => {
@@ -214,10 +282,16 @@ beforeEach(() => {
   h.order.length = 0;
   h.sessions.length = 0;
   h.scripts.length = 0;
+  h.reactions = {};
+  h.journal.length = 0;
   h.localAddress = '192.0.2.2';
   h.pathMtu = 1500;
   h.lookups = {};
   h.onNetworkChange = undefined;
+  h.onWake = undefined;
+  h.outerPath = ['via', '192.0.2.1', 'dev', 'eth0'];
+  h.repins.length = 0;
+  h.repinMoves = false;
   h.tunMtus.length = 0;
   h.linkMtus.length = 0;
   h.pins.length = 0;
@@ -495,6 +569,323 @@ describe('TunnelConnection: milestones and the MTU', () => {
       local: '192.0.2.77',
     });
     expect(h.linkMtus).toHaveLength(1);
+    conn.stop();
+    await done;
+  });
+});
+
+type Internals = {
+  runner: { perform(o: IkeOutput[]): void };
+  replacement?: { runner: { perform(o: IkeOutput[]): void } };
+  transport?: { localAddress: string };
+  ownChangesUntil: number;
+};
+const internals = (conn: object) => conn as unknown as Internals;
+
+const dpdFailed = closed({
+  kind: 'failed',
+  error: {
+    code: 'peer-unreachable',
+    server: '198.51.100.10',
+    afterMs: 4_000,
+    stage: 'a liveness check',
+    fragmentationHint: false,
+  },
+});
+const initFailed = () => [
+  closed({
+    kind: 'failed',
+    error: {
+      code: 'peer-unreachable',
+      server: '198.51.100.10',
+      afterMs: 2_000,
+      stage: 'IKE_SA_INIT',
+      fragmentationHint: false,
+    },
+  }),
+];
+
+/** Like `until`, under fake timers: advances them in small steps; returns the time it took. */
+async function advanceUntil(what: string, f: () => boolean, maxMs = 60_000): Promise<number> {
+  let t = 0;
+  while (!f()) {
+    if (t > maxMs) throw new Error(`timed out waiting for ${what}`);
+    await vi.advanceTimersByTimeAsync(5);
+    t += 5;
+  }
+  return t;
+}
+
+describe('TunnelConnection: roaming', () => {
+  it('a change that leaves the path as it was: a liveness check on the current path, no move', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+    h.onNetworkChange!();
+    await until('a milestone', () => r.timeline.length > 0);
+    expect(r.timeline).toEqual([
+      { kind: 'network-changed', path: 'unchanged', local: '192.0.2.2' },
+    ]);
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
+    // the gateway's route was kept on the path found outside the tunnel
+    expect(h.repins).toEqual(['198.51.100.10 via 192.0.2.1 dev eth0']);
+    conn.stop();
+    await done;
+  });
+
+  it('full tunnel: the route to the gateway moved (its pin followed), same source: a liveness check even right after our own changes', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    // (still within the quiet time after our own TUN and routes)
+    h.repinMoves = true;
+    h.outerPath = ['via', '192.0.2.254', 'dev', 'eth0'];
+    h.onNetworkChange!();
+    await until('a milestone', () => r.timeline.length > 0);
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
+    // what our own re-pin shows in the monitor is no news
+    h.repinMoves = false;
+    h.onNetworkChange!();
+    await until('the check', () => h.repins.length === 2);
+    await new Promise((res) => setTimeout(res, 20));
+    expect(r.timeline).toHaveLength(1);
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
+    conn.stop();
+    await done;
+  });
+
+  it('without MOBIKE: a new IKE SA from the new path while the old one carries the traffic, then the old one is deleted', async () => {
+    const noMobike = { peerSupportsMobike: false };
+    h.scripts.push((c) => [childSa, established(c, '10.10.10.1', noMobike)]);
+    h.scripts.push(() => []); // the replacement: still negotiating until the test says
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+
+    h.localAddress = '192.0.2.77';
+    h.outerPath = ['via', '192.0.2.1', 'dev', 'wlan0'];
+    h.onNetworkChange!();
+    await until('the replacement', () => h.sessions.length === 2);
+    expect(h.sessions[1]!.config.local).toEqual({ address: '192.0.2.77', port: 500 });
+    // the old SA is neither moved nor closed, and ESP still leaves from the old path
+    expect(h.sessions[0]!.inputs).toEqual(['start']);
+    expect(internals(conn).transport?.localAddress).toBe('192.0.2.2');
+    expect(h.transports).toEqual(['192.0.2.2', '192.0.2.77']);
+    expect(h.repins).toEqual(['198.51.100.10 via 192.0.2.1 dev wlan0']);
+
+    internals(conn).replacement!.runner.perform([
+      childSaWith(2),
+      established(h.sessions[1]!.config, '10.10.10.1', noMobike),
+    ]);
+    // traffic switched at once; the old IKE SA is deleted
+    expect(internals(conn).transport?.localAddress).toBe('192.0.2.77');
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'close']);
+    await until('connected again', () => r.states.length === 3);
+    expect(r.states).toEqual(['connecting', 'connected', 'connected']);
+    expect(r.timeline.filter((e) => e.kind === 'reestablish')).toEqual([
+      { kind: 'reestablish', phase: 'started', local: '192.0.2.77' },
+      { kind: 'reestablish', phase: 'switched', local: '192.0.2.77' },
+    ]);
+    // same addresses from the gateway: the device was kept
+    expect(h.tunMtus).toEqual([1400]);
+    conn.stop();
+    expect(await done).toMatchObject({ state: 'disconnected', reason: 'deleted-by-us' });
+    expect(h.sessions[1]!.inputs).toContain('close');
+  });
+
+  it('the new IKE SA brings another virtual IP: the device and its routes move to it in place', async () => {
+    const noMobike = { peerSupportsMobike: false };
+    h.scripts.push((c) => [childSa, established(c, '10.10.10.1', noMobike)]);
+    h.scripts.push((c) => [childSaWith(2), established(c, '10.10.10.2', noMobike)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+    h.journal.length = 0;
+    h.localAddress = '192.0.2.77';
+    h.onNetworkChange!();
+    await until('connected again', () => r.states.length === 3);
+    // the new address first, then the routes' source, then the old address goes
+    expect(h.journal.filter((l) => !l.startsWith('journal'))).toEqual([
+      'address add 10.10.10.2/32 dev tsunagi0',
+      'routes src 10.10.10.2',
+      'address del 10.10.10.1/32 dev tsunagi0',
+    ]);
+    expect(h.tunMtus).toEqual([1400]); // no second device
+    expect(r.full.at(-1)).toMatchObject({ state: 'connected', virtualIp: '10.10.10.2' });
+    conn.stop();
+    await done;
+  });
+
+  it('without MOBIKE, the new IKE SA fails: the old one stays (and is checked), no reconnect', async () => {
+    h.scripts.push((c) => [childSa, established(c, '10.10.10.1', { peerSupportsMobike: false })]);
+    h.scripts.push(initFailed);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+    h.localAddress = '192.0.2.77';
+    h.onNetworkChange!();
+    await until('the failed replacement', () =>
+      r.timeline.some((e) => e.kind === 'reestablish' && e.phase === 'failed'),
+    );
+    expect(h.sessions[0]!.inputs).toEqual(['start', 'probe']);
+    expect(internals(conn).transport?.localAddress).toBe('192.0.2.2');
+    expect(r.states).toEqual(['connecting', 'connected']);
+    conn.stop();
+    await done;
+  });
+
+  it('a MOBIKE update that fails: re-established at once from the new path, no backoff', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    h.reactions[0] = {
+      roam: () => [
+        closed({
+          kind: 'failed',
+          error: {
+            code: 'peer-unreachable',
+            server: '198.51.100.10',
+            afterMs: 2_000,
+            stage: 'a MOBIKE address update',
+            fragmentationHint: false,
+          },
+        }),
+      ],
+    };
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    internals(conn).ownChangesUntil = 0;
+    h.localAddress = '192.0.2.77';
+    h.onNetworkChange!();
+    await until('connected again', () => r.states.filter((s) => s === 'connected').length === 2);
+    expect(r.full.find((s) => s.state === 'reconnecting')).toMatchObject({ retryInMs: 0 });
+    expect(h.sessions[1]!.config.local.address).toBe('192.0.2.77');
+    conn.stop();
+    await done;
+  });
+});
+
+describe('TunnelConnection: wake from sleep', () => {
+  it('a wake checks the gateway at once, and a liveness check failing after it is retried at once', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    h.onWake!(42_000);
+    expect(r.timeline).toContainEqual({ kind: 'wake', sleptMs: 42_000 });
+    expect(h.sessions[0]!.inputs).toContain('probe');
+    // the gateway forgot us while we slept: the check fails
+    internals(conn).runner.perform([dpdFailed]);
+    await until('connected again', () => r.states.filter((s) => s === 'connected').length === 2);
+    expect(r.full.find((s) => s.state === 'reconnecting')).toMatchObject({ retryInMs: 0 });
+    conn.stop();
+    await done;
+  });
+});
+
+describe('TunnelConnection: reconnect backoff and keyingTries', () => {
+  it('a network change, then a wake, cut the reconnect backoff short', async () => {
+    vi.useFakeTimers();
+    h.scripts.push((c) => [childSa, established(c)]);
+    h.scripts.push(initFailed);
+    h.scripts.push(initFailed);
+    h.scripts.push((c) => [childSaWith(2), established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await advanceUntil('connected', () => r.states.includes('connected'));
+    internals(conn).runner.perform([dpdFailed]);
+    await advanceUntil('reconnecting', () => r.states.includes('reconnecting'));
+    expect(r.full.at(-1)).toMatchObject({ state: 'reconnecting', retryInMs: 1_000 });
+    internals(conn).ownChangesUntil = 0;
+
+    // the network changed: the next attempt goes now, not after 1 s
+    h.onNetworkChange!();
+    const afterChange = await advanceUntil('the second attempt', () => h.sessions.length === 2);
+    expect(afterChange).toBeLessThan(300); // the monitor's debounce is the double's: none
+    await advanceUntil('reconnecting again', () => r.full.at(-1)?.retryInMs === 2_000);
+
+    // a wake from sleep: same
+    h.onWake!(45_000);
+    const afterWake = await advanceUntil('the third attempt', () => h.sessions.length === 3);
+    expect(afterWake).toBeLessThan(300);
+    expect(r.timeline).toContainEqual({ kind: 'wake', sleptMs: 45_000 });
+    await advanceUntil('reconnecting a third time', () => r.full.at(-1)?.retryInMs === 4_000);
+
+    // nothing happens: the full backoff
+    const waited = await advanceUntil('the fourth attempt', () => h.sessions.length === 4);
+    expect(waited).toBeGreaterThan(3_900); // (counted from when the state was seen)
+    await advanceUntil('connected again', () => r.states.at(-1) === 'connected');
+    conn.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    await done;
+  });
+
+  it('keyingTries 2: counts attempts in a row (a success resets them), then error', async () => {
+    vi.useFakeTimers();
+    h.scripts.push((c) => [childSa, established(c)]); // 0: up, then its gateway goes silent
+    h.scripts.push(initFailed); // 1: attempt 1 fails
+    h.scripts.push((c) => [childSaWith(2), established(c)]); // 2: attempt 2 gets it back
+    h.scripts.push(initFailed); // 3, 4: two failures in a row
+    h.scripts.push(initFailed);
+    h.scripts.push((c) => [childSaWith(3), established(c)]); // never reached
+    const r = recorder();
+    const conn = new TunnelConnection(profile({ keyingTries: 2 }), r.events, '/nowhere');
+    const done = conn.run();
+    await advanceUntil('connected', () => r.states.includes('connected'));
+    internals(conn).runner.perform([dpdFailed]);
+    await advanceUntil('back', () => r.states.filter((s) => s === 'connected').length === 2);
+    internals(conn).runner.perform([dpdFailed]);
+    let final: Awaited<typeof done> | undefined;
+    void done.then((f) => (final = f));
+    await advanceUntil('the end', () => final !== undefined);
+    expect(final).toMatchObject({ state: 'error', code: 'peer-unreachable' });
+    expect(h.sessions).toHaveLength(5);
+    expect(r.full.filter((s) => s.state === 'reconnecting').map((s) => s.attempt)).toEqual([
+      1, 2, 1, 2,
+    ]);
+    expect(r.logs).toContain('giving up after 2 attempts to re-establish (keyingTries 2)');
+  });
+});
+
+describe('TunnelConnection: the crash journal', () => {
+  it('records each route and the original resolv.conf before changing them', async () => {
+    h.scripts.push((c) => {
+      const up = established(c) as Extract<IkeOutput, { type: 'established' }>;
+      return [childSa, { ...up, config: { ...up.config, dns: ['10.99.0.53'] } }];
+    });
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    const routeAdded = h.journal.indexOf('route add 0.0.0.0/1 dev tsunagi0');
+    const routeJournaled = h.journal.findIndex(
+      (l) => l.startsWith('journal') && l.includes('"0.0.0.0/1","dev","tsunagi0"'),
+    );
+    expect(routeJournaled).toBeGreaterThanOrEqual(0);
+    expect(routeJournaled).toBeLessThan(routeAdded);
+    const dnsApplied = h.journal.indexOf('dns apply');
+    const dnsJournaled = h.journal.findIndex(
+      (l) =>
+        l.startsWith('journal') &&
+        l.includes('"dns":{"kind":"resolv-conf","path":"/nonexistent/resolv.conf","original":""}'),
+    );
+    expect(dnsJournaled).toBeGreaterThanOrEqual(0);
+    expect(dnsJournaled).toBeLessThan(dnsApplied);
     conn.stop();
     await done;
   });

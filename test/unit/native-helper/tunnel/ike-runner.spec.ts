@@ -139,3 +139,59 @@ describe('ESP keeps the gateway alive for DPD', () => {
     }
   });
 });
+
+describe('dispose', () => {
+  it('an SA still deleting when the connection ends: its timers stop, nothing more is sent or asked', async () => {
+    vi.useFakeTimers();
+    try {
+      const inputs: IkeInput[] = [];
+      const sent: Uint8Array[] = [];
+      const session = {
+        handle(input: IkeInput): IkeOutput[] {
+          inputs.push(input);
+          // the delete goes out and waits for its answer (a retransmission timer)
+          if (input.type === 'close')
+            return [
+              {
+                type: 'send',
+                bytes: Uint8Array.of(9),
+                from: LOCAL,
+                to: SERVER,
+                nonEspMarker: true,
+              },
+              { type: 'arm-timer', timer: 'retransmit', at: Date.now() + 4_000 },
+            ];
+          return [];
+        },
+        noteInboundTraffic() {},
+      } as unknown as IkeSession;
+      const runner = new IkeRunner(
+        session,
+        { install() {}, remove() {}, esp() {} },
+        {
+          timeline() {},
+          established() {},
+          closed() {},
+        },
+      );
+      runner.attach({
+        localAddress: LOCAL.address,
+        send: (b) => sent.push(b),
+        sendMany: () => undefined,
+        close: () => Promise.resolve(),
+      });
+      runner.close();
+      expect(sent).toHaveLength(1);
+      runner.dispose();
+      expect(runner.isClosed).toBe(true);
+      await vi.advanceTimersByTimeAsync(10_000);
+      runner.probe();
+      runner.roam(LOCAL);
+      runner.close();
+      expect(inputs.map((i) => i.type)).toEqual(['close']); // no timer input, nothing after
+      expect(sent).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
