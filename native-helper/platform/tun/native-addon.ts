@@ -48,14 +48,27 @@ export function findTunAddon(
   fromDir: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { path: string | undefined; searched: string[] } {
-  const override = env[TUN_ADDON_ENV];
+  return findNativeAddon(TUN_ADDON_PATH, TUN_ADDON_ENV, fromDir, env);
+}
+
+/**
+ * Any of the helper's addons (`relPath` under the repository or package root): `$envVar` if set,
+ * else the first `relPath` found walking up from `fromDir`.
+ */
+export function findNativeAddon(
+  relPath: string,
+  envVar: string,
+  fromDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { path: string | undefined; searched: string[] } {
+  const override = env[envVar];
   if (override !== undefined && override !== '') {
     const path = resolve(override);
     return { path: existsSync(path) ? path : undefined, searched: [path] };
   }
   const searched: string[] = [];
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
-    const candidate = join(dir, TUN_ADDON_PATH);
+    const candidate = join(dir, relPath);
     searched.push(candidate);
     if (existsSync(candidate)) return { path: candidate, searched };
     if (dirname(dir) === dir) return { path: undefined, searched };
