@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import type * as Esbuild from 'esbuild';
 import { findTunAddon, TUN_ADDON_ENV } from '../../native-helper/platform/tun/native-addon.js';
 
 export interface TunRateResult {
@@ -42,6 +43,8 @@ export async function benchTunRead(
       child,
     );
     const bundle = join(dir, 'tun.mjs');
+    // esbuild from the repository's node_modules (the bench itself runs as a bundle in a temp dir)
+    const { build } = createRequire(join(root, 'package.json'))('esbuild') as typeof Esbuild;
     await build({
       entryPoints: [join(root, 'native-helper', 'platform', 'tun', 'index.ts')],
       outfile: bundle,
