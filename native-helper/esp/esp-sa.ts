@@ -453,7 +453,10 @@ export class EspSa {
     return results;
   }
 
-  /** Opens a batch of ESP packets in order; `results` is reused as in `sealBatch`. */
+  /**
+   * Opens a batch of ESP packets in order; `results` is reused as in `sealBatch`. The outcome is
+   * exactly that of opening them one by one (the tests compare both).
+   */
   openBatch(packets: readonly Uint8Array[], results: EspOpenResult[] = []): EspOpenResult[] {
     const count = packets.length;
     results.length = count;
@@ -461,49 +464,59 @@ export class EspSa {
       for (let i = 0; i < count; i++) results[i] = this.open(packets[i]!);
       return results;
     }
-    if (this.statusScratch.length < count) this.statusScratch = new Uint8Array(Math.max(64, count));
-    const status = this.statusScratch;
-    // status: 1 = to authenticate (then 1 authentic / 0 not), PRECHECK_DROPPED = already dropped.
-    // A sequence number already taken by an earlier packet of the batch is a replay here, before
-    // any crypto (the window commits only after authentication, below).
+    // Runs of packets with distinct sequence numbers go to the backend in one call each: a
+    // repeated number must meet the window as the run before it left it (committed or not).
     const seen = this.batchSeqs;
-    seen.clear();
-    const overhead = ESP_SPI_SEQ_LENGTH + this.ivLength + this.icvLength;
-    let total = 0;
-    for (let i = 0; i < count; i++) {
-      const p = packets[i]!;
-      let drop = this.precheck(p);
-      if (!drop) {
+    for (let start = 0; start < count;) {
+      seen.clear();
+      let end = start;
+      for (; end < count; end++) {
+        const p = packets[end]!;
+        if (p.length < ESP_SPI_SEQ_LENGTH) continue;
         const seq = readU32(p, 4);
-        if (seen.has(seq)) {
-          this.counters.drops.replay++;
-          drop = DROP.replay;
-        } else seen.add(seq);
+        if (seen.has(seq)) break;
+        seen.add(seq);
       }
-      status[i] = drop ? PRECHECK_DROPPED : 1;
-      if (drop) results[i] = drop;
-      else total += p.length - overhead;
+      const run = start === 0 && end === count ? packets : packets.slice(start, end);
+      this.openRun(run, results, start);
+      start = end;
     }
     seen.clear();
-    // One buffer for the batch's plaintexts; each result is a view of it.
+    return results;
+  }
+
+  /** Opens `run` (distinct sequence numbers) with one native call into `results[at…]`. */
+  private openRun(run: readonly Uint8Array[], results: EspOpenResult[], at: number): void {
+    const n = run.length;
+    if (this.statusScratch.length < n) this.statusScratch = new Uint8Array(Math.max(64, n));
+    const status = this.statusScratch;
+    const overhead = ESP_SPI_SEQ_LENGTH + this.ivLength + this.icvLength;
+    // status: 1 = to authenticate (then 1 authentic / 0 not), PRECHECK_DROPPED = already dropped
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const drop = this.precheck(run[i]!);
+      status[i] = drop ? PRECHECK_DROPPED : 1;
+      if (drop) results[at + i] = drop;
+      else total += run[i]!.length - overhead;
+    }
+    // One buffer for the run's plaintexts; each result is a view of it.
     const out = Buffer.allocUnsafe(total);
-    this.nat.open(packets, count, status, out);
+    this.nat!.open(run, n, status, out);
     let off = 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < n; i++) {
       if (status[i] === PRECHECK_DROPPED) continue;
-      const p = packets[i]!;
+      const p = run[i]!;
       const seq = readU32(p, 4);
       const pt = out.subarray(off, (off += p.length - overhead));
-      // Checked again before the commit: an earlier packet of this batch may have taken the
-      // same number, or moved the window past it.
-      if (status[i] === 1 && !this.replayWindow.check(seq)) {
+      // The window again, before anything else, as a one-by-one open would have met it: an
+      // earlier packet of the run may have moved it past this one.
+      if (!this.replayWindow.check(seq)) {
         this.counters.drops.replay++;
-        results[i] = DROP.replay;
+        results[at + i] = DROP.replay;
         continue;
       }
-      results[i] = this.finishOpen(status[i] === 1 ? pt : undefined, seq);
+      results[at + i] = this.finishOpen(status[i] === 1 ? pt : undefined, seq);
     }
-    return results;
   }
 
   /** A fresh CBC IV from the injected Random (undefined for AEAD). */
