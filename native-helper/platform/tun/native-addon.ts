@@ -36,6 +36,16 @@ export interface TunAddon {
   pause(handle: TunHandle): void;
   resume(handle: TunHandle): void;
   writeBatch(handle: TunHandle, packets: readonly Uint8Array[]): number;
+  /**
+   * MTU (and queue length), addresses (IPv6 without DAD), link up, by rtnetlink from this
+   * process. Optional: an older build lacks it, and `ip` does the same.
+   */
+  configure?(
+    handle: TunHandle,
+    mtu: number,
+    txQueueLength: number | undefined,
+    addresses: readonly { family: 4 | 6; address: string; prefixLength: number }[],
+  ): void;
   stats(handle: TunHandle): TunStats;
   close(handle: TunHandle): void;
 }

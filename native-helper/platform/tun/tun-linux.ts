@@ -1,6 +1,7 @@
 // TunDevice on Linux: the addon opens /dev/net/tun (TUNSETIFF, IFF_TUN | IFF_NO_PI), reads with
-// a uv_poll reader in batches and writes one packet per write(2); `ip` (iproute2) sets the MTU,
-// the addresses and the link up, in the network namespace this process runs in. Closing the fd
+// a uv_poll reader in batches and writes one packet per write(2); the addon's configure() sets
+// the MTU, the addresses and the link up over rtnetlink (`ip` (iproute2) does it when the addon
+// lacks configure), in the network namespace this process runs in. Closing the fd
 // removes the (non-persistent) interface: close() is the whole disposer.
 import { execFile, spawn } from 'node:child_process';
 import { formatCidr, parseCidr } from './cidr.js';
@@ -167,9 +168,14 @@ export async function createLinuxTunDevice(
     throw tunErrorFrom('open-failed', error);
   }
   try {
-    const commands = ipCommandsFor(opened.name, validated);
-    if (deps.runIpBatch) await deps.runIpBatch(commands);
-    else for (const args of commands) await deps.runIp(args);
+    if (addon.configure) {
+      // the same as ipCommandsFor() but without starting a process
+      addon.configure(opened.handle, validated.mtu, validated.txQueueLength, validated.addresses);
+    } else {
+      const commands = ipCommandsFor(opened.name, validated);
+      if (deps.runIpBatch) await deps.runIpBatch(commands);
+      else for (const args of commands) await deps.runIp(args);
+    }
   } catch (error) {
     addon.close(opened.handle); // the interface disappears with its fd
     throw tunErrorFrom('configure-failed', error, `cannot configure TUN device ${opened.name}`);
