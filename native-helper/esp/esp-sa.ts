@@ -30,11 +30,17 @@
  * AEAD IVs are the 64-bit sequence number (unique per key, RFC 4106 §3.1, RFC 7634 §2), optionally
  * XORed with a fixed 8-byte `ivMask`: strongSwan (iv_gen_seq) draws such a mask per SA, so with
  * the mask its packets can be reproduced byte for byte (see the capture test).
+ *
+ * Crypto runs through node:crypto, or through a native backend passed in the config
+ * (esp-native.ts: one cipher context per SA direction, batches per call). The choice is made here
+ * at construction and changes nothing observable but speed.
  */
 import type { Random } from '../ike/crypto/random.js';
 import { ipPacketLength } from './ip-packet.js';
 import type { EspEncrTransform, EspIntegTransform } from './esp-transforms.js';
 import { EspAead, EspCbc, EspHmac } from './esp-transforms.js';
+import type { EspNativeBackend, EspNativeSa } from './esp-native.js';
+import { NATIVE_SKIP } from './esp-native.js';
 import { DEFAULT_REPLAY_WINDOW_SIZE, ReplayWindow } from './replay-window.js';
 
 export const NEXT_HEADER_IPV4 = 4;
@@ -108,6 +114,8 @@ export interface EspSaConfig {
   softSequenceLimit?: number;
   /** 8 bytes XORed into AEAD IVs (IV = seq64 ⊕ mask); default all zero, i.e. IV = seq. */
   ivMask?: Uint8Array;
+  /** Native crypto for this SA when the backend takes the transform; else node:crypto. */
+  native?: EspNativeBackend;
 }
 
 export function emptyCounters(): EspSaCounters {
@@ -124,6 +132,9 @@ const DROP = Object.fromEntries(
 };
 const EXHAUSTED: EspSealResult = Object.freeze({ kind: 'sequence-exhausted' });
 const NOT_IP: EspSealResult = Object.freeze({ kind: 'not-ip' });
+const ZERO_MASK = new Uint8Array(8);
+/** A status byte the native open leaves alone (it authenticates only status 1). */
+const PRECHECK_DROPPED = 2;
 
 export class EspSa {
   readonly spi: number;
@@ -133,6 +144,11 @@ export class EspSa {
   readonly replayWindow: ReplayWindow;
 
   private readonly aead: EspAead | undefined;
+  private readonly nat: EspNativeSa | undefined;
+  /** Scratch for native batches (grown on demand, reused). */
+  private nhScratch = new Uint16Array(0);
+  private statusScratch = new Uint8Array(0);
+  private readonly batchSeqs = new Set<number>();
   private readonly cbc: EspCbc | undefined;
   private readonly hmac: EspHmac | undefined;
   private readonly random: Random | undefined;
@@ -188,6 +204,20 @@ export class EspSa {
     if (mask !== undefined && mask.length !== 8) throw new RangeError('ivMask must be 8 bytes');
     this.ivMaskHi = mask ? readU32(mask, 0) : 0;
     this.ivMaskLo = mask ? readU32(mask, 4) : 0;
+
+    this.nat = config.native?.createSa({
+      spi,
+      encr,
+      encrKey: config.encrKey,
+      ivMask: mask ?? ZERO_MASK,
+      ...(config.integ ? { integ: config.integ } : {}),
+      ...(config.integKey ? { integKey: config.integKey } : {}),
+    });
+  }
+
+  /** Whether this SA's crypto runs in the native backend (else node:crypto). */
+  get native(): boolean {
+    return this.nat !== undefined;
   }
 
   /** The last sequence number sent (0 before the first packet). */
@@ -222,15 +252,20 @@ export class EspSa {
       }
       nh = nextHeader;
     } else {
-      const version = inner.length === 0 ? 0 : inner[0]! >> 4;
-      if (version === 4) nh = NEXT_HEADER_IPV4;
-      else if (version === 6) nh = NEXT_HEADER_IPV6;
-      else return NOT_IP;
+      nh = nextHeaderOf(inner);
+      if (nh === NATIVE_SKIP) return NOT_IP;
     }
     if (this.lastSeq >= MAX_SEQUENCE_NUMBER) return EXHAUSTED;
     const seq = ++this.lastSeq;
 
     const len = inner.length;
+    if (this.nat) {
+      const out = Buffer.allocUnsafe(this.sealedLength(len));
+      this.nat.seal1(inner, nh, seq, out, this.cbcIv());
+      this.counters.packetsOut++;
+      this.counters.bytesOut += len;
+      return { kind: 'packet', packet: out, seq };
+    }
     const ptLen = this.paddedLength(len);
     const padLen = ptLen - len - 2;
     const ptStart = ESP_SPI_SEQ_LENGTH + this.ivLength;
@@ -254,8 +289,7 @@ export class EspSa {
       writeU32(out, 12, (this.ivMaskLo ^ seq) >>> 0);
       this.aead.sealInto(out.subarray(8, 16), aad, plaintext, out, ptStart);
     } else {
-      const iv = this.random!.bytes(16);
-      if (iv.length !== 16) throw new Error('Random returned the wrong number of bytes');
+      const iv = this.cbcIv()!;
       out.set(iv, 8);
       this.cbc!.encryptInto(iv, plaintext, out, ptStart);
       this.hmac!.computeInto(out.subarray(0, icvStart), out, icvStart);
@@ -267,31 +301,16 @@ export class EspSa {
 
   /** Decapsulates one ESP packet (the UDP payload, SPI first). Never throws for bad input. */
   open(packet: Uint8Array): EspOpenResult {
-    const n = packet.length;
-    const ptStart = ESP_SPI_SEQ_LENGTH + this.ivLength;
-    const ctLen = n - ptStart - this.icvLength;
-    const drops = this.counters.drops;
-    if (ctLen < this.minCiphertext) {
-      drops['too-short']++;
-      return DROP['too-short'];
-    }
-    if (readU32(packet, 0) !== this.spi) {
-      drops['spi-mismatch']++;
-      return DROP['spi-mismatch'];
-    }
-    if (ctLen % this.align !== 0) {
-      drops.malformed++;
-      return DROP.malformed;
-    }
+    const drop = this.precheck(packet);
+    if (drop) return drop;
     const seq = readU32(packet, 4);
-    if (!this.replayWindow.check(seq)) {
-      drops.replay++;
-      return DROP.replay;
-    }
-
-    const icvStart = ptStart + ctLen;
+    const ptStart = ESP_SPI_SEQ_LENGTH + this.ivLength;
+    const icvStart = packet.length - this.icvLength;
     let pt: Uint8Array | undefined;
-    if (this.aead) {
+    if (this.nat) {
+      const out = Buffer.allocUnsafe(icvStart - ptStart);
+      if (this.nat.open1(packet, out)) pt = out;
+    } else if (this.aead) {
       pt = this.aead.open(
         packet.subarray(ESP_SPI_SEQ_LENGTH, ptStart),
         packet.subarray(0, ESP_SPI_SEQ_LENGTH),
@@ -305,11 +324,40 @@ export class EspSa {
         packet.subarray(ptStart, icvStart),
       );
     }
+    return this.finishOpen(pt, seq);
+  }
+
+  /** Length, SPI, alignment and anti-replay checks: a drop, or undefined to authenticate. */
+  private precheck(packet: Uint8Array): EspOpenResult | undefined {
+    const ctLen = packet.length - ESP_SPI_SEQ_LENGTH - this.ivLength - this.icvLength;
+    const drops = this.counters.drops;
+    if (ctLen < this.minCiphertext) {
+      drops['too-short']++;
+      return DROP['too-short'];
+    }
+    if (readU32(packet, 0) !== this.spi) {
+      drops['spi-mismatch']++;
+      return DROP['spi-mismatch'];
+    }
+    if (ctLen % this.align !== 0) {
+      drops.malformed++;
+      return DROP.malformed;
+    }
+    if (!this.replayWindow.check(readU32(packet, 4))) {
+      drops.replay++;
+      return DROP.replay;
+    }
+    return undefined;
+  }
+
+  /** After authentication (`pt` undefined: it failed): trailer checks, then the commit. */
+  private finishOpen(pt: Uint8Array | undefined, seq: number): EspOpenResult {
+    const drops = this.counters.drops;
     if (pt === undefined) {
       drops.auth++;
       return DROP.auth;
     }
-
+    const ctLen = pt.length;
     const padLen = pt[ctLen - 2]!;
     const nh = pt[ctLen - 1]!;
     const payloadLen = ctLen - 2 - padLen;
@@ -354,22 +402,141 @@ export class EspSa {
    * to `packets.length` and filled, so a runtime looping over TUN reads allocates no arrays.
    */
   sealBatch(packets: readonly Uint8Array[], results: EspSealResult[] = []): EspSealResult[] {
-    results.length = packets.length;
-    for (let i = 0; i < packets.length; i++) results[i] = this.seal(packets[i]!);
+    const count = packets.length;
+    results.length = count;
+    if (!this.nat || count < 2) {
+      for (let i = 0; i < count; i++) results[i] = this.seal(packets[i]!);
+      return results;
+    }
+    // Native: one call seals the whole batch into one buffer; the results are views of it.
+    if (this.nhScratch.length < count) this.nhScratch = new Uint16Array(Math.max(64, count));
+    const nhs = this.nhScratch;
+    const firstSeq = this.lastSeq + 1;
+    let total = 0;
+    let sealed = 0;
+    for (let i = 0; i < count; i++) {
+      const p = packets[i]!;
+      const nh = nextHeaderOf(p);
+      if (nh === NATIVE_SKIP) {
+        nhs[i] = NATIVE_SKIP;
+        results[i] = NOT_IP;
+      } else if (this.lastSeq >= MAX_SEQUENCE_NUMBER) {
+        nhs[i] = NATIVE_SKIP;
+        results[i] = EXHAUSTED;
+      } else {
+        nhs[i] = nh;
+        this.lastSeq++;
+        total += this.sealedLength(p.length);
+        sealed++;
+      }
+    }
+    if (sealed === 0) return results;
+    let ivs: Uint8Array | undefined;
+    if (this.encr.kind === 'cbc') {
+      ivs = new Uint8Array(16 * sealed);
+      for (let k = 0; k < sealed; k++) ivs.set(this.cbcIv()!, 16 * k);
+    }
+    const out = Buffer.allocUnsafe(total);
+    const written = this.nat.seal(packets, count, nhs, firstSeq, out, ivs);
+    if (written !== total) throw new Error(`native seal wrote ${written} of ${total} bytes`);
+    let off = 0;
+    let seq = firstSeq;
+    for (let i = 0; i < count; i++) {
+      if (nhs[i] === NATIVE_SKIP) continue;
+      const len = packets[i]!.length;
+      const end = off + this.sealedLength(len);
+      results[i] = { kind: 'packet', packet: out.subarray(off, end), seq: seq++ };
+      off = end;
+      this.counters.packetsOut++;
+      this.counters.bytesOut += len;
+    }
     return results;
   }
 
-  /** Opens a batch of ESP packets in order; `results` is reused as in `sealBatch`. */
+  /**
+   * Opens a batch of ESP packets in order; `results` is reused as in `sealBatch`. The outcome is
+   * exactly that of opening them one by one (the tests compare both).
+   */
   openBatch(packets: readonly Uint8Array[], results: EspOpenResult[] = []): EspOpenResult[] {
-    results.length = packets.length;
-    for (let i = 0; i < packets.length; i++) results[i] = this.open(packets[i]!);
+    const count = packets.length;
+    results.length = count;
+    if (!this.nat || count < 2) {
+      for (let i = 0; i < count; i++) results[i] = this.open(packets[i]!);
+      return results;
+    }
+    // Runs of packets with distinct sequence numbers go to the backend in one call each: a
+    // repeated number must meet the window as the run before it left it (committed or not).
+    const seen = this.batchSeqs;
+    for (let start = 0; start < count;) {
+      seen.clear();
+      let end = start;
+      for (; end < count; end++) {
+        const p = packets[end]!;
+        if (p.length < ESP_SPI_SEQ_LENGTH) continue;
+        const seq = readU32(p, 4);
+        if (seen.has(seq)) break;
+        seen.add(seq);
+      }
+      const run = start === 0 && end === count ? packets : packets.slice(start, end);
+      this.openRun(run, results, start);
+      start = end;
+    }
+    seen.clear();
     return results;
+  }
+
+  /** Opens `run` (distinct sequence numbers) with one native call into `results[at…]`. */
+  private openRun(run: readonly Uint8Array[], results: EspOpenResult[], at: number): void {
+    const n = run.length;
+    if (this.statusScratch.length < n) this.statusScratch = new Uint8Array(Math.max(64, n));
+    const status = this.statusScratch;
+    const overhead = ESP_SPI_SEQ_LENGTH + this.ivLength + this.icvLength;
+    // status: 1 = to authenticate (then 1 authentic / 0 not), PRECHECK_DROPPED = already dropped
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const drop = this.precheck(run[i]!);
+      status[i] = drop ? PRECHECK_DROPPED : 1;
+      if (drop) results[at + i] = drop;
+      else total += run[i]!.length - overhead;
+    }
+    // One buffer for the run's plaintexts; each result is a view of it.
+    const out = Buffer.allocUnsafe(total);
+    this.nat!.open(run, n, status, out);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      if (status[i] === PRECHECK_DROPPED) continue;
+      const p = run[i]!;
+      const seq = readU32(p, 4);
+      const pt = out.subarray(off, (off += p.length - overhead));
+      // The window again, before anything else, as a one-by-one open would have met it: an
+      // earlier packet of the run may have moved it past this one.
+      if (!this.replayWindow.check(seq)) {
+        this.counters.drops.replay++;
+        results[at + i] = DROP.replay;
+        continue;
+      }
+      results[at + i] = this.finishOpen(status[i] === 1 ? pt : undefined, seq);
+    }
+  }
+
+  /** A fresh CBC IV from the injected Random (undefined for AEAD). */
+  private cbcIv(): Uint8Array | undefined {
+    if (this.encr.kind !== 'cbc') return undefined;
+    const iv = this.random!.bytes(16);
+    if (iv.length !== 16) throw new Error('Random returned the wrong number of bytes');
+    return iv;
   }
 
   private paddedLength(innerLength: number): number {
     const a = this.align;
     return Math.ceil((innerLength + 2) / a) * a;
   }
+}
+
+/** Next Header for an inner packet from its version nibble (4 → 4, 6 → 41), else NATIVE_SKIP. */
+function nextHeaderOf(inner: Uint8Array): number {
+  const version = inner.length === 0 ? 0 : inner[0]! >> 4;
+  return version === 4 ? NEXT_HEADER_IPV4 : version === 6 ? NEXT_HEADER_IPV6 : NATIVE_SKIP;
 }
 
 function readU32(b: Uint8Array, off: number): number {

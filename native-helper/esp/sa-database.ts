@@ -76,6 +76,7 @@ interface OutboundEntry {
 
 const UNKNOWN_SPI = Object.freeze({ kind: 'drop', reason: 'unknown-spi' } as const);
 const NO_SA = Object.freeze({ kind: 'drop', reason: 'no-sa' } as const);
+const NOT_IP = Object.freeze({ kind: 'not-ip' } as const);
 
 export class SaDatabase {
   private readonly inbound = new Map<number, InboundEntry>();
@@ -84,6 +85,9 @@ export class SaDatabase {
   /** Counters of SAs already removed, so totals survive rekeys. */
   private readonly retired: EspSaCounters = emptyCounters();
   private readonly ownDrops: Record<DatabaseDropReason, number> = { 'unknown-spi': 0, 'no-sa': 0 };
+  /** Scratch for sealBatch (reused). */
+  private readonly selected: (EspSa | undefined)[] = [];
+  private readonly runResults: EspSealResult[] = [];
 
   /** Installs an inbound SA under its SPI. */
   addInbound(sa: EspSa): void {
@@ -239,13 +243,46 @@ export class SaDatabase {
     return results;
   }
 
-  /** Seals a batch of inner packets; `results` is reused (resized and filled). */
+  /**
+   * Seals a batch of inner packets; `results` is reused (resized and filled). Consecutive packets
+   * for the same SA go to it as one batch (one native call when the SA has native crypto).
+   */
   sealBatch(
     packets: readonly Uint8Array[],
     results: DatabaseSealResult[] = [],
   ): DatabaseSealResult[] {
-    results.length = packets.length;
-    for (let i = 0; i < packets.length; i++) results[i] = this.seal(packets[i]!);
+    const n = packets.length;
+    results.length = n;
+    const sas = this.selected;
+    sas.length = n;
+    for (let i = 0; i < n; i++) {
+      const dst = ipDestination(packets[i]!);
+      const sa = dst ? this.selectOutbound(dst) : undefined;
+      sas[i] = sa;
+      if (!dst) results[i] = NOT_IP;
+      else if (!sa) {
+        this.ownDrops['no-sa']++;
+        results[i] = NO_SA;
+      }
+    }
+    for (let i = 0; i < n;) {
+      const sa = sas[i];
+      let j = i + 1;
+      if (sa === undefined) {
+        i = j;
+        continue;
+      }
+      while (j < n && sas[j] === sa) j++;
+      const run = i === 0 && j === n ? packets : packets.slice(i, j);
+      const sealed = sa.sealBatch(run, this.runResults);
+      for (let k = 0; k < sealed.length; k++) {
+        const r = sealed[k]!;
+        results[i + k] =
+          r.kind === 'sequence-exhausted' ? { kind: 'sequence-exhausted-sa', spi: sa.spi } : r;
+      }
+      i = j;
+    }
+    sas.length = 0; // hold no SA beyond the call
     return results;
   }
 

@@ -3,6 +3,10 @@
 # 'none' (nothing to compile), so `npm ci` still succeeds there; the TypeScript side reports
 # "not supported on this platform yet" without ever loading the addon.
 # tsunagi_peercred: SO_PEERCRED for the helper's socket access check (src/peercred_linux.c).
+# tsunagi_esp: batched ESP crypto through the running Node's own OpenSSL, resolved at run time
+# with dlsym (src/esp_crypto_linux.c: links against no OpenSSL, so it loads under Electron's
+# BoringSSL too and then reports what is missing).
+# tsunagi_udp: batched UDP (recvmmsg/sendmmsg) for the IKE/ESP sockets (src/udp_linux.c).
 {
   'targets': [
     {
@@ -23,6 +27,33 @@
       'conditions': [
         ['OS=="linux"', {
           'sources': ['src/peercred_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+    {
+      'target_name': 'tsunagi_esp',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/esp_crypto_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+          'libraries': ['-ldl'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+    {
+      'target_name': 'tsunagi_udp',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/udp_linux.c'],
           'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
           'cflags!': ['-O3'],
           'cflags_c!': ['-O3'],

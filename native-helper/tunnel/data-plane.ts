@@ -7,6 +7,10 @@
  * TCP SYNs and SYN-ACKs crossing in either direction get their MSS clamped to what fits the
  * tunnel (also for hosts forwarded through this machine, whose own MTU knows nothing of ESP).
  * An outbound SA past its soft sequence limit asks, once, for an early Child SA rekey.
+ *
+ * The SAs' crypto runs in the native backend (tsunagi_esp: one OpenSSL context per SA direction,
+ * a TUN batch sealed in one call) when it loads and passes its self-test, else in node:crypto;
+ * `TSUNAGI_ESP_NATIVE=0` forces node:crypto.
  */
 import { REKEYED_INBOUND_GRACE_MS } from '../constants.js';
 import { espMaxInnerLength } from '../esp/esp-overhead.js';
@@ -19,7 +23,9 @@ import {
 } from '../esp/esp-transforms.js';
 import { clampTcpMss, ipVersion } from '../esp/ip-packet.js';
 import type { AddressRange } from '../esp/sa-database.js';
-import { SaDatabase } from '../esp/sa-database.js';
+import { SaDatabase, type DatabaseSealResult } from '../esp/sa-database.js';
+import type { EspNativeBackend } from '../esp/esp-native.js';
+import { defaultEspNative } from '../platform/crypto/esp-native-linux.js';
 import type { Random } from '../ike/crypto/random.js';
 import type { ChildRekeyReason, ChildSaKeys, TrafficSelectorRange } from '../ike/ike-events.js';
 import { ipToBytes } from '../ike/traffic-selectors.js';
@@ -48,6 +54,11 @@ export interface DataPlaneOptions {
   softSequenceLimit?: number;
   /** Called once per outbound SA that reached its soft limit, with the Child SA's inbound SPI. */
   rekeyNeeded?: (spiIn: number, reason: ChildRekeyReason) => void;
+  /**
+   * Native ESP crypto for the SAs; null keeps node:crypto. Default: the tsunagi_esp addon when it
+   * loads and passes its self-test, unless TSUNAGI_ESP_NATIVE=0.
+   */
+  espNative?: EspNativeBackend | null;
 }
 
 /** The largest TCP MSS per inner IP family; 0 turns clamping off for that family. */
@@ -72,6 +83,8 @@ export class EspDataPlane implements ChildSaSink {
   private readonly replayWindow: number;
   private mss: MssLimits = { v4: 0, v6: 0 };
   private mssClamped = 0;
+  private readonly native: EspNativeBackend | undefined;
+  private readonly sealResults: DatabaseSealResult[] = [];
 
   constructor(
     private readonly send: EspSender,
@@ -81,6 +94,13 @@ export class EspDataPlane implements ChildSaSink {
   ) {
     this.now = options.now ?? Date.now;
     this.replayWindow = options.replayWindow ?? 128;
+    this.native =
+      options.espNative === null ? undefined : (options.espNative ?? defaultEspNative().backend);
+  }
+
+  /** Whether SAs installed from now on seal and open in the native backend (if it takes them). */
+  get nativeCrypto(): boolean {
+    return this.native !== undefined;
   }
 
   /** TCP SYN/SYN-ACKs whose MSS was lowered to fit the tunnel, both directions. */
@@ -120,6 +140,7 @@ export class EspDataPlane implements ChildSaSink {
       random: this.random,
       replayWindowSize: this.replayWindow,
       ...(integ ? { integ } : {}),
+      ...(this.native ? { native: this.native } : {}),
     };
     const inbound = new EspSa({
       ...common,
@@ -162,9 +183,8 @@ export class EspDataPlane implements ChildSaSink {
   outbound(packets: readonly Uint8Array[]): void {
     const out: Uint8Array[] = [];
     let exhausted = false;
-    for (const p of packets) {
-      this.clamp(p);
-      const r = this.db.seal(p);
+    for (const p of packets) this.clamp(p);
+    for (const r of this.db.sealBatch(packets, this.sealResults)) {
       if (r.kind === 'packet') out.push(r.packet);
       else if (r.kind === 'sequence-exhausted-sa') exhausted = true;
     }

@@ -37,6 +37,9 @@ describe.skipIf(missing.length > 0)('npm run bench -- --quick', () => {
         .map((row) => row.metric);
       for (const prefix of [
         'connect: spawn/initiate → first echo reply',
+        'connect, resident helper: connect request → first echo reply',
+        'ESP seal AES-256-GCM (native',
+        'TUN read, no processing',
         'iperf3 TCP client → host',
         'iperf3 TCP host → client',
         'CPU per GB, client → host',

@@ -13,15 +13,17 @@
  *   3. our client's VmRSS idle-connected and its peak during iperf.
  * Then in process: EspSa seal/open vs raw node:crypto (dataplane.ts), and the renderer's size.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createPki } from '../interop/support/pki.js';
 import { startReferenceClient, type ReferenceClient } from '../interop/support/reference-client.js';
 import { startGateway, type Gateway } from '../interop/support/strongswan.js';
 import { createTestbed, type IperfResult, type Testbed } from '../interop/support/testbed.js';
-import { benchDataPlane, type DataPlaneRow } from './dataplane.js';
+import { BATCH, benchDataPlane, type DataPlaneResult } from './dataplane.js';
 import { formatWindow, profileIperf, type ProfileWindow } from './profile.js';
+import { startResidentHelper, type ResidentConnect, type ResidentHelper } from './resident.js';
+import { benchTunRead } from './tun-rate.js';
 import {
   DPD_BUDGET_MS,
   DPD_DELAY_SEC,
@@ -181,6 +183,8 @@ function compare(
 
 interface SideResult {
   connectMs: number;
+  /** Ours only: which of the batched addons the client process has loaded. */
+  native?: string;
   /** Ours only: spawn → first JSON line (Node start-up, bundle load, profile). */
   startupMs?: number;
   /** Ours only: spawn → "connected" line (SAs, TUN, routes, DNS in place). */
@@ -195,6 +199,13 @@ interface SideResult {
 }
 
 const GB = 1e9;
+
+/** Which batched addons a process has mapped (native ESP crypto, batched UDP). */
+function loadedAddons(pid: number): string {
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  const has = (f: string) => (maps.includes(f) ? 'yes' : 'no');
+  return `native ESP ${has('tsunagi_esp.node')}, batched UDP ${has('tsunagi_udp.node')}`;
+}
 
 async function iperfWithCpu(bed: Testbed, pid: number, seconds: number, reverse: boolean) {
   const before = cpuSeconds(pid);
@@ -233,6 +244,7 @@ async function runOurs(
     }
     if (processName(c.pid) !== 'node') throw new Error(`pid ${c.pid} is ${processName(c.pid)}`);
     const engineMs = c.engineMs();
+    const native = loadedAddons(c.pid);
     if (engineMs === undefined) throw new Error('no ike-sa-init-sent/established in the timeline');
     const startupMs = c.sinceSpawn();
     const connectedMs = c.sinceSpawn('connected');
@@ -245,6 +257,7 @@ async function runOurs(
     await gatewayIdle(gw);
     return {
       connectMs,
+      native,
       ...(startupMs !== undefined ? { startupMs } : {}),
       ...(connectedMs !== undefined ? { connectedMs } : {}),
       engineMs,
@@ -329,34 +342,83 @@ async function main(): Promise<number> {
 
   // -- 3. data plane in process (first, while nothing else of ours runs) ----------------------
   if (!o.recoveryOnly)
-    log('\n[data plane] EspSa seal/open vs raw node:crypto, 1400-byte packets, one thread');
+    log(
+      `\n[data plane] EspSa seal/open (node:crypto per packet; native, batches of ${BATCH}) vs raw node:crypto, 1400-byte packets, one thread`,
+    );
   try {
-    const dp: DataPlaneRow[] = o.recoveryOnly ? [] : benchDataPlane(o.packets, o.rounds);
-    for (const r of dp) {
-      const row = compare(
-        `ESP ${r.direction} ${r.cipher}`,
-        'Gbit/s',
-        r.oursGbps,
-        r.rawGbps,
-        { kind: '>=', ratio: 0.5 },
-        'ref = raw node:crypto AEAD, same sizes',
-      );
-      if (r.cipher === 'AES-256-GCM') {
-        const m = median(r.oursGbps);
-        row.target = 'ratio >= 0.5 and >= 1.5 Gbit/s';
-        if (row.verdict === 'PASS' && !(m >= 1.5)) row.verdict = 'MISS';
+    const dp: DataPlaneResult = o.recoveryOnly
+      ? { rows: [], nativeUnavailable: undefined }
+      : benchDataPlane(o.packets, o.rounds);
+    if (dp.nativeUnavailable) log(`  native backend unavailable: ${dp.nativeUnavailable}`);
+    for (const r of dp.rows) {
+      const ways = [
+        { label: 'node:crypto', gbps: r.oursGbps },
+        ...(r.nativeGbps.length ? [{ label: `native ×${BATCH}`, gbps: r.nativeGbps }] : []),
+      ];
+      for (const w of ways) {
+        const row = compare(
+          `ESP ${r.direction} ${r.cipher} (${w.label})`,
+          'Gbit/s',
+          w.gbps,
+          r.rawGbps,
+          { kind: '>=', ratio: 0.5 },
+          'ref = raw node:crypto AEAD, same sizes',
+        );
+        if (r.cipher === 'AES-256-GCM') {
+          const m = median(w.gbps);
+          row.target = 'ratio >= 0.5 and >= 1.5 Gbit/s';
+          if (row.verdict === 'PASS' && !(m >= 1.5)) row.verdict = 'MISS';
+        }
+        rows.push(row);
+        log(`  ${row.metric}: ours ${mmm(w.gbps)}  raw ${mmm(r.rawGbps)}  → ${row.verdict}`);
       }
-      rows.push(row);
-      log(`  ${row.metric}: ours ${mmm(r.oursGbps)}  raw ${mmm(r.rawGbps)}  → ${row.verdict}`);
     }
   } catch (e) {
     failures.push(`data plane: ${(e as Error).message}`);
     log(`  FAILED: ${(e as Error).message}`);
   }
 
+  if (!o.recoveryOnly) {
+    const count = o.quick ? 5000 : 20_000;
+    log(`\n[TUN read] ${count} queued 1400-byte datagrams drained by our reader, no processing`);
+    try {
+      const t = await benchTunRead(count, o.rounds);
+      if ('skipped' in t) {
+        rows.push({
+          metric: 'TUN read, no processing (limit)',
+          unit: 'Gbit/s',
+          ours: [],
+          ref: undefined,
+          ratios: undefined,
+          target: '–',
+          verdict: 'not measured',
+          note: t.skipped,
+        });
+        log(`  skipped: ${t.skipped}`);
+      } else {
+        const gbit = t.pps.map((p) => (p * t.packetBytes * 8) / 1e9);
+        rows.push({
+          metric: 'TUN read, no processing (limit)',
+          unit: 'Gbit/s',
+          ours: gbit,
+          ref: undefined,
+          ratios: undefined,
+          target: '–',
+          verdict: 'info',
+          note: `${t.packetBytes}-byte packets; kpps ${t.pps.map((p) => fmt(p / 1000)).join(' ')}; CPU µs/packet ${t.cpuUsPerPacket.join(' ')}; mean batch ${t.meanBatch.join(' ')}`,
+        });
+        log(`  ${mmm(gbit)} Gbit/s (${t.pps.map((p) => fmt(p / 1000)).join(' / ')} kpps)`);
+      }
+    } catch (e) {
+      failures.push(`TUN read: ${(e as Error).message}`);
+      log(`  FAILED: ${(e as Error).message}`);
+    }
+  }
+
   // -- 1, 2, 4: on the bed ---------------------------------------------------------------------
   const ours: SideResult[] = [];
   const refs: SideResult[] = [];
+  const resident: ResidentConnect[] = [];
   const profileWindows: ProfileWindow[] = [];
   let profileFile: string | undefined;
   if (!o.skipNetwork && !o.recoveryOnly) {
@@ -368,16 +430,27 @@ async function main(): Promise<number> {
       const pki = await createPki(bed.tempDir('pki'));
       gw = await startGateway(bed, { pki });
       const profile = writePskProfile(bed);
-      for (let i = 1; i <= o.pairs; i++) {
-        const a = await runOurs(bed, gw, profile, o);
-        ours.push(a);
-        const b = await runReference(bed, gw, pki, o);
-        refs.push(b);
-        const mb = (r: IperfResult) => fmt(r.bitsPerSecond / 1e6);
-        log(
-          `  pair ${i}/${o.pairs}: connect ${fmt(a.connectMs)} vs ${fmt(b.connectMs)} ms;` +
-            ` →host ${mb(a.fwd)} vs ${mb(b.fwd)} Mbit/s; ←host ${mb(a.rev)} vs ${mb(b.rev)} Mbit/s`,
-        );
+      let helper: ResidentHelper | undefined;
+      try {
+        for (let i = 1; i <= o.pairs; i++) {
+          const a = await runOurs(bed, gw, profile, o);
+          ours.push(a);
+          const b = await runReference(bed, gw, pki, o);
+          refs.push(b);
+          // The app's way: a helper already running, connect over its socket.
+          helper ??= await startResidentHelper(bed, profile);
+          const c = await helper.connect();
+          resident.push(c);
+          await gatewayIdle(gw);
+          const mb = (r: IperfResult) => fmt(r.bitsPerSecond / 1e6);
+          log(
+            `  pair ${i}/${o.pairs}: connect ${fmt(a.connectMs)} (resident helper ${fmt(c.connectMs)}) vs ${fmt(b.connectMs)} ms;` +
+              ` →host ${mb(a.fwd)} vs ${mb(b.fwd)} Mbit/s; ←host ${mb(a.rev)} vs ${mb(b.rev)} Mbit/s` +
+              `${a.native ? ` [${a.native}]` : ''}`,
+          );
+        }
+      } finally {
+        await helper?.stop();
       }
       if (o.cpuProf) {
         log(`\n[cpu-prof] our client under node --cpu-prof, iperf3 ${o.seconds} s each way`);
@@ -466,6 +539,14 @@ async function main(): Promise<number> {
         B.map((r) => r.connectMs),
         { kind: '<=', ratio: 0.8 },
         'PSK + x25519, ping every 20 ms; ours includes starting Node',
+      ),
+      compare(
+        'connect, resident helper: connect request → first echo reply',
+        'ms',
+        resident.slice(0, n).map((r) => r.connectMs),
+        B.map((r) => r.connectMs),
+        { kind: '<=', ratio: 0.8 },
+        `how the app connects (helper already running, kill switch on by default); ref = charon initiate. Median phases: request → IKE_SA_INIT ${fmt(median(resident.map((r) => r.toInitMs)))} ms, engine ${fmt(median(resident.map((r) => r.engineMs)))} ms, established → connected (TUN, routes, DNS) ${fmt(median(resident.map((r) => r.setupMs)))} ms, connected → first reply ${fmt(median(resident.map((r) => r.toReplyMs)))} ms`,
       ),
       compare(
         'connect, engine alone: IKE_SA_INIT sent → established',

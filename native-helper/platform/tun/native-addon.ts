@@ -36,6 +36,16 @@ export interface TunAddon {
   pause(handle: TunHandle): void;
   resume(handle: TunHandle): void;
   writeBatch(handle: TunHandle, packets: readonly Uint8Array[]): number;
+  /**
+   * MTU (and queue length), addresses (IPv6 without DAD), link up, by rtnetlink from this
+   * process. Optional: an older build lacks it, and `ip` does the same.
+   */
+  configure?(
+    handle: TunHandle,
+    mtu: number,
+    txQueueLength: number | undefined,
+    addresses: readonly { family: 4 | 6; address: string; prefixLength: number }[],
+  ): void;
   stats(handle: TunHandle): TunStats;
   close(handle: TunHandle): void;
 }
@@ -48,14 +58,27 @@ export function findTunAddon(
   fromDir: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { path: string | undefined; searched: string[] } {
-  const override = env[TUN_ADDON_ENV];
+  return findNativeAddon(TUN_ADDON_PATH, TUN_ADDON_ENV, fromDir, env);
+}
+
+/**
+ * Any of the helper's addons (`relPath` under the repository or package root): `$envVar` if set,
+ * else the first `relPath` found walking up from `fromDir`.
+ */
+export function findNativeAddon(
+  relPath: string,
+  envVar: string,
+  fromDir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { path: string | undefined; searched: string[] } {
+  const override = env[envVar];
   if (override !== undefined && override !== '') {
     const path = resolve(override);
     return { path: existsSync(path) ? path : undefined, searched: [path] };
   }
   const searched: string[] = [];
   for (let dir = resolve(fromDir); ; dir = dirname(dir)) {
-    const candidate = join(dir, TUN_ADDON_PATH);
+    const candidate = join(dir, relPath);
     searched.push(candidate);
     if (existsSync(candidate)) return { path: candidate, searched };
     if (dirname(dir) === dir) return { path: undefined, searched };

@@ -2,9 +2,15 @@
  * UDP for IKE and ESP-in-UDP: one socket per (local address, port) — 500 for IKE_SA_INIT, 4500
  * for NAT-T (IKE with the non-ESP marker, ESP, keepalives). A socket per local address is what
  * lets MOBIKE move the SA to another address later.
+ *
+ * Two implementations behind one interface: the batched addon (tsunagi_udp: recvmmsg batches
+ * into one callback, sendMany as one sendmmsg, never blocking; a full send buffer drops and
+ * counts) when it is built, else node:dgram (one send request per datagram).
+ * TSUNAGI_UDP_NATIVE=0 forces node:dgram.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint } from '../../ike/ike-events.js';
+import { loadUdpAddon, sendError, type UdpAddon, type UdpHandle } from './native-udp.js';
 
 export interface UdpDatagram {
   bytes: Uint8Array;
@@ -20,12 +26,35 @@ export interface UdpTransport {
   /** Sends several datagrams in one call (the ESP hot path). */
   sendMany(datagrams: readonly Uint8Array[], fromPort: number, to: Endpoint): void;
   close(): Promise<void>;
+  /** Which implementation carries the datagrams. */
+  readonly implementation?: 'native' | 'dgram';
+  /** Counters summed over the sockets (the native implementation only). */
+  stats?(): UdpTransportStats;
+}
+
+export interface UdpTransportStats {
+  rxPackets: number;
+  txPackets: number;
+  /** Dropped because a send buffer was full. */
+  txDropped: number;
+  /** Refused by the kernel (firewall, no route, …); each also reported through onError. */
+  txErrors: number;
 }
 
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export class UdpBindError extends Error {
   override readonly name = 'UdpBindError';
+}
+
+function bindError(e: NodeJS.ErrnoException, localAddress: string, port: number): UdpBindError {
+  const why =
+    e.code === 'EADDRINUSE'
+      ? `UDP port ${port} on ${localAddress} is already in use (is another IKE daemon such as charon running?)`
+      : e.code === 'EACCES'
+        ? `binding UDP port ${port} needs root or CAP_NET_BIND_SERVICE`
+        : `cannot bind UDP ${localAddress}:${port}: ${e.message}`;
+  return new UdpBindError(why);
 }
 
 /**
@@ -37,6 +66,108 @@ export async function openUdpTransport(
   ports: readonly number[],
   onDatagram: (d: UdpDatagram) => void,
   onError: (e: Error) => void = () => undefined,
+  /** The batched addon; null forces node:dgram. Default: the addon if it loads. */
+  addon: UdpAddon | null = loadUdpAddon().addon ?? null,
+): Promise<UdpTransport> {
+  if (addon) return openNativeTransport(addon, localAddress, ports, onDatagram, onError);
+  return openDgramTransport(localAddress, ports, onDatagram, onError);
+}
+
+/** The batched addon's sockets. */
+function openNativeTransport(
+  addon: UdpAddon,
+  localAddress: string,
+  ports: readonly number[],
+  onDatagram: (d: UdpDatagram) => void,
+  onError: (e: Error) => void,
+): UdpTransport {
+  const handles = new Map<number, UdpHandle>();
+  const closeAll = () => {
+    for (const h of handles.values()) addon.close(h);
+    handles.clear();
+  };
+  try {
+    for (const port of ports) {
+      let opened: ReturnType<UdpAddon['open']>;
+      try {
+        opened = addon.open(localAddress, port);
+      } catch (e) {
+        throw bindError(e as NodeJS.ErrnoException, localAddress, port);
+      }
+      handles.set(port, opened.handle);
+      const { meta } = opened;
+      const to: Endpoint = { address: localAddress, port: opened.port };
+      addon.startReading(
+        opened.handle,
+        (buffer, count, sources) => {
+          for (let i = 0, m = 0; i < count; i++, m += 4) {
+            const off = meta[m]!;
+            onDatagram({
+              bytes: buffer.subarray(off, off + meta[m + 1]!),
+              from: { address: sources[meta[m + 3]!]!, port: meta[m + 2]! },
+              to,
+            });
+          }
+        },
+        onError,
+      );
+    }
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+
+  const handleFor = (port: number): UdpHandle => {
+    const h = handles.get(port);
+    if (!h) throw new Error(`no UDP socket bound on port ${port}`);
+    return h;
+  };
+  // A refused datagram is reported, never thrown into the data plane's TUN callback.
+  const sendSafely = (send: () => number, to: Endpoint) => {
+    let r: number;
+    try {
+      r = send();
+    } catch (e) {
+      onError(e as Error);
+      return;
+    }
+    if (r < 0) onError(sendError(r, to));
+  };
+  return {
+    localAddress,
+    implementation: 'native',
+    send(bytes, fromPort, to) {
+      const h = handleFor(fromPort);
+      sendSafely(() => addon.send(h, bytes, to.port, to.address), to);
+    },
+    sendMany(datagrams, fromPort, to) {
+      const h = handleFor(fromPort);
+      sendSafely(() => addon.sendMany(h, datagrams, datagrams.length, to.port, to.address), to);
+    },
+    close() {
+      closeAll();
+      return Promise.resolve();
+    },
+    stats() {
+      const sum: UdpTransportStats = { rxPackets: 0, txPackets: 0, txDropped: 0, txErrors: 0 };
+      for (const h of handles.values()) {
+        const s = addon.stats(h);
+        sum.rxPackets += s.rxPackets;
+        sum.txPackets += s.txPackets;
+        sum.txDropped += s.txDropped;
+        sum.txErrors += s.txErrors;
+      }
+      return sum;
+    },
+  };
+}
+
+/** node:dgram sockets (the fallback). */
+async function openDgramTransport(
+  localAddress: string,
+  ports: readonly number[],
+  onDatagram: (d: UdpDatagram) => void,
+  onError: (e: Error) => void,
 ): Promise<UdpTransport> {
   const family = localAddress.includes(':') ? 'udp6' : 'udp4';
   const sockets = new Map<number, Socket>();
@@ -51,13 +182,7 @@ export async function openUdpTransport(
         });
       }).catch((e: NodeJS.ErrnoException) => {
         socket.close();
-        const why =
-          e.code === 'EADDRINUSE'
-            ? `UDP port ${port} on ${localAddress} is already in use (is another IKE daemon such as charon running?)`
-            : e.code === 'EACCES'
-              ? `binding UDP port ${port} needs root or CAP_NET_BIND_SERVICE`
-              : `cannot bind UDP ${localAddress}:${port}: ${e.message}`;
-        throw new UdpBindError(why);
+        throw bindError(e, localAddress, port);
       });
       socket.on('message', (msg, rinfo) =>
         onDatagram({
@@ -88,6 +213,7 @@ export async function openUdpTransport(
   };
   return {
     localAddress,
+    implementation: 'dgram',
     send(bytes, fromPort, to) {
       socketFor(fromPort).send(bytes, to.port, to.address);
     },

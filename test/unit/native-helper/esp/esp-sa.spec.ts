@@ -4,7 +4,7 @@
  * aes256gcm16 with the Child SA keys charon logged.
  */
 import { createDecipheriv, createHmac } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Random } from '../../../../native-helper/ike/crypto/random.js';
 import type {
   EspOpenResult,
@@ -13,7 +13,7 @@ import type {
 } from '../../../../native-helper/esp/esp-sa.js';
 import {
   DEFAULT_SOFT_SEQUENCE_LIMIT,
-  EspSa,
+  EspSa as BaseEspSa,
   NEXT_HEADER_IPV4,
   NEXT_HEADER_NONE,
 } from '../../../../native-helper/esp/esp-sa.js';
@@ -37,10 +37,38 @@ import type {
   EspIntegTransform,
 } from '../../../../native-helper/esp/esp-transforms.js';
 import { readIpHeader } from '../../../../native-helper/esp/ip-packet.js';
+import type { EspNativeBackend } from '../../../../native-helper/esp/esp-native.js';
+import { loadEspNative } from '../../../../native-helper/platform/crypto/esp-native-linux.js';
 import { demuxUdp4500 } from '../../../../native-helper/esp/udp-encap.js';
 import { keyLogEntry, readCapture } from '../../../support/capture.js';
 import { hex, toHex } from '../../../support/hex.js';
 import { loadVectors } from '../../../support/vectors.js';
+
+// Every test below runs twice: with node:crypto and with the native backend (tsunagi_esp), which
+// must behave the same to the byte. `EspSa` here is EspSa with the backend of the current pass.
+const NATIVE = loadEspNative({}).backend;
+const PATHS = [
+  ['node:crypto', undefined],
+  ['native', NATIVE],
+] as const;
+let currentNative: EspNativeBackend | undefined;
+class EspSa extends BaseEspSa {
+  constructor(config: EspSaConfig) {
+    super(currentNative ? { native: currentNative, ...config } : config);
+    if (currentNative && !this.native) throw new Error('the native backend refused this SA');
+  }
+}
+function usePath(label: string, backend: EspNativeBackend | undefined) {
+  beforeAll(() => {
+    if (label === 'native' && !backend) {
+      throw new Error(`native ESP backend unavailable: ${loadEspNative({}).notes.join('; ')}`);
+    }
+    currentNative = backend;
+  });
+  afterAll(() => {
+    currentNative = undefined;
+  });
+}
 
 const AES256GCM16 = espEncrTransform(ENCR_AES_GCM_16, 256) as EspAeadTransform;
 const SPI_I_TO_R = 0x3bf7fb33;
@@ -67,7 +95,8 @@ const FRAME6_INNER_PREFIX =
   '45000054eb9400003f0171a50a6300020a0a0a010000dc1a6db800018b02056b00000000';
 const ip4 = (b: Uint8Array) => Array.from(b).join('.');
 
-describe('ESP on the strongSwan capture', () => {
+describe.each(PATHS)('ESP on the strongSwan capture (%s)', (label, backend) => {
+  usePath(label, backend);
   it('demultiplexes frames 5–10 as ESP with the two Child SA SPIs', () => {
     const esp = capturedEsp();
     expect(esp.map((e) => e.spi)).toEqual([
@@ -310,7 +339,8 @@ function trailer(
   return Uint8Array.of(...payload, ...padBytes, padLen, nextHeader);
 }
 
-describe('EspSa', () => {
+describe.each(PATHS)('EspSa (%s)', (label, backend) => {
+  usePath(label, backend);
   it('RFC 7634 appendix A: opens the ESP example and seals it again byte for byte', () => {
     const { vectors } = loadVectors<{ vectors: ChachaVector[] }>('chacha20poly1305.json');
     const v = vectors.find((x) => x.name === 'chacha20poly1305_3')!;

@@ -21,6 +21,7 @@ import type { TunStats } from '../../../../../native-helper/platform/tun/tun-dev
 import {
   createLinuxTunDevice,
   ipCommandsFor,
+  runIpBatch,
   validateTunOptions,
 } from '../../../../../native-helper/platform/tun/tun-linux.js';
 
@@ -120,6 +121,25 @@ describe('validateTunOptions', () => {
     expect(thrown).toBeInstanceOf(TunError);
     expect((thrown as TunError).code).toBe('invalid-options');
     expect((thrown as TunError).message).toMatch(message);
+  });
+});
+
+describe('runIpBatch', () => {
+  it('runs the commands in one ip process and names the one that failed', async () => {
+    // Read-only commands: nothing on the machine changes.
+    await expect(
+      runIpBatch([
+        ['link', 'show', 'dev', 'lo'],
+        ['address', 'show', 'dev', 'lo'],
+      ]),
+    ).resolves.toBeUndefined();
+    await expect(
+      runIpBatch([
+        ['link', 'show', 'dev', 'lo'],
+        ['link', 'show', 'dev', 'tsn-nonexist0'],
+        ['link', 'show', 'dev', 'lo'],
+      ]),
+    ).rejects.toThrow(/^`ip link show dev tsn-nonexist0` failed: .*tsn-nonexist0.* does not exist/);
   });
 });
 

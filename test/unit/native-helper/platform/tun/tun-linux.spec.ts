@@ -361,6 +361,21 @@ describe.skipIf(!canRun)(
       expectCleanExit(run);
     });
 
+    it('a configuration the kernel refuses: TunError configure-failed naming the step, nothing left', async () => {
+      const run = await runChild('configure-fails', { name: 'tsnconf0' });
+      expect(run.stderr).toBe('');
+      expect(eventOf(run, 'result')).toEqual({
+        event: 'result',
+        created: false,
+        name: 'TunError',
+        code: 'configure-failed',
+        message: expect.stringMatching(
+          /^cannot configure TUN device tsnconf0: .*`ip address add 10\.201\.0\.1\/24 dev tsnconf0`.*EEXIST/,
+        ) as unknown,
+        linkExists: false,
+      });
+    });
+
     it('says how to fix a missing privilege (run as nobody)', async () => {
       const run = await runChild(
         'unprivileged',
