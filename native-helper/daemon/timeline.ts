@@ -120,7 +120,7 @@ export function ikeTimelineEntry(
         case 'moved':
           return entry(
             'network-changed',
-            `Network changed — the path to the gateway now leaves from ${event.local} (was ${event.previous}): moving the tunnel with MOBIKE${event.mtu !== undefined ? `, tunnel MTU now ${event.mtu}` : ''}`,
+            `Network changed — the path to the gateway now leaves from ${event.local} (was ${event.previous}): ${MOVE_HOW[event.via]}${event.mtu !== undefined ? `, tunnel MTU now ${event.mtu}` : ''}`,
           );
         case 'none':
           return entry(
@@ -152,6 +152,12 @@ export function ikeTimelineEntry(
       return undefined;
   }
 }
+
+const MOVE_HOW = {
+  mobike: 'moving the tunnel with MOBIKE',
+  'new-ike-sa': 'building a new connection from there (the gateway has no MOBIKE)',
+  negotiating: 'the connection still being set up continues from there',
+} as const;
 
 function seconds(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -133,7 +133,15 @@ export type ConnectionTimelineEvent =
    * from the same address, it moved (and the tunnel follows with MOBIKE), or there is none now.
    */
   | { kind: 'network-changed'; path: 'unchanged'; local: string }
-  | { kind: 'network-changed'; path: 'moved'; local: string; previous: string; mtu?: number }
+  | {
+      kind: 'network-changed';
+      path: 'moved';
+      local: string;
+      previous: string;
+      /** How the tunnel follows: MOBIKE in place, a new IKE SA (make-before-break), or a session still negotiating that just sends from there. */
+      via: 'mobike' | 'new-ike-sa' | 'negotiating';
+      mtu?: number;
+    }
   | { kind: 'network-changed'; path: 'none'; detail: string }
   /** The gateway stopped answering liveness checks (DPD) for that long. */
   | { kind: 'dpd-timeout'; afterMs: number }
@@ -285,6 +293,7 @@ export class TunnelConnection {
       localIdFromProfile: this.profile.localId !== undefined,
       remoteId: config.remoteId?.text ?? this.profile.server,
       remoteIdFromProfile: this.profile.remoteId !== undefined,
+      remoteIdSent: this.profile.sendRemoteId,
     };
     this.events.state({
       state: 'connecting',
@@ -645,7 +654,8 @@ export class TunnelConnection {
       const runner = this.runner;
       const up = runner !== undefined && runner === this.upRunner;
       const mobike = this.profile.mobike && this.upWith?.peerSupportsMobike === true;
-      if (up && !mobike && this.connected) {
+      const via = up && !mobike && this.connected ? 'new-ike-sa' : up ? 'mobike' : 'negotiating';
+      if (via === 'new-ike-sa') {
         this.abandonReplacement();
         this.replaceSession(config, await this.openTransport(address));
       } else {
@@ -666,6 +676,7 @@ export class TunnelConnection {
           path: 'moved',
           local: address,
           previous: old.localAddress,
+          via,
           ...(mtu !== undefined ? { mtu } : {}),
         },
         Date.now(),

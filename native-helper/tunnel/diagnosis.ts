@@ -18,6 +18,8 @@ export interface DiagnosisContext {
   /** The identity we asked the gateway for (IDr) and whether the profile set it. */
   remoteId: string;
   remoteIdFromProfile: boolean;
+  /** False when IKE_AUTH carried no IDr ("sendRemoteId": false): the gateway chose whom to be. */
+  remoteIdSent?: boolean;
 }
 
 export interface Diagnosis {
@@ -68,6 +70,12 @@ function rejectedByGateway(ctx: DiagnosisContext): Diagnosis {
   const remote = ctx.remoteIdFromProfile
     ? `the gateway is not configured as ${q(ctx.remoteId)} ("remoteId"; strongSwan rejects the same way when it has no connection for the identity we ask for)`
     : `the gateway is not configured as ${q(ctx.remoteId)} (the server name, asked for because the profile sets no "remoteId")`;
+  if (ctx.remoteIdSent === false)
+    // no IDr was asked for, so the identity we expect cannot be why the gateway refused
+    return {
+      message: `the gateway rejected our authentication (AUTHENTICATION_FAILED): ${credentials}, or ${local}`,
+      fix: `check, in this order: ${credentials.replace(/ \(.*\)$/, '')}; "localId" ${q(ctx.localId)} — set "localId" to the identity the gateway has for you; the gateway's log names the reason`,
+    };
   return {
     message: `the gateway rejected our authentication (AUTHENTICATION_FAILED): ${credentials}, or ${local}, or ${remote}`,
     fix: `check, in this order: ${credentials.replace(/ \(.*\)$/, '')}; "localId" ${q(ctx.localId)}; "remoteId" ${q(ctx.remoteId)} — set "remoteId" to the gateway's own identity (its administrator knows it) and "localId" to yours; the gateway's log names the reason`,

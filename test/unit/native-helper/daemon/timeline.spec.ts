@@ -157,7 +157,13 @@ describe('connection timeline events', () => {
   it('network-changed says what the check of the path found', () => {
     expect(
       ikeTimelineEntry(
-        { kind: 'network-changed', path: 'moved', local: '10.0.5.2', previous: '192.0.2.2' },
+        {
+          kind: 'network-changed',
+          path: 'moved',
+          local: '10.0.5.2',
+          previous: '192.0.2.2',
+          via: 'mobike',
+        },
         AT,
       ),
     ).toEqual({
@@ -172,12 +178,27 @@ describe('connection timeline events', () => {
           path: 'moved',
           local: '2001:db8::2',
           previous: '192.0.2.2',
+          via: 'mobike',
           mtu: 1280,
         },
         AT,
       )?.text,
     ).toBe(
       'Network changed — the path to the gateway now leaves from 2001:db8::2 (was 192.0.2.2): moving the tunnel with MOBIKE, tunnel MTU now 1280',
+    );
+    expect(
+      ikeTimelineEntry(
+        {
+          kind: 'network-changed',
+          path: 'moved',
+          local: '10.0.5.2',
+          previous: '192.0.2.2',
+          via: 'new-ike-sa',
+        },
+        AT,
+      )?.text,
+    ).toBe(
+      'Network changed — the path to the gateway now leaves from 10.0.5.2 (was 192.0.2.2): building a new connection from there (the gateway has no MOBIKE)',
     );
     expect(
       ikeTimelineEntry({ kind: 'network-changed', path: 'unchanged', local: '192.0.2.2' }, AT)

@@ -550,6 +550,7 @@ describe('TunnelConnection: milestones and the MTU', () => {
       path: 'moved',
       local: '192.0.2.77',
       previous: '192.0.2.2',
+      via: 'mobike',
       mtu: 1338,
     });
     expect(h.linkMtus).toEqual([['tsunagi0', 1338]]);
@@ -693,6 +694,10 @@ describe('TunnelConnection: roaming', () => {
       { kind: 'reestablish', phase: 'started', local: '192.0.2.77' },
       { kind: 'reestablish', phase: 'switched', local: '192.0.2.77' },
     ]);
+    expect(r.timeline.find((e) => e.kind === 'network-changed')).toMatchObject({
+      path: 'moved',
+      via: 'new-ike-sa',
+    });
     // same addresses from the gateway: the device was kept
     expect(h.tunMtus).toEqual([1400]);
     conn.stop();

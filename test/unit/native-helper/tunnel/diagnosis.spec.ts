@@ -29,6 +29,17 @@ describe('diagnose', () => {
     );
   });
 
+  it('AUTHENTICATION_FAILED without an IDr asked for ("sendRemoteId": false) does not blame remoteId', () => {
+    const d = diagnose(
+      { code: 'authentication-failed', by: 'peer', detail: 'AUTHENTICATION_FAILED' },
+      { ...psk, remoteIdSent: false },
+    );
+    expect(d.message).toBe(
+      'the gateway rejected our authentication (AUTHENTICATION_FAILED): the pre-shared key differs from the gateway\'s ("auth.secret"), or the gateway has no client "client1@psk.lab.test" ("localId")',
+    );
+    expect(d.fix).not.toContain('remoteId');
+  });
+
   it('certificate and EAP profiles get their own first cause; derived identities are said to be derived', () => {
     const cert = diagnose(
       { code: 'authentication-failed', by: 'peer', detail: 'x' },
