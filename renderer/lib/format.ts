@@ -86,3 +86,10 @@ export function formatOffset(ms: number): string {
   if (s < 60) return `+${Math.floor(s)} s`;
   return `+${formatDuration(ms)}`;
 }
+
+/** Whether a server is given as an IPv4 or IPv6 address rather than a host name. */
+export function isIpAddress(text: string): boolean {
+  return (
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || (text.includes(':') && /^[0-9a-fA-F:.]+$/.test(text))
+  );
+}

@@ -266,7 +266,7 @@ const LogRow = memo(function LogRow({ line }: { line: LogLine }) {
         {formatClockMs(line.at)}
       </time>
       <span className="log-line__level">{line.level}</span>
-      <span className="log-line__component">{line.component}</span>
+      <span className="log-line__component">{componentLabel(line.component)}</span>
       <span className="log-line__text">{line.text}</span>
     </li>
   );

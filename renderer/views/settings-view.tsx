@@ -167,25 +167,28 @@ export function SettingsView({
             <span>Looking at the current network…</span>
           ) : !network.detected ? (
             <span>{network.reason}</span>
+          ) : network.type === 'none' ? (
+            <span>Not connected to a network.</span>
           ) : (
             <>
-              <span>
-                Current network: <strong>{network.label}</strong>
-                {network.trusted ? ' (trusted)' : ''}
+              <span className="current-network__text">
+                <span>
+                  Current network: <strong>{network.label}</strong>
+                  {network.trusted ? ' (trusted)' : ''}
+                </span>
+                {/* Why it cannot be trusted, said once: no disabled button beside it. */}
+                {!network.trusted && !network.trustable && network.untrustableReason && (
+                  <span className="current-network__note">{network.untrustableReason}</span>
+                )}
               </span>
-              {!network.trusted && (
+              {!network.trusted && network.trustable && (
                 <button
                   type="button"
                   className="button button--quiet"
-                  disabled={!network.trustable}
-                  title={network.untrustableReason}
                   onClick={() => void trustCurrent()}
                 >
                   Trust this network
                 </button>
-              )}
-              {!network.trustable && network.untrustableReason && (
-                <span className="choice__note">{network.untrustableReason}</span>
               )}
             </>
           )}

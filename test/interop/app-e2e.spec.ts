@@ -60,7 +60,10 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
         return 60 + (content ? content.scrollHeight : 0);
       });
       await page.setViewportSize({ width: WIDTH, height: Math.max(HEIGHT, height) });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
+      await page.screenshot({
+        path: join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+        animations: 'disabled',
+      });
     }
     await page.setViewportSize({ width: WIDTH, height: HEIGHT });
     await page.emulateMedia({ colorScheme: 'light' });
@@ -97,6 +100,8 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
       args: CHROMIUM_ARGS,
       viewport: { width: WIDTH, height: HEIGHT },
       deviceScaleFactor: 1,
+      // no CSS transitions at all: a screenshot never catches a button mid-fade
+      reducedMotion: 'reduce',
     });
     page = await context.newPage();
     page.on('console', (m) => {

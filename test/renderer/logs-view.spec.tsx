@@ -59,7 +59,7 @@ describe('logs view', () => {
     const error = screen.getByText(LOG_LINES.at(-1)!.text).closest('li')!;
     expect(error.dataset['level']).toBe('error');
     expect(error.querySelector('.log-line__level')?.textContent).toBe('error');
-    expect(error.querySelector('.log-line__component')?.textContent).toBe('ike');
+    expect(error.querySelector('.log-line__component')?.textContent).toBe('IKE');
   });
 
   it('filters by level, component and text, with pressed-state toggles', async () => {

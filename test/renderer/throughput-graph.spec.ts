@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   graphGeometry,
+  graphWindowMs,
   niceScaleMax,
   throughputSummary,
   visibleSamples,
+  windowStartLabel,
   type RateSample,
 } from '../../renderer/lib/throughput-graph';
 
@@ -73,5 +75,24 @@ describe('throughput graph', () => {
       'Now receiving 1.00 Mbit/s and sending 300 kbit/s. Over the last 2 minutes: received on ' +
         'average 1.00 Mbit/s (peak 2.00 Mbit/s), sent on average 167 kbit/s (peak 300 kbit/s).',
     );
+  });
+
+  it('fits the window to a young connection, in round steps up to 2 minutes', () => {
+    const history = (seconds: number) =>
+      Array.from({ length: seconds + 1 }, (_, i) => s(1_000 * i, 1, 1));
+    expect(graphWindowMs([])).toBe(10_000);
+    expect(graphWindowMs(history(0))).toBe(10_000);
+    expect(graphWindowMs(history(4))).toBe(10_000);
+    expect(graphWindowMs(history(11))).toBe(20_000);
+    expect(graphWindowMs(history(29))).toBe(30_000);
+    expect(graphWindowMs(history(61))).toBe(90_000);
+    expect(graphWindowMs(history(119))).toBe(120_000);
+    expect(graphWindowMs(history(300))).toBe(120_000);
+    // 4 s of data in the 10 s window fill the right 40 %, not the last 3 % of two minutes
+    const g = graphGeometry(history(4), 100, 50, graphWindowMs(history(4)));
+    expect(g.inLine.startsWith('M60 ')).toBe(true);
+    expect(windowStartLabel(10_000)).toBe('10 s ago');
+    expect(windowStartLabel(90_000)).toBe('1 min 30 s ago');
+    expect(windowStartLabel(120_000)).toBe('2 min ago');
   });
 });

@@ -35,6 +35,8 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
     viewport: { width: 960, height: 640 },
     deviceScaleFactor: 1,
+    // no CSS transitions at all: a screenshot never catches a button or a selection mid-fade
+    reducedMotion: 'reduce',
   });
 });
 
@@ -135,7 +137,10 @@ describe('app shell', () => {
       await page.getByText('No profiles yet').waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
-      await page.screenshot({ path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`) });
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`),
+        animations: 'disabled',
+      });
     }
     expect(problems).toEqual([]);
   });
@@ -167,6 +172,7 @@ describe('app shell', () => {
       await page.screenshot({
         path: path.join(SCREENSHOTS, `profile-editor-errors-${colorScheme}.png`),
         fullPage: true,
+        animations: 'disabled',
       });
     }
     await page.emulateMedia({ colorScheme: 'light' });

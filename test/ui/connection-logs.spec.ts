@@ -15,7 +15,10 @@ import { IDLE_CONNECTION } from '../renderer/fake-tsunagi';
 import {
   AUTH_ERROR,
   connectedSince,
+  FAILED_TIMELINE,
   LOG_LINES,
+  RECONNECTING,
+  shownTimelineTexts,
   statsSeries,
   T0,
   TIMELINE,
@@ -50,6 +53,8 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
     viewport: { width: WIDTH, height: HEIGHT },
     deviceScaleFactor: 1,
+    // no CSS transitions at all: a screenshot never catches a button or a selection mid-fade
+    reducedMotion: 'reduce',
   });
 });
 
@@ -97,7 +102,12 @@ beforeEach(async () => {
   page.on('request', (request) => {
     if (!request.url().startsWith('file://')) problems.push(`network request: ${request.url()}`);
   });
-  bridge = await installUiBridge(page, { profileStore: store, version: '0.1.0' });
+  bridge = await installUiBridge(page, {
+    profileStore: store,
+    version: '0.1.0',
+    // what the settings view shows: the office Wi-Fi, as NetworkManager would report it
+    network: OFFICE_WIFI,
+  });
   await bridge.secrets.set('profile/office/secret', 'office psk');
   await page.goto(RENDERER_URL);
   await page.getByRole('heading', { name: 'Connection', level: 2 }).waitFor();
@@ -122,10 +132,15 @@ async function screenshots(name: string, options: { fitContent?: boolean } = {})
       });
       await page.setViewportSize({ width: WIDTH, height: Math.max(HEIGHT, height) });
     }
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
+    // nothing mid-transition or mid-animation: what is shot is the finished state
+    expect(await page.evaluate(() => document.getAnimations().length)).toBe(0);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+      animations: 'disabled',
+    });
   }
   await page.setViewportSize({ width: WIDTH, height: HEIGHT });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
 }
 
 /** A connection that has been up for 1:02:03, with two minutes of traffic, as main would send it. */
@@ -140,11 +155,22 @@ function liveConnection(): { snapshot: ConnectionSnapshot; stats: Stats[] } {
       tunnel: connectedSince(since),
       profileId: 'office',
       stats: stats[0]!,
-      timeline: TIMELINE.slice(0, 9).map((e) => ({ ...e, at: e.at + shift })),
+      timeline: TIMELINE.slice(0, 10).map((e) => ({ ...e, at: e.at + shift })),
     },
     stats,
   };
 }
+
+const OFFICE_WIFI = {
+  type: 'wifi',
+  interface: 'wlp2s0',
+  ssid: 'Office',
+  bssid: '02:00:5e:10:00:01',
+  open: false,
+  gatewayIp: '192.0.2.1',
+  gatewayMac: '02:00:5e:10:00:fe',
+  dnsSuffix: 'corp.example.com',
+} as const;
 
 const READY = { ...IDLE_CONNECTION, helper: { status: 'ready' as const, helperVersion: '0.1.0' } };
 
@@ -227,7 +253,7 @@ describe('connection view', () => {
 
     const timeline = page.getByRole('list', { name: 'Connection timeline' });
     expect(await timeline.locator('.timeline__text').allTextContents()).toEqual(
-      TIMELINE.slice(0, 9).map((e) => e.text),
+      shownTimelineTexts(10),
     );
     await page
       .getByText('Kill switch on: only traffic through the tunnel can leave this computer.')
@@ -240,10 +266,11 @@ describe('connection view', () => {
     bridge.main.notify.connection.changed({
       ...READY,
       tunnel: AUTH_ERROR,
-      timeline: TIMELINE.slice(0, 4),
+      timeline: FAILED_TIMELINE,
     });
     await page.getByRole('heading', { name: 'Connection failed' }).waitFor();
     await page
+      .locator('.hero')
       .getByText('The gateway did not accept the pre-shared key', { exact: false })
       .waitFor();
     await page.getByText('How to fix it').waitFor();
@@ -253,6 +280,10 @@ describe('connection view', () => {
       )
       .waitFor();
     expect(await page.getByRole('button', { name: 'Connect again' }).isEnabled()).toBe(true);
+    // the timeline ends on the failure (red), not on a green step
+    const last = page.getByRole('list', { name: 'Connection timeline' }).locator('li').last();
+    expect(await last.getAttribute('data-kind')).toBe('closed');
+    expect(await last.getAttribute('data-tone')).toBe('danger');
     expect(await page.getByRole('button', { name: 'Disconnect and unblock' }).isEnabled()).toBe(
       true,
     );
@@ -308,7 +339,24 @@ describe('logs view', () => {
     base = Date.now() + 10_000;
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
-    for (const entry of LOG_LINES) {
+    // The story the lines tell, and the state that goes with it: the service came up, the
+    // tunnel ran, then the gateway stopped answering and the tunnel is reconnecting.
+    bridge.main.notify.connection.changed({
+      ...READY,
+      tunnel: { ...RECONNECTING, since: RECONNECTING.since - T0 + base },
+      profileId: 'office',
+    });
+    const story: LogEntry[] = [
+      LOG_LINES[0]!,
+      {
+        at: LOG_LINES[0]!.at + 400,
+        level: 'info',
+        component: 'app',
+        text: 'connected to the Tsunagi service 0.1.0',
+      },
+      ...LOG_LINES.slice(1),
+    ];
+    for (const entry of story) {
       bridge.main.notify.logs.entry({ ...entry, at: entry.at - T0 + base });
     }
     const box = page.getByRole('region', { name: 'Log lines' });
@@ -323,6 +371,7 @@ describe('logs view', () => {
         (li) => getComputedStyle(li.querySelector('.log-line__text')!).fontWeight,
       ),
     ).toBe('650');
+    await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).first().waitFor();
     await screenshots('logs', { fitContent: false });
 
     // Filters: level, component, text.
@@ -427,7 +476,9 @@ describe('other views', () => {
 
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
-    await page.getByText('Not connected to a network').waitFor();
+    // on the office Wi-Fi (what detection reports), consistent with the connected pill
+    await page.getByText('Current network:').waitFor();
+    await page.getByRole('button', { name: 'Trust this network' }).waitFor();
     await screenshots('settings');
     expect(problems).toEqual([]);
   });
