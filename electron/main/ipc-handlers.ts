@@ -18,6 +18,7 @@ import {
   type CurrentNetwork,
   type IpcSchema,
   type LogEntry,
+  type ProfileFileKind,
   type ProfileSummary,
   type SettingsPatch,
 } from '../shared/ipc-schema.js';
@@ -32,6 +33,8 @@ export interface ProfileFileDialogs {
   chooseExportPath(suggestedName: string): Promise<string | undefined>;
   /** Where to save the exported log. */
   chooseLogExportPath(suggestedName: string): Promise<string | undefined>;
+  /** A certificate, private key or CA file for the profile editor (an absolute path). */
+  chooseProfileFile(kind: ProfileFileKind): Promise<string | undefined>;
 }
 
 /** The tunnel as main holds it (the TunnelController in the app). */
@@ -167,6 +170,11 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
     if (file === undefined) return { exported: false };
     await guard(() => deps.profileEditor.exportFile(id, file));
     return { exported: true, path: file };
+  });
+
+  ipc.handle.profiles.chooseFile(async ({ kind }) => {
+    const file = await deps.dialogs.chooseProfileFile(kind);
+    return file === undefined ? { chosen: false } : { chosen: true, path: file };
   });
 
   ipc.handle.settings.update(updateSettings);

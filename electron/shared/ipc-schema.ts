@@ -202,6 +202,14 @@ export type ProfileSaveResult =
 export type ProfileImportResult =
   { readonly imported: true; readonly profile: ProfileSummary } | { readonly imported: false };
 
+/** Which file of a certificate profile a "Choose…" button picks. */
+export type ProfileFileKind = 'certificate' | 'private-key' | 'ca';
+export const PROFILE_FILE_KINDS: readonly ProfileFileKind[] = ['certificate', 'private-key', 'ca'];
+
+/** The file the user picked in main's open dialog (an absolute path), or nothing (cancelled). */
+export type FileChoice =
+  { readonly chosen: true; readonly path: string } | { readonly chosen: false };
+
 export type ProfileExportResult =
   { readonly exported: true; readonly path: string } | { readonly exported: false };
 
@@ -263,6 +271,8 @@ export const ipcSchema = {
     import: invoke<void, ProfileImportResult>(noArgs),
     /** Opens a save dialog in main and writes the profile with keychain references only. */
     export: invoke<{ readonly id: string }, ProfileExportResult>(isIdArgs),
+    /** Opens an open-file dialog in main for a certificate, private key or CA file. */
+    chooseFile: invoke<{ readonly kind: ProfileFileKind }, FileChoice>(isChooseFileArgs),
     changed: notifyRenderer<readonly ProfileSummary[]>(),
   },
   settings: {
@@ -298,6 +308,14 @@ function isExportArgs(value: unknown): value is { readonly text: string } {
     Object.keys(value).length === 1 &&
     typeof value['text'] === 'string' &&
     value['text'].length <= 4 * 1024 * 1024
+  );
+}
+
+function isChooseFileArgs(value: unknown): value is { readonly kind: ProfileFileKind } {
+  return (
+    isRecord(value) &&
+    Object.keys(value).length === 1 &&
+    PROFILE_FILE_KINDS.includes(value['kind'] as ProfileFileKind)
   );
 }
 

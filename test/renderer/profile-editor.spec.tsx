@@ -68,6 +68,34 @@ describe('profile editor', () => {
     expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
   });
 
+  it('fills the certificate, key and CA fields from main’s file dialog (Choose…)', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fireEvent.change(screen.getByLabelText('Method'), { target: { value: 'cert' } });
+    fake.programmed.files.push('/home/alice/vpn/alice.pem', '/home/alice/vpn/alice.key');
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Choose the certificate file' })),
+    );
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Choose the private key file' })),
+    );
+    expect(field('Certificate file').value).toBe('/home/alice/vpn/alice.pem');
+    expect(field('Private key file').value).toBe('/home/alice/vpn/alice.key');
+    // a CA is added as one more line; a cancelled dialog changes nothing
+    fireEvent.change(field('CA certificates'), { target: { value: 'root.pem\n' } });
+    fake.programmed.files.push('/etc/ssl/office-ca.pem');
+    const addCa = screen.getByRole('button', { name: 'Add a CA certificate file' });
+    await act(async () => fireEvent.click(addCa));
+    await act(async () => fireEvent.click(addCa));
+    expect(field('CA certificates').value).toBe('root.pem\n/etc/ssl/office-ca.pem');
+    expect(fake.calls.filter((c) => c.name === 'profiles.chooseFile').map((c) => c.args)).toEqual([
+      { kind: 'certificate' },
+      { kind: 'private-key' },
+      { kind: 'ca' },
+      { kind: 'ca' },
+    ]);
+  });
+
   it('shows main’s validation messages on the fields', async () => {
     const { fake } = renderWith([]);
     fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));

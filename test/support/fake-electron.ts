@@ -504,10 +504,14 @@ export class FakeNotification implements Pick<Notification, 'show'> {
 export class FakeDialog {
   readonly openAnswers: string[] = [];
   readonly saveAnswers: string[] = [];
+  /** The options of every dialog shown, in order. */
   readonly opened: unknown[] = [];
+  /** Whether each dialog was attached to a window (modal to it), in order. */
+  readonly parents: boolean[] = [];
 
   async showOpenDialog(...args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> {
     this.opened.push(args.at(-1));
+    this.parents.push(args.length > 1);
     const answer = this.openAnswers.shift();
     return answer === undefined
       ? { canceled: true, filePaths: [] }
@@ -516,6 +520,7 @@ export class FakeDialog {
 
   async showSaveDialog(...args: unknown[]): Promise<{ canceled: boolean; filePath: string }> {
     this.opened.push(args.at(-1));
+    this.parents.push(args.length > 1);
     const answer = this.saveAnswers.shift();
     return answer === undefined
       ? { canceled: true, filePath: '' }
@@ -526,6 +531,7 @@ export class FakeDialog {
     this.openAnswers.length = 0;
     this.saveAnswers.length = 0;
     this.opened.length = 0;
+    this.parents.length = 0;
   }
 }
 

@@ -200,6 +200,39 @@ describe('app shell', () => {
     expect(problems).toEqual([]);
   });
 
+  it('picks the certificate, key and CA with Choose… (main’s open dialog) and saves them', async () => {
+    // the profile file is shared with the tests before: there may be profiles already
+    await page
+      .getByRole('navigation', { name: 'Sections' })
+      .getByRole('button', { name: 'Profiles' })
+      .click();
+    await page.getByRole('button', { name: 'New profile' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Cert office');
+    await page.getByLabel('Server', { exact: true }).fill('vpn.example.com');
+    await page.getByLabel('Method', { exact: true }).selectOption('cert');
+    const value = (label: string) => page.getByLabel(label, { exact: true }).inputValue();
+    const certificate = path.join(profileDir, 'alice.pem');
+    const key = path.join(profileDir, 'alice.key');
+    const ca = path.join(profileDir, 'office-ca.pem');
+    bridge.fileAnswers.push(certificate, key, ca);
+    await page.getByRole('button', { name: 'Choose the certificate file' }).click();
+    await expect.poll(() => value('Certificate file')).toBe(certificate);
+    await page.getByRole('button', { name: 'Choose the private key file' }).click();
+    await expect.poll(() => value('Private key file')).toBe(key);
+    await page.getByRole('button', { name: 'Add a CA certificate file' }).click();
+    await expect.poll(() => value('CA certificates')).toBe(ca);
+    expect(bridge.fileRequests).toEqual(['certificate', 'private-key', 'ca']);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Saved “Cert office”.').waitFor();
+    const saved = JSON.parse(await readFile(path.join(profileDir, 'profiles.json'), 'utf8')) as {
+      profiles: { profile: { name: string; auth: unknown; ca?: string[] } }[];
+    };
+    const profile = saved.profiles.find((p) => p.profile.name === 'Cert office')!.profile;
+    expect(profile.auth).toMatchObject({ method: 'cert', certificate, privateKey: key });
+    expect(profile.ca).toEqual([ca]);
+    expect(problems).toEqual([]);
+  });
+
   it('settings persist through main', async () => {
     await page.getByRole('navigation', { name: 'Sections' }).waitFor();
     await page.getByRole('button', { name: 'Settings' }).click();

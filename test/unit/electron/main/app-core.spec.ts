@@ -60,6 +60,7 @@ async function startCore(withSecret = true): Promise<AppCore> {
       chooseProfileToImport: async () => undefined,
       chooseExportPath: async () => undefined,
       chooseLogExportPath: async () => undefined,
+      chooseProfileFile: async () => undefined,
     },
     writeTextFile: async () => undefined,
     settings: {

@@ -201,6 +201,51 @@ describe('startMainProcess', () => {
     expect(states).toEqual([snapshot]);
   });
 
+  it('the editor’s Choose… buttons open Electron’s open dialog on the window, per kind of file', async () => {
+    const { window } = await start();
+    const tsunagi = await loadPreloadInto(window!);
+    fakeElectron.dialog.openAnswers.push('/home/alice/vpn/alice.pem');
+    await expect(tsunagi.profiles.chooseFile({ kind: 'certificate' })).resolves.toEqual({
+      ok: true,
+      value: { chosen: true, path: '/home/alice/vpn/alice.pem' },
+    });
+    // nothing queued: the user cancelled
+    await expect(tsunagi.profiles.chooseFile({ kind: 'private-key' })).resolves.toEqual({
+      ok: true,
+      value: { chosen: false },
+    });
+    fakeElectron.dialog.openAnswers.push('/etc/ssl/office-ca.pem');
+    await expect(tsunagi.profiles.chooseFile({ kind: 'ca' })).resolves.toMatchObject({
+      value: { chosen: true, path: '/etc/ssl/office-ca.pem' },
+    });
+    expect(fakeElectron.dialog.parents).toEqual([true, true, true]);
+    expect(fakeElectron.dialog.opened).toEqual([
+      expect.objectContaining({
+        title: 'Choose your certificate',
+        properties: ['openFile', 'dontAddToRecent'],
+        filters: [
+          { name: 'Certificate (PEM)', extensions: ['pem', 'crt', 'cer'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      }),
+      expect.objectContaining({
+        title: 'Choose your private key',
+        filters: expect.arrayContaining([
+          { name: 'Private key (PEM)', extensions: ['pem', 'key'] },
+        ]),
+      }),
+      expect.objectContaining({ title: expect.stringMatching(/^Choose the CA certificate/) }),
+    ]);
+    // a kind the schema does not know never reaches the dialog
+    const bad = await (
+      tsunagi.profiles.chooseFile as (
+        args: unknown,
+      ) => ReturnType<TsunagiApi['profiles']['chooseFile']>
+    )({ kind: '/etc/shadow' });
+    expect(bad.ok).toBe(false);
+    expect(fakeElectron.dialog.opened).toHaveLength(3);
+  });
+
   it('refuses every permission request from the page', async () => {
     await start();
     await expect(fakeElectron.defaultSession.requestPermission('notifications')).resolves.toBe(
