@@ -6,6 +6,7 @@ import type {
   TsunagiApi,
 } from '../../electron/shared/ipc-schema';
 import { describeDuration } from '../lib/format';
+import { matchingPreset, PROPOSAL_PRESETS } from '../lib/proposal-presets';
 import {
   documentFromForm,
   emptyProfileForm,
@@ -107,6 +108,12 @@ export function ProfileEditor({
     onClick: () => void chooseFile(field),
   });
 
+  // Empty proposals are the helper's defaults, which Modern spells out.
+  const preset =
+    form.ike.trim() === '' && form.esp.trim() === ''
+      ? PROPOSAL_PRESETS[0]
+      : matchingPreset(form.ike, form.esp);
+
   const text = (field: FormField, label: string, extra: Partial<TextFieldProps> = {}) => (
     <TextField
       label={label}
@@ -196,6 +203,21 @@ export function ProfileEditor({
         </Section>
 
         <Section title="Proposals">
+          <SelectField
+            label="Preset"
+            value={preset?.id ?? 'custom'}
+            options={[
+              ...PROPOSAL_PRESETS.map((p) => [p.id, p.label] as const),
+              ...(preset ? [] : [['custom', 'Custom (your own proposals)'] as const]),
+            ]}
+            hint={
+              preset?.note ?? 'The proposals below are your own; pick a preset to replace them.'
+            }
+            onChange={(id) => {
+              const chosen = PROPOSAL_PRESETS.find((p) => p.id === id);
+              if (chosen) setForm((f) => ({ ...f, ike: chosen.ike, esp: chosen.esp }));
+            }}
+          />
           {text('ike', 'IKE proposals', {
             placeholder: 'aes256gcm16-prfsha256-x25519 (empty: defaults)',
             mono: true,
@@ -464,15 +486,19 @@ function SelectField({
   value,
   options,
   error,
+  hint,
   onChange,
 }: {
   label: string;
   value: string;
   options: readonly (readonly [string, string])[];
   error?: string | undefined;
+  /** A short help line under the field. */
+  hint?: string | undefined;
   onChange: (value: string) => void;
 }) {
   const id = useId();
+  const hintId = `${id}-hint`;
   return (
     <div className="field">
       <label className="field__label" htmlFor={id}>
@@ -482,6 +508,7 @@ function SelectField({
         id={id}
         className="field__input"
         value={value}
+        aria-describedby={hint && !error ? hintId : undefined}
         onChange={(e) => onChange(e.target.value)}
       >
         {options.map(([v, text]) => (
@@ -491,6 +518,11 @@ function SelectField({
         ))}
       </select>
       {error && <p className="field__error">{error}</p>}
+      {hint && !error && (
+        <p id={hintId} className="field__hint">
+          {hint}
+        </p>
+      )}
     </div>
   );
 }

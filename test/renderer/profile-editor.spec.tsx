@@ -96,6 +96,30 @@ describe('profile editor', () => {
     ]);
   });
 
+  it('fills the proposals from a preset, and says Custom for hand-written ones', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    const preset = screen.getByLabelText('Preset') as HTMLSelectElement;
+    // empty fields are the defaults: Modern
+    expect(preset.value).toBe('modern');
+    fireEvent.change(preset, { target: { value: 'cnsa' } });
+    expect(field('IKE proposals').value).toBe('aes256gcm16-prfsha384-ecp384');
+    expect(field('ESP proposals').value).toBe('aes256gcm16');
+    expect(screen.getByText(/only AES-256-GCM, ECP-384 and SHA-384/)).toBeTruthy();
+    fireEvent.change(preset, { target: { value: 'compatible' } });
+    expect(field('IKE proposals').value).toMatch(/^aes256-sha256-modp2048,/);
+    fireEvent.change(field('IKE proposals'), { target: { value: 'aes128gcm16-prfsha256-ecp256' } });
+    expect(preset.value).toBe('custom');
+    fireEvent.change(preset, { target: { value: 'cnsa' } });
+    fireEvent.change(field('Name'), { target: { value: 'Secure' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('User name'), { target: { value: 'alice' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    expect(fake.calls.find((c) => c.name === 'profiles.save')?.args).toMatchObject({
+      profile: { ike: 'aes256gcm16-prfsha384-ecp384', esp: 'aes256gcm16' },
+    });
+  });
+
   it('shows main’s validation messages on the fields', async () => {
     const { fake } = renderWith([]);
     fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
