@@ -179,7 +179,7 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
 
   ipc.handle.settings.update(updateSettings);
   ipc.handle.network.current(currentNetwork);
-  ipc.handle.network.trustCurrent(async () => {
+  ipc.handle.network.trustCurrent(async ({ pinBssid }) => {
     const current = await currentNetwork();
     if (!current.detected) throw new IpcCallError('not-supported', current.reason);
     if (!current.trustable) {
@@ -189,7 +189,7 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
       );
     }
     const trusted = deps.settings.get().trustedNetworks;
-    return updateSettings({ trustedNetworks: trustNetwork(trusted, current) });
+    return updateSettings({ trustedNetworks: trustNetwork(trusted, current, { pinBssid }) });
   });
 
   const missing = ipc.unhandled();

@@ -104,6 +104,12 @@ export interface TrustedNetworkSettings {
   readonly onTrusted: 'disconnect' | 'nothing';
   readonly onUntrusted: 'connect' | 'nothing';
   readonly alwaysConnectOnOpenWifi: boolean;
+  /**
+   * On a network that is not trusted (and on open Wi-Fi) the helper's kill switch is kept on,
+   * even when `killSwitch` is off; a trusted network gives the user's own setting back. Absent in
+   * settings files from before it existed: off.
+   */
+  readonly killSwitchOnUntrusted?: boolean;
 }
 
 export interface AppSettings {
@@ -220,6 +226,8 @@ export type CurrentNetwork =
       readonly detected: true;
       readonly type: 'wifi' | 'ethernet' | 'other' | 'none';
       readonly label: string;
+      /** Wi-Fi: the access point (lowercase MAC), so "trust this network" can pin to it. */
+      readonly bssid?: string;
       /** The rule "trust this network" would add; absent when it cannot be trusted. */
       readonly trustable?:
         | { readonly kind: 'wifi'; readonly rule: TrustedWifi }
@@ -282,8 +290,11 @@ export const ipcSchema = {
   },
   network: {
     current: invoke<void, CurrentNetwork>(noArgs),
-    /** Adds the current network to the trusted list (answers the new settings). */
-    trustCurrent: invoke<void, AppSettings>(noArgs),
+    /**
+     * Adds the current network to the trusted list (answers the new settings); `pinBssid`: a
+     * Wi-Fi network is trusted only through the access point it is on now.
+     */
+    trustCurrent: invoke<{ readonly pinBssid: boolean }, AppSettings>(isTrustCurrentArgs),
   },
 } as const;
 
@@ -308,6 +319,12 @@ function isExportArgs(value: unknown): value is { readonly text: string } {
     Object.keys(value).length === 1 &&
     typeof value['text'] === 'string' &&
     value['text'].length <= 4 * 1024 * 1024
+  );
+}
+
+function isTrustCurrentArgs(value: unknown): value is { readonly pinBssid: boolean } {
+  return (
+    isRecord(value) && Object.keys(value).length === 1 && typeof value['pinBssid'] === 'boolean'
   );
 }
 

@@ -186,8 +186,8 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
         record('network.current');
         return ok(programmed.network);
       },
-      trustCurrent: async () => {
-        record('network.trustCurrent');
+      trustCurrent: async (args) => {
+        record('network.trustCurrent', args);
         return ok(currentSettings);
       },
     },

@@ -323,7 +323,99 @@ describe('settings view', () => {
     expect(fake.calls).toContainEqual({ name: 'settings.update', args: { killSwitch: false } });
     const trust = await screen.findByRole('button', { name: 'Trust this network' });
     await act(async () => fireEvent.click(trust));
-    expect(fake.calls.some((c) => c.name === 'network.trustCurrent')).toBe(true);
+    expect(fake.calls).toContainEqual({
+      name: 'network.trustCurrent',
+      args: { pinBssid: false },
+    });
+  });
+
+  it('offers to trust only the current access point', async () => {
+    const { fake } = renderWith();
+    fake.programmed.network = {
+      detected: true,
+      type: 'wifi',
+      label: 'Wi-Fi “Office”',
+      bssid: '02:00:5e:10:00:01',
+      trusted: false,
+      trustable: { kind: 'wifi', rule: { ssid: 'Office' } },
+    };
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    fireEvent.click(await screen.findByLabelText('Only this access point 02:00:5e:10:00:01'));
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Trust this network' })),
+    );
+    expect(fake.calls).toContainEqual({ name: 'network.trustCurrent', args: { pinBssid: true } });
+  });
+
+  it('disables what depends on "Act on the network I join" while it is off', async () => {
+    const { fake } = renderWith();
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const dependent = [
+      screen.getByLabelText('On a trusted network'),
+      screen.getByLabelText('On any other network'),
+      screen.getByLabelText('Always connect on open Wi-Fi'),
+      screen.getByLabelText(/^Keep the kill switch on there/),
+    ] as HTMLInputElement[];
+    expect(dependent.map((e) => e.disabled)).toEqual([true, true, true, true]);
+    await act(async () => fireEvent.click(screen.getByLabelText('Act on the network I join')));
+    act(() =>
+      fake.events.settings.emit({
+        ...EMPTY_SNAPSHOT.settings,
+        trustedNetworks: { ...EMPTY_SNAPSHOT.settings.trustedNetworks, enabled: true },
+      }),
+    );
+    expect(dependent.map((e) => e.disabled)).toEqual([false, false, false, false]);
+    await act(async () => fireEvent.click(screen.getByLabelText(/^Keep the kill switch on there/)));
+    expect(fake.calls.at(-1)).toMatchObject({
+      name: 'settings.update',
+      args: { trustedNetworks: { enabled: true, killSwitchOnUntrusted: true } },
+    });
+  });
+
+  it('adds a wired network by gateway MAC and DNS suffix, checked on the field, and lists what each rule matches', async () => {
+    const { fake } = renderWith();
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const mac = screen.getByLabelText('Gateway MAC address');
+    const suffix = screen.getByLabelText('DNS suffix');
+    fireEvent.change(mac, { target: { value: '00:11:22:33:44' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add' })));
+    expect(screen.getByRole('alert').textContent).toBe(
+      'A MAC address looks like 00:11:22:33:44:55',
+    );
+    expect(mac.getAttribute('aria-invalid')).toBe('true');
+    expect(fake.calls.some((c) => c.name === 'settings.update')).toBe(false);
+    fireEvent.change(mac, { target: { value: '00-1B-21-3A-4F-10' } });
+    fireEvent.change(suffix, { target: { value: 'Corp.Example.com.' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add' })));
+    expect(fake.calls.at(-1)).toMatchObject({
+      name: 'settings.update',
+      args: {
+        trustedNetworks: {
+          wired: [{ gatewayMac: '00:1b:21:3a:4f:10', dnsSuffix: 'corp.example.com' }],
+        },
+      },
+    });
+    act(() =>
+      fake.events.settings.emit({
+        ...EMPTY_SNAPSHOT.settings,
+        trustedNetworks: {
+          ...EMPTY_SNAPSHOT.settings.trustedNetworks,
+          wifi: [{ ssid: 'Office', bssids: ['02:00:5e:10:00:01'] }, { ssid: 'Home' }],
+          wired: [{ gatewayMac: '00:1b:21:3a:4f:10', dnsSuffix: 'corp.example.com' }],
+        },
+      }),
+    );
+    const list = screen.getByRole('list', { name: 'Trusted networks' });
+    expect(
+      within(list)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual([
+      'Wi-Fi “Office”only access point 02:00:5e:10:00:01Forget',
+      'Wi-Fi “Home”any access point with this nameForget',
+      'Wired networkgateway MAC 00:1b:21:3a:4f:10 and DNS suffix corp.example.comForget',
+    ]);
+    expect((mac as HTMLInputElement).value).toBe('');
   });
 
   it('says once why open Wi-Fi cannot be trusted, with no dead button beside it', async () => {

@@ -175,6 +175,11 @@ export class TunnelController {
   private helperSettings: HelperSettings | undefined;
   /** A settings change the user made while the helper could not be reached. */
   private settingsPending = false;
+  /**
+   * Why the helper's kill switch is kept on whatever the user's setting (an untrusted network,
+   * trust-rules.ts), or undefined: the user's setting applies.
+   */
+  private killSwitchKept: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private running = false;
@@ -344,6 +349,40 @@ export class TunnelController {
   }
 
   /**
+   * Keeps the helper's kill switch on (a reason) even while the user's setting is off, or gives
+   * the user's setting back (undefined). The trusted-network rules call it: on a network that is
+   * not trusted, traffic outside the tunnel is blocked whenever the tunnel is not up.
+   */
+  async keepKillSwitch(reason: string | undefined): Promise<void> {
+    if ((reason === undefined) === (this.killSwitchKept === undefined)) {
+      this.killSwitchKept = reason;
+      return;
+    }
+    this.killSwitchKept = reason;
+    const own = this.options.settings.get().killSwitch;
+    if (reason !== undefined)
+      this.appLog(
+        'info',
+        own
+          ? `kill switch stays on: ${reason}`
+          : `kill switch on although it is off in the settings: ${reason}`,
+      );
+    else if (!own) this.appLog('info', 'kill switch back to your setting (off): trusted network');
+    await this.pushSettings();
+  }
+
+  /** Whether the kill switch is kept on by the trusted-network rules, and why. */
+  killSwitchKeptBy(): string | undefined {
+    return this.killSwitchKept;
+  }
+
+  /** What the helper should enforce: the user's settings, with the kept kill switch. */
+  private wantedSettings(settings: AppSettings = this.options.settings.get()): HelperSettings {
+    const own = helperSettingsOf(settings);
+    return this.killSwitchKept !== undefined ? { ...own, killSwitch: true } : own;
+  }
+
+  /**
    * The user changed the kill switch, lockdown or LAN setting in the app: it goes to the helper,
    * which enforces (and keeps) it. Without a link the change is remembered and sent when the
    * helper is back; otherwise the helper's own settings win at every (re)connect, so a lockdown
@@ -351,7 +390,7 @@ export class TunnelController {
    */
   async pushSettings(settings: AppSettings = this.options.settings.get()): Promise<void> {
     const client = this.client;
-    const wanted = helperSettingsOf(settings);
+    const wanted = this.wantedSettings(settings);
     if (!client || this.link.status !== 'ready') {
       this.settingsPending = true;
       return;
@@ -441,7 +480,7 @@ export class TunnelController {
       if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
       // A change the user made while the helper was away is in force before anything can be
       // connected; otherwise the helper's settings (kept across reboots) are the truth.
-      const wanted = helperSettingsOf(this.options.settings.get());
+      const wanted = this.wantedSettings();
       let helperSettings = r.status.settings;
       if (this.settingsPending && !sameSettings(helperSettings, wanted)) {
         const set = await client.request({ method: 'set-settings', settings: wanted });
@@ -553,13 +592,17 @@ export class TunnelController {
   private async adoptSettings(settings: HelperSettings): Promise<void> {
     this.helperSettings = settings;
     const app = this.options.settings.get();
-    if (sameSettings(helperSettingsOf(app), settings)) return;
+    if (sameSettings(this.wantedSettings(app), settings)) return;
+    // the kill switch the rules keep on is not the user's choice: the app keeps its own
+    const adopted =
+      this.killSwitchKept !== undefined ? { ...settings, killSwitch: app.killSwitch } : settings;
+    if (sameSettings(helperSettingsOf(app), adopted)) return;
     this.appLog(
       'info',
       `the service's settings (kill switch ${settings.killSwitch ? 'on' : 'off'}, lockdown ${settings.lockdown ? 'on' : 'off'}, LAN ${settings.allowLan ? 'allowed' : 'blocked'}) differ from the app's: the app follows the service`,
     );
     try {
-      const next = await this.options.settings.update(settings);
+      const next = await this.options.settings.update(adopted);
       this.emit('settingsChanged', next);
     } catch (error) {
       this.appLog('error', `cannot save the settings: ${(error as Error).message}`);
