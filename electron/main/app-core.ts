@@ -137,7 +137,9 @@ export async function startAppCore(deps: AppCoreDeps): Promise<AppCore> {
           });
           const result = await controller.connect(command.profileId);
           if (!result.accepted) {
-            controller.appLog('error', `auto-connect failed: ${result.message} (${result.fix})`);
+            controller.appLog('error', `auto-connect failed: ${result.message}`, {
+              fix: result.fix,
+            });
             notifications.handle({
               type: 'connect-failed',
               profileId: command.profileId,

@@ -9,7 +9,7 @@
 
 import type {
   LogComponent,
-  LogEntry,
+  LogEntry as HelperLogEntry,
   LogLevel,
   Stats,
   TimelineEntry,
@@ -27,7 +27,22 @@ import { isSettingsPatch } from './settings-schema.js';
  */
 export type TunnelState = HelperTunnelState;
 export type TunnelStateName = TunnelState['state'];
-export type { LogComponent, LogEntry, LogLevel, Stats, TimelineEntry, TimelineKind };
+export type { LogComponent, LogLevel, Stats, TimelineEntry, TimelineKind };
+
+/** What went wrong and what to do, for a log line that reports a failure main understands. */
+export interface LogDiagnosis {
+  /** The helper's error code when the line reports a failed connection ("auth-failed"). */
+  readonly code?: string;
+  /** What to do, in words; may end in a command ("…: sudo systemctl …"). */
+  readonly fix: string;
+}
+
+/**
+ * One log line: the helper's (native-helper/ipc/protocol.ts LogEntry) or main's own; main adds
+ * the diagnosis to the failures it can explain (a refused connect, a failed tunnel, the service
+ * out of reach).
+ */
+export type LogEntry = HelperLogEntry & { readonly diagnosis?: LogDiagnosis };
 
 /** Whether the app can talk to the privileged helper (the Tsunagi service). */
 export type HelperLink =

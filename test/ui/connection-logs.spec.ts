@@ -9,7 +9,12 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JsonFileProfileStore } from '../../electron/main/profile-store';
-import type { ConnectionSnapshot, LogEntry, Stats } from '../../electron/shared/ipc-schema';
+import type {
+  ConnectionSnapshot,
+  LogEntry,
+  Stats,
+  TsunagiApi,
+} from '../../electron/shared/ipc-schema';
 import { parseProfile } from '../../native-helper/profile/profile';
 import { IDLE_CONNECTION } from '../renderer/fake-tsunagi';
 import {
@@ -17,7 +22,6 @@ import {
   connectedSince,
   FAILED_TIMELINE,
   LOG_LINES,
-  RECONNECTING,
   shownTimelineTexts,
   statsSeries,
   T0,
@@ -340,12 +344,17 @@ describe('logs view', () => {
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
     // The story the lines tell, and the state that goes with it: the service came up, the
-    // tunnel ran, then the gateway stopped answering and the tunnel is reconnecting.
-    bridge.main.notify.connection.changed({
-      ...READY,
-      tunnel: { ...RECONNECTING, since: RECONNECTING.since - T0 + base },
-      profileId: 'office',
-    });
+    // tunnel ran, the gateway stopped answering, reconnecting failed: main logged the failure
+    // with the helper's diagnosis (as TunnelController does) and the state is that error.
+    const unreachable = {
+      state: 'error',
+      code: 'peer-unreachable',
+      message: 'no answer from 203.0.113.7 during IKE_SA_INIT after 30 s',
+      fix: 'check the server address and that UDP ports 500 and 4500 are not blocked on this network',
+      blocking: true,
+    } as const;
+    bridge.main.notify.connection.changed({ ...READY, tunnel: unreachable, profileId: 'office' });
+    const failedAt = LOG_LINES.at(-1)!.at + 31_000;
     const story: LogEntry[] = [
       LOG_LINES[0]!,
       {
@@ -355,6 +364,19 @@ describe('logs view', () => {
         text: 'connected to the Tsunagi service 0.1.0',
       },
       ...LOG_LINES.slice(1),
+      {
+        at: failedAt,
+        level: 'warn',
+        component: 'helper',
+        text: `state error: ${unreachable.message}`,
+      },
+      {
+        at: failedAt + 2,
+        level: 'error',
+        component: 'app',
+        text: `connection failed: ${unreachable.message}`,
+        diagnosis: { code: unreachable.code, fix: unreachable.fix },
+      },
     ];
     for (const entry of story) {
       bridge.main.notify.logs.entry({ ...entry, at: entry.at - T0 + base });
@@ -371,7 +393,11 @@ describe('logs view', () => {
         (li) => getComputedStyle(li.querySelector('.log-line__text')!).fontWeight,
       ),
     ).toBe('650');
-    await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).first().waitFor();
+    await page.getByRole('status').filter({ hasText: 'Connection failed' }).first().waitFor();
+    // the failure comes with its diagnosis and fix, as in the connection view
+    const failure = box.locator('li', { hasText: 'connection failed: no answer' });
+    await failure.getByText('How to fix it (peer-unreachable)').waitFor();
+    await failure.getByText(/UDP ports 500 and 4500/).waitFor();
     await screenshots('logs', { fitContent: false });
 
     // Filters: level, component, text.
@@ -409,6 +435,13 @@ describe('logs view', () => {
     await expect.poll(gap).toBeLessThanOrEqual(1);
     // ...and staying put once the user scrolls up.
     await box.evaluate((el) => el.scrollBy(0, -600));
+    // rows that scrolled into view take their real height (content-visibility) in the next
+    // frames and Chrome's scroll anchoring settles the position: read it once that is done
+    const settled = () =>
+      page.evaluate(
+        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+      );
+    await settled();
     const top = await box.evaluate((el) => el.scrollTop);
     for (let i = 400; i < 420; i++) bridge.main.notify.logs.entry(line(i));
     await page.getByRole('button', { name: /^Jump to latest \(\d+ new\)$/ }).waitFor();
@@ -474,11 +507,28 @@ describe('other views', () => {
     expect(saved?.profile.retransmit).toEqual({ timeout: 4, base: 2, tries: 5 });
     expect(saved?.profile.childLifetime).toBe(1800);
 
+    // settings as a user who set them up has them, changed through main like the window does
+    await page.evaluate(() =>
+      (window as unknown as { tsunagi: TsunagiApi }).tsunagi.settings.update({
+        autoConnect: true,
+        autoConnectProfileId: 'office',
+        trustedNetworks: {
+          enabled: true,
+          wifi: [{ ssid: 'Home' }, { ssid: 'Lab', bssids: ['02:00:5e:30:00:01'] }],
+          wired: [{ gatewayMac: '02:00:5e:20:00:fe', dnsSuffix: 'lab.example.com' }],
+          onTrusted: 'disconnect',
+          onUntrusted: 'connect',
+          alwaysConnectOnOpenWifi: true,
+          killSwitchOnUntrusted: true,
+        },
+      }),
+    );
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
-    // on the office Wi-Fi (what detection reports), consistent with the connected pill
+    // on the office Wi-Fi (what detection reports): not trusted, so the VPN is up, as the pill says
     await page.getByText('Current network:').waitFor();
-    await page.getByRole('button', { name: 'Trust this network' }).waitFor();
+    await page.getByText('Only this access point').waitFor();
+    await page.getByText('only access point 02:00:5e:30:00:01').waitFor();
     await screenshots('settings');
     expect(problems).toEqual([]);
   });

@@ -18,7 +18,6 @@ import {
   DEFAULT_SOCKET_PATH,
   HISTORY_LIMITS,
   type HelperEvent,
-  type LogEntry,
   type LogLevel,
   type Settings as HelperSettings,
   type Stats,
@@ -31,6 +30,8 @@ import type {
   ConnectionSnapshot,
   ConnectResult,
   HelperLink,
+  LogDiagnosis,
+  LogEntry,
   ProfileSummary,
   SettingsPatch,
 } from '../../shared/ipc-schema.js';
@@ -243,9 +244,18 @@ export class TunnelController {
     return all.slice(-HISTORY_LIMITS.logs);
   }
 
-  /** A line of the app's own (auto-connect decisions, keychain trouble): component `app`. */
-  appLog(level: LogLevel, text: string): void {
-    const entry: LogEntry = { at: this.now(), level, component: 'app', text };
+  /**
+   * A line of the app's own (auto-connect decisions, keychain trouble): component `app`; a
+   * failure the app can explain carries its diagnosis (the logs view shows the fix under it).
+   */
+  appLog(level: LogLevel, text: string, diagnosis?: LogDiagnosis): void {
+    const entry: LogEntry = {
+      at: this.now(),
+      level,
+      component: 'app',
+      text,
+      ...(diagnosis ? { diagnosis } : {}),
+    };
     this.appLogs.push(entry);
     if (this.appLogs.length > HISTORY_LIMITS.logs) this.appLogs.shift();
     this.emit('log', entry);
@@ -274,7 +284,9 @@ export class TunnelController {
 
     const prepared = await this.prepare(profileId);
     if (!prepared.ok) {
-      this.appLog('error', `cannot connect ${profileId}: ${prepared.result.message}`);
+      this.appLog('error', `cannot connect ${profileId}: ${prepared.result.message}`, {
+        fix: prepared.result.fix,
+      });
       return prepared.result;
     }
     const { stored, secrets, files } = prepared;
@@ -308,6 +320,7 @@ export class TunnelController {
       this.appLog(
         'error',
         `the service refused to connect ${stored.profile.name}: ${result.message}`,
+        { fix: result.fix },
       );
       return result;
     }
@@ -343,7 +356,9 @@ export class TunnelController {
       if (error instanceof HelperError && error.code === 'not-connected')
         return refused('There is no VPN connection to end', 'Nothing to do.');
       const result = this.describeRefusal(error, '');
-      this.appLog('error', `the service refused to disconnect: ${result.message}`);
+      this.appLog('error', `the service refused to disconnect: ${result.message}`, {
+        fix: result.fix,
+      });
       return result;
     }
   }
@@ -518,7 +533,7 @@ export class TunnelController {
         this.link.status === 'unavailable' &&
         this.link.reason !== link.reason);
     if (changed && link.status === 'unavailable')
-      this.appLog('warn', `${link.reason}. ${link.fix}`);
+      this.appLog('warn', `${link.reason}. ${link.fix}`, { fix: link.fix });
     this.link = link;
     this.expected = undefined;
     const previous = this.helperTunnel;
@@ -572,6 +587,12 @@ export class TunnelController {
     this.helperTunnel = state;
     if (state.state !== 'connected') this.stats = { ...ZERO_STATS, at: this.now() };
     if (this.profileId === null && 'profile' in state) void this.matchProfile(state.profile);
+    // a failed connection in the log as the window shows it: the diagnosis and the fix
+    if (announce && state.state === 'error' && !sameError(previous, state))
+      this.appLog('error', `connection failed: ${state.message}`, {
+        code: state.code,
+        fix: state.fix,
+      });
     if (announce && (previous.state !== state.state || state.state === 'error'))
       this.emit('tunnel', state, previous, this.profileId);
   }
@@ -769,6 +790,13 @@ export class TunnelController {
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
+}
+
+/** The same failure announced again (the helper repeats its state when settings change). */
+function sameError(previous: TunnelState, next: Extract<TunnelState, { state: 'error' }>): boolean {
+  return (
+    previous.state === 'error' && previous.code === next.code && previous.message === next.message
+  );
 }
 
 /** Rejects with an ETIMEDOUT error when `promise` takes longer than `ms`. */
