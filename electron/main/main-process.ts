@@ -3,7 +3,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { app, dialog, ipcMain, Notification, session } from 'electron';
+import { app, dialog, ipcMain, nativeTheme, Notification, session } from 'electron';
 import type { BrowserWindow } from 'electron';
 import type { AppSettings } from '../shared/ipc-schema.js';
 import { startAppCore, type AppCore } from './app-core.js';
@@ -128,6 +128,10 @@ export async function startMainProcess(
       );
   };
 
+  // The app's pinned theme (Settings › Appearance) is Electron's too: native dialogs, menus and
+  // the tray's icons (TrayController picks them by nativeTheme) follow it.
+  nativeTheme.themeSource = settings.get().theme;
+
   const holder: { tray?: TrayController } = {};
   const core = await startAppCore({
     ipcMain,
@@ -144,6 +148,8 @@ export async function startMainProcess(
     helperSocket: options.helperSocket ?? helperSocketPath(),
     showNotification: showWithElectron,
     onSettingsChanged: (next) => {
+      // before the tray renders: its icons follow nativeTheme ('updated' re-renders it too)
+      nativeTheme.themeSource = next.theme;
       holder.tray?.update({ settings: next });
       followLoginItem(next);
     },

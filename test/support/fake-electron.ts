@@ -464,19 +464,38 @@ export class FakeTray
 
 export class FakeNativeTheme
   extends EventEmitter
-  implements Pick<NativeTheme, 'shouldUseDarkColors'>
+  implements Pick<NativeTheme, 'shouldUseDarkColors' | 'themeSource'>
 {
-  shouldUseDarkColors = false;
+  private systemDark = false;
+  private source: NativeTheme['themeSource'] = 'system';
+
+  /** As Electron: the pinned theme when the app pins one, else the system's. */
+  get shouldUseDarkColors(): boolean {
+    return this.source === 'system' ? this.systemDark : this.source === 'dark';
+  }
+
+  get themeSource(): NativeTheme['themeSource'] {
+    return this.source;
+  }
+
+  /** As Electron: setting it re-evaluates the colours and emits 'updated' when they change. */
+  set themeSource(source: NativeTheme['themeSource']) {
+    const before = this.shouldUseDarkColors;
+    this.source = source;
+    if (this.shouldUseDarkColors !== before) this.emit('updated');
+  }
 
   /** Simulates the system switching between light and dark. */
   setDark(dark: boolean): void {
-    this.shouldUseDarkColors = dark;
-    this.emit('updated');
+    const before = this.shouldUseDarkColors;
+    this.systemDark = dark;
+    if (this.shouldUseDarkColors !== before) this.emit('updated');
   }
 
   reset(): void {
     this.removeAllListeners();
-    this.shouldUseDarkColors = false;
+    this.systemDark = false;
+    this.source = 'system';
   }
 }
 
