@@ -6,7 +6,10 @@
  * Start-up order matters for safety: settings (lockdown) are loaded and the crash journal is
  * replayed first, then the first state's firewall policy is applied, and only then does the
  * socket accept clients. A helper that finds the journal of a dead predecessor starts in `error`
- * (blocking with the kill switch on) rather than silently unblocking.
+ * (blocking with the kill switch on) rather than silently unblocking. Under systemd
+ * (Type=notify) READY=1 is sent only then, so the network waits for the first policy. From then
+ * on the firewall is checked every FIREWALL_CHECK_MS: a table another firewall manager flushed
+ * is put back.
  */
 import { readFile } from 'node:fs/promises';
 import { NftablesFirewall } from '../firewall/nftables.js';
@@ -18,8 +21,15 @@ import { ErrorState } from '../tunnel/states/error.js';
 import { dnsResolver, type Resolver } from './connect-target.js';
 import { recoverAfterCrash } from './recovery.js';
 import { HelperServer, type HelperServerOptions } from './server.js';
+import { sdNotify } from './sd-notify.js';
 import { SettingsStore } from './settings-store.js';
 import { connectionDriver } from './tunnel-driver.js';
+
+/**
+ * How often the helper checks that its nftables table is still there (one `nft list table`):
+ * cheap, and it also catches a flush that happened while no event could have been seen.
+ */
+export const FIREWALL_CHECK_MS = 2_000;
 
 export const HELPER_USAGE = `tsunagi helper [--socket PATH] [--group NAME] [--allow-uid UID]...
   Runs the privileged helper (as root; normally started by tsunagi-helper.service).
@@ -57,6 +67,10 @@ export interface HelperDeps {
   /** Tests: how often statistics are sampled (1 s by default) and who the peer is. */
   statsIntervalMs?: number;
   peerCredentials?: HelperServerOptions['peerCredentials'];
+  /** How often the firewall is checked (FIREWALL_CHECK_MS by default). */
+  firewallCheckMs?: number;
+  /** Tests: where sd_notify goes ($NOTIFY_SOCKET through the addon by default). */
+  notify?: (fields: Record<string, string>) => void;
 }
 
 export interface RunningHelper {
@@ -94,10 +108,16 @@ export async function startHelper(
     log(`error: crash recovery failed: ${e.message}`);
     return undefined;
   });
-  if (recovery)
+  if (recovery) {
+    const done = [
+      recovery.revertedDns && "reverted the TUN's systemd-resolved DNS",
+      recovery.removedTun && `removed ${recovery.entry.tun}`,
+    ].filter(Boolean);
     log(
-      `warn: repaired routes/DNS left by helper pid ${recovery.entry.pid}${recovery.removedTun ? ` and removed ${recovery.entry.tun}` : ''}`,
+      `warn: repaired routes/DNS left by helper pid ${recovery.entry.pid}${done.length ? ` (${done.join(', ')})` : ''}`,
     );
+    for (const p of recovery.problems) log(`error: crash recovery: ${p}`);
+  }
 
   // the machine reports to the server, which needs the machine: wired through this holder
   const sink: { server?: HelperServer } = {};
@@ -111,6 +131,7 @@ export async function startHelper(
         ? sink.server.log(level, text, component)
         : log(`${level}: [${component}] ${text}`),
     onTimeline: (entry) => sink.server?.onTimeline(entry),
+    firewallCheckMs: deps.firewallCheckMs ?? FIREWALL_CHECK_MS,
     ...(recovery
       ? {
           initial: new ErrorState(
@@ -137,6 +158,20 @@ export async function startHelper(
   await machine.start();
   await server.listen();
   log(`info: listening on ${args.socketPath} (protocol ${version})`);
+  // the first policy is in the kernel (or its failure is known): units after us may start
+  const fw = machine.firewall();
+  const ready = {
+    READY: '1',
+    STATUS: fw.error
+      ? `kill switch NOT applied: ${fw.error}`
+      : `${machine.state.name}, firewall ${fw.applied}`,
+  };
+  try {
+    if (deps.notify) deps.notify(ready);
+    else sdNotify(ready);
+  } catch (e) {
+    log(`warn: cannot tell systemd that the helper is ready: ${(e as Error).message}`);
+  }
 
   const shutdown = async () => {
     const settled = () => machine.state.name === 'disconnected' || machine.state.name === 'error';

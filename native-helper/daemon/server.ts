@@ -164,6 +164,7 @@ export class HelperServer {
       state: this.options.machine.describe(),
       settings: this.options.machine.settings,
       stats: this.lastStats,
+      firewall: this.options.machine.firewall(),
     };
   }
 
@@ -176,7 +177,12 @@ export class HelperServer {
     const dt = prev.at ? Math.max((now - prev.at) / 1000, 0.001) : intervalMs / 1000;
     this.lastStats = {
       at: now,
-      ...s,
+      packetsIn: s.packetsIn,
+      bytesIn: s.bytesIn,
+      packetsOut: s.packetsOut,
+      bytesOut: s.bytesOut,
+      drops: s.drops,
+      ...(s.rekey ? { rekey: s.rekey } : {}),
       rateIn: Math.max(0, (s.bytesIn - prev.bytesIn) / dt),
       rateOut: Math.max(0, (s.bytesOut - prev.bytesOut) / dt),
       ike: state.ike,

@@ -10,10 +10,12 @@ import { ikeTimelineEntry } from './timeline.js';
  * IKE and connection timeline events become plain-words timeline entries (dropped packets a
  * debug log line of the `ike` component), the connection's own log lines belong to the `tunnel`
  * component, and a redirect is served by the machine's firewall before the tunnel follows it.
+ * Rekeys (by either side) are noted in `rekeyed` for the statistics.
  */
 export function connectionEvents(
   target: ConnectTarget,
   callbacks: TunnelCallbacks,
+  rekeyed: LastRekeys = { ike: null, child: null },
 ): ConnectionEvents {
   let lastKind: string | undefined;
   return {
@@ -44,6 +46,8 @@ export function connectionEvents(
         });
     },
     timeline: (event, at) => {
+      if (event.kind === 'ike-rekeyed') rekeyed.ike = at;
+      if (event.kind === 'child-rekeyed') rekeyed.child = at;
       // "NAT detected … — moved to UDP 4500" already said it: the float itself is not news
       const repeat = event.kind === 'floated-to-natt' && lastKind === 'nat-detected';
       lastKind = event.kind;
@@ -59,12 +63,19 @@ export function connectionEvents(
   };
 }
 
+/** Epoch ms of the last IKE and Child SA rekeys of one connection (null: none yet). */
+export interface LastRekeys {
+  ike: number | null;
+  child: number | null;
+}
+
 export const connectionDriver: TunnelDriver = (target, callbacks) => {
+  const rekeyed: LastRekeys = { ike: null, child: null };
   // the helper never opens a path a client wrote: the contents came with `connect`, and the
   // gateway address is the one the firewall allows
   const connection = new TunnelConnection(
     target.profile,
-    connectionEvents(target, callbacks),
+    connectionEvents(target, callbacks, rekeyed),
     { kind: 'sent', contents: target.files },
     { gatewayAddress: target.gateway.address },
   );
@@ -83,5 +94,17 @@ export const connectionDriver: TunnelDriver = (target, callbacks) => {
         fix: 'This is a bug in Tsunagi; the helper log has details.',
       }),
   );
-  return { stop: () => connection.stop(), stats: () => connection.stats() };
+  return {
+    stop: () => connection.stop(),
+    stats: () => {
+      const due = connection.rekeyDue();
+      return {
+        ...connection.stats(),
+        rekey: {
+          ike: { last: rekeyed.ike, next: due.ike ?? null },
+          child: { last: rekeyed.child, next: due.child ?? null },
+        },
+      };
+    },
+  };
 };

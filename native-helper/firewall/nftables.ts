@@ -7,7 +7,7 @@
  * the kernel when the helper dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
  * The forward chain holds traffic routed for others (containers, VMs) to the same rules.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Firewall } from './firewall.js';
 import {
   planFirewall,
@@ -160,9 +160,66 @@ export const runNft: NftRunner = (script) =>
     child.stdin.end(script);
   });
 
+/** Runs `nft list table inet tsunagi`; true when it exits 0 (the table exists). */
+export const tableExists = (): Promise<boolean> =>
+  new Promise((resolve) => {
+    const child = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['list', 'table', 'inet', TABLE], {
+      stdio: 'ignore',
+    });
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+
 export class NftablesFirewall implements Firewall {
-  constructor(private readonly run: NftRunner = runNft) {}
+  constructor(
+    private readonly run: NftRunner = runNft,
+    private readonly exists: () => Promise<boolean> = tableExists,
+  ) {}
   async apply(policy: FirewallPolicy): Promise<void> {
     await this.run(renderNftables(planFirewall(policy)));
+  }
+  /**
+   * Checks that our table is still there: what `nft flush ruleset` (Debian's nftables.service,
+   * another firewall manager) removes. A plan of `none` has no table to lose. Rules changed
+   * inside the table by another root process are not detected.
+   */
+  async intact(policy: FirewallPolicy): Promise<boolean> {
+    if (planFirewall(policy).kind === 'none') return true;
+    return this.exists();
+  }
+  /**
+   * `nft monitor tables`: the kernel says when a table is deleted, by us (each apply replaces the
+   * table) or by anyone else (`flush ruleset` deletes it too), so a flush is noticed at once
+   * rather than at the next periodic check. A monitor that exits is started again after a second.
+   */
+  watch(changed: () => void): () => void {
+    let child: ChildProcess | undefined;
+    let restart: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const deleted = new RegExp(`^delete table inet ${TABLE}$`);
+    const start = () => {
+      const proc = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['monitor', 'tables'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      child = proc;
+      let pending = '';
+      proc.stdout!.on('data', (d: Buffer) => {
+        const lines = (pending + d.toString()).split('\n');
+        pending = lines.pop()!;
+        if (lines.some((l) => deleted.test(l.trim()))) changed();
+      });
+      proc.on('error', () => undefined);
+      proc.on('close', () => {
+        if (stopped) return;
+        restart = setTimeout(start, 1_000);
+        restart.unref();
+      });
+    };
+    start();
+    return () => {
+      stopped = true;
+      clearTimeout(restart);
+      child?.kill();
+    };
   }
 }

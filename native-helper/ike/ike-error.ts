@@ -10,7 +10,10 @@ export type IkeError =
       stage: 'ike' | 'esp';
       /** Our proposals in strongSwan syntax. */
       offered: string[];
-      /** What the gateway said it accepts, when it told us (it usually does not). */
+      /**
+       * The gateway's answer in strongSwan syntax, when it chose something we did not offer
+       * (a plain NO_PROPOSAL_CHOSEN says nothing about what it accepts).
+       */
       peer?: string[];
     }
   | { code: 'authentication-failed'; by: 'peer' | 'us'; detail: string }
@@ -46,9 +49,7 @@ export type IkeErrorCode = IkeError['code'];
 export function ikeErrorMessage(e: IkeError): string {
   switch (e.code) {
     case 'no-proposal-chosen':
-      return e.stage === 'ike'
-        ? `the gateway accepted none of our IKE proposals (${e.offered.join(', ')})${e.peer ? `; it offers ${e.peer.join(', ')}` : ''}`
-        : `the gateway accepted none of our ESP proposals (${e.offered.join(', ')})${e.peer ? `; it offers ${e.peer.join(', ')}` : ''}`;
+      return `the gateway accepted none of our ${e.stage === 'ike' ? 'IKE' : 'ESP'} proposals (${e.offered.join(', ')})${e.peer ? `; it answered with ${e.peer.join(', ')}, which we did not offer` : ''}`;
     case 'authentication-failed':
       return e.by === 'peer'
         ? `the gateway rejected our credentials (${e.detail})`
@@ -135,7 +136,7 @@ export function ikeErrorFix(e: IkeError): string {
     case 'config-invalid':
       return `correct "${e.field}" in the profile`;
     case 'local-setup-failed':
-      return 'run Tsunagi as root (or with CAP_NET_ADMIN); if it persists, report this message';
+      return 'run Tsunagi as root (sudo); if it persists, report this message';
   }
 }
 

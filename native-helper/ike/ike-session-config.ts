@@ -41,6 +41,11 @@ export interface IkeSessionConfig {
   serverName: string;
   localId: IkeIdentity;
   remoteId: IkeIdentity | undefined;
+  /**
+   * Ask for `remoteId` in IKE_AUTH (the optional IDr payload); undefined means yes. Without it
+   * the gateway answers with an identity of its choosing, which must still equal `remoteId`.
+   */
+  sendRemoteId?: boolean | undefined;
   auth: IkeAuthConfig;
   ikeProposals: ConfiguredProposal[];
   espProposals: ConfiguredProposal[];
@@ -79,6 +84,13 @@ export interface IkeSessionConfig {
    */
   ikeLifetimeMs?: number | undefined;
   childLifetimeMs?: number | undefined;
+  /**
+   * Soft lifetimes (strongSwan's rekey_time): we rekey at this time minus random(0…rekeyJitterMs)
+   * (rand_time; default 10 % of the rekey time). Undefined: the 80–90 % of the lifetime above.
+   */
+  ikeRekeyMs?: number | undefined;
+  childRekeyMs?: number | undefined;
+  rekeyJitterMs?: number | undefined;
   retransmit: RetransmitPolicy;
   /** CA certificates (PEM text or DER) the gateway's certificate must chain to (cert and EAP). */
   trustedCas: (string | Uint8Array)[];

@@ -17,7 +17,10 @@
  * sa-expired). It moves with MOBIKE ('roam', COOKIE2, the gateway's additional addresses as
  * fall-backs). CP asks for IPv4 and, with requestVirtualIp6, IPv6 too (dual stack). Randomness and the clock come from outside; the
  * runtime performs the outputs. Only messages whose ICV verified may change state; a datagram that
- * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event.
+ * fails to decode or authenticate is dropped and reported as a timeline 'dropped' event. An
+ * IKE_SA_INIT answer cannot be authenticated: a refusal in it is only remembered (RFC 7296
+ * §2.21.1, see rejectInit) while we wait for a genuine one. An authenticated but malformed
+ * request is answered with an error notify; such a response to ours ends the SA (§2.21).
  */
 import {
   NATT_KEEPALIVE_INTERVAL_MS,
@@ -43,7 +46,7 @@ import { pskAuth } from './crypto/auth.js';
 import { natDetectionHash } from './crypto/nat-detection.js';
 import { createIkeSaState, type IkeSaState } from './ike-sa-state.js';
 import { prf } from './crypto/prf.js';
-import type { IkeError } from './ike-error.js';
+import { ikeErrorMessage, type IkeError } from './ike-error.js';
 import type {
   ChildSaKeys,
   Endpoint,
@@ -55,9 +58,10 @@ import type {
   TunnelConfig,
 } from './ike-events.js';
 import type { IkeSessionConfig } from './ike-session-config.js';
-import { ExchangeType } from './message/exchange-type.js';
+import { ExchangeType, exchangeTypeName } from './message/exchange-type.js';
 import type { IkeMessage } from './message/message.js';
-import { decodeMessage, encodeFragments, encodeMessage } from './message/message.js';
+import { decodeHeader, decodeMessage, encodeFragments, encodeMessage } from './message/message.js';
+import type { IkeSyntaxError } from './message/codec.js';
 import { NotifyErrorType, NotifyStatusType } from './message/notify-types.js';
 import type { Payload } from './message/payload.js';
 import { payloadsOf } from './message/payload.js';
@@ -80,6 +84,7 @@ import {
   buildSaProposals,
   checkSelectedProposal,
   describeProposal,
+  describeSaProposal,
   offeredGroups,
 } from './sa-negotiation.js';
 import {
@@ -144,6 +149,8 @@ const MAX_OTHER_IKE_SAS = 3;
 const MAX_PEER_ADDITIONAL_ADDRESSES = 8;
 /** COOKIE2 length (RFC 4555 §3.5: 8 to 64 octets). */
 const COOKIE2_LENGTH = 16;
+/** The same unauthenticated IKE_SA_INIT refusal on this many transmissions ends the attempt. */
+const INIT_SAME_REFUSAL_LIMIT = 2;
 
 export class IkeSession {
   private phase: Phase = 'idle';
@@ -161,6 +168,10 @@ export class IkeSession {
   private keGroup: number;
   private cookie: Uint8Array | undefined;
   private initRetries = 0;
+  /** IKE_SA_INIT requests sent so far (first sends, retransmissions and restarts). */
+  private initTransmissions = 0;
+  /** The last unusable IKE_SA_INIT answer and which transmissions it answered (rejectInit). */
+  private initRejection: { key: string; error: IkeError; transmissions: Set<number> } | undefined;
   private sentSaProposals: SaProposal[] = [];
   private initRequestBytes: Uint8Array | undefined;
   private peerFragmentation = false;
@@ -218,7 +229,7 @@ export class IkeSession {
     if (this.phase === 'closed') return [];
     switch (input.type) {
       case 'start':
-        if (this.phase === 'idle') this.startIkeSaInit(now);
+        if (this.phase === 'idle') this.start(now);
         break;
       case 'datagram':
         this.onDatagram(input.bytes, input.from, now);
@@ -266,6 +277,19 @@ export class IkeSession {
   }
 
   // ── IKE_SA_INIT ──────────────────────────────────────────────────────────────────────────
+
+  private start(now: number): void {
+    // A certificate proves a name, not "some gateway": without the identity to hold it against,
+    // any certificate from a trusted CA would do — any customer of a public CA could answer.
+    // (With a PSK the key itself identifies the gateway, so there it stays optional.)
+    if (this.config.auth.method !== 'psk' && !this.config.remoteId)
+      return this.fail({
+        code: 'config-invalid',
+        field: 'remoteId',
+        detail: `${this.config.auth.method === 'cert' ? 'certificate' : 'EAP'} authentication checks the gateway certificate against the gateway's identity; set "remoteId" to the name in its certificate (e.g. ${this.config.serverName})`,
+      });
+    this.startIkeSaInit(now);
+  }
 
   private startIkeSaInit(now: number): void {
     this.phase = 'ike-sa-init';
@@ -332,6 +356,7 @@ export class IkeSession {
     };
     const bytes = encodeMessage(msg);
     this.initRequestBytes = bytes;
+    this.initTransmissions++;
     this.event({ kind: 'ike-sa-init-sent', to: this.remote, attempt: this.initRetries });
     this.sendRequest(now, {
       sa: undefined,
@@ -365,7 +390,7 @@ export class IkeSession {
     const cookie = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE);
     if (cookie) {
       if (cookie.data.length < 1 || cookie.data.length > 64)
-        return this.dropped('COOKIE of invalid length');
+        return (this.dropped('COOKIE of invalid length'), false);
       if (this.cookie && constantTimeEqual(this.cookie, cookie.data))
         return (this.dropped('repeated identical COOKIE'), false);
       if (!this.bumpInitRetries('COOKIE')) return;
@@ -380,7 +405,7 @@ export class IkeSession {
         invalidKe.data.length === 2 ? (invalidKe.data[0]! << 8) | invalidKe.data[1]! : -1;
       // Downgrade protection: only groups we offered ourselves (SAi1 is covered by AUTH).
       if (!offeredGroups(this.config.ikeProposals).includes(group) || group === this.keGroup)
-        return this.fail({
+        return this.rejectInit({
           code: 'invalid-ke',
           detail: `the gateway asked for group ${group}, which we did not offer`,
         });
@@ -408,14 +433,13 @@ export class IkeSession {
     }
     const error = notifies.find((n) => n.notifyType < 16384);
     if (error) {
-      // Unauthenticated; still the clearest diagnosis we will get (an attacker could as well drop us).
       if (error.notifyType === NotifyErrorType.NO_PROPOSAL_CHOSEN)
-        return this.fail({
+        return this.rejectInit({
           code: 'no-proposal-chosen',
           stage: 'ike',
           offered: this.config.ikeProposalText,
         });
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-syntax',
         detail: `the gateway answered IKE_SA_INIT with error notify ${error.notifyType}`,
       });
@@ -427,26 +451,31 @@ export class IkeSession {
     const [ker] = payloadsOf(msg.payloads, PayloadType.KE);
     const [nr] = payloadsOf(msg.payloads, PayloadType.NONCE);
     if (!sa || !ker || !nr)
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-syntax',
         detail: 'IKE_SA_INIT response without SA, KE or Nonce',
       });
     const sel = checkSelectedProposal(this.sentSaProposals, sa.proposals, 0);
-    if (!sel.ok)
-      return this.fail({
-        code: 'no-proposal-chosen',
-        stage: 'ike',
-        offered: this.config.ikeProposalText,
-        peer: [sel.reason],
-      });
+    if (!sel.ok) {
+      const peer = sa.proposals.map((p) => describeSaProposal(p, 'ike'));
+      return this.rejectInit(
+        {
+          code: 'no-proposal-chosen',
+          stage: 'ike',
+          offered: this.config.ikeProposalText,
+          ...(peer.length ? { peer } : {}),
+        },
+        sel.reason,
+      );
+    }
     const alg = sel.algorithms;
     if (alg.ke !== this.keGroup || ker.group !== this.keGroup || alg.prf === undefined)
-      return this.fail({
+      return this.rejectInit({
         code: 'invalid-ke',
-        detail: `the gateway chose group ${alg.ke} but sent KE for ${ker.group}`,
+        detail: `we sent KE for group ${this.keGroup}; the gateway chose group ${alg.ke} and sent KE for ${ker.group}`,
       });
     const shared = this.ke!.computeSharedSecret(ker.data);
-    if (!shared.ok) return this.fail({ code: 'invalid-ke', detail: shared.message });
+    if (!shared.ok) return this.rejectInit({ code: 'invalid-ke', detail: shared.message });
 
     // Keys (RFC 7296 §2.14)
     this.ike = createIkeSaState({
@@ -473,27 +502,10 @@ export class IkeSession {
 
     // NAT detection (RFC 7296 §2.23): their source hash vs where it came from; their destination
     // hash vs our address. We always float to 4500: our ESP is UDP-encapsulated in any case.
-    const srcHashes = notifies.filter(
-      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP,
-    );
-    const dstHashes = notifies.filter(
-      (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
-    );
-    if (srcHashes.length && dstHashes.length) {
-      const expectRemote = natDetectionHash(
-        this.spiI,
-        msg.spiR,
-        this.remote.address,
-        this.remote.port,
-      );
-      const expectLocal = natDetectionHash(
-        this.spiI,
-        msg.spiR,
-        this.local.address,
-        this.local.port,
-      );
-      this.natRemote = !srcHashes.some((n) => constantTimeEqual(n.data, expectRemote));
-      this.natLocal = !dstHashes.some((n) => constantTimeEqual(n.data, expectLocal));
+    const nat = detectNat(notifies, this.spiI, msg.spiR, this.local, this.remote);
+    if (nat) {
+      this.natLocal = nat.local;
+      this.natRemote = nat.remote;
     }
     this.event({
       kind: 'nat-detected',
@@ -519,6 +531,35 @@ export class IkeSession {
       return false;
     }
     return true;
+  }
+
+  /**
+   * An IKE_SA_INIT answer we cannot use. It is unauthenticated, so anyone who saw our request can
+   * forge it (RFC 7296 §2.21.1): it is remembered as the diagnosis and we keep waiting (and
+   * retransmitting) for a genuine answer, which still establishes. We give up with it when the
+   * retransmission budget runs out — or earlier, when the same refusal answers
+   * INIT_SAME_REFUSAL_LIMIT different transmissions of our request: that is a real gateway
+   * saying no (strongSwan answers every retransmission alike), and waiting the whole budget
+   * (165 s by default) for it would only keep the user waiting. A forger must then also keep
+   * the genuine answer from us across a retransmission — the power to drop it, which ends the
+   * attempt anyway. Returns false (keep the request outstanding) unless the session failed.
+   */
+  private rejectInit(error: IkeError, detail?: string): false | undefined {
+    const key = JSON.stringify(error);
+    const r =
+      this.initRejection?.key === key
+        ? this.initRejection
+        : { key, error, transmissions: new Set<number>() };
+    r.transmissions.add(this.initTransmissions);
+    this.initRejection = r;
+    if (r.transmissions.size >= INIT_SAME_REFUSAL_LIMIT) {
+      this.fail(error);
+      return undefined;
+    }
+    this.dropped(
+      `unauthenticated IKE_SA_INIT answer: ${error.code} (${detail ?? ikeErrorMessage(error)}); waiting for a genuine answer`,
+    );
+    return false;
   }
 
   private floatToNatt(): void {
@@ -567,7 +608,7 @@ export class IkeSession {
         encoding: CERT_ENCODING_X509_SIGNATURE,
         authority: certificateRequestData(cfg.trustedCas),
       });
-    if (cfg.remoteId)
+    if (cfg.remoteId && cfg.sendRemoteId !== false)
       payloads.push({
         type: PayloadType.IDR,
         idType: cfg.remoteId.idType,
@@ -661,42 +702,52 @@ export class IkeSession {
         code: 'authentication-failed',
         by: 'peer',
         // strongSwan answers the same when it has no configuration for the identity we asked for
-        detail: cfg.remoteId
-          ? `AUTHENTICATION_FAILED; it may also not be known as "${cfg.remoteId.text}", the remote identity we asked for`
-          : 'AUTHENTICATION_FAILED',
+        detail:
+          cfg.remoteId && cfg.sendRemoteId !== false
+            ? `AUTHENTICATION_FAILED; it may also not be known as "${cfg.remoteId.text}", the remote identity we asked for`
+            : 'AUTHENTICATION_FAILED',
       });
     const idr = findId(msg.payloads, PayloadType.IDR);
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
     if (!idr || !auth) {
       const err = notifies.find((n) => n.notifyType < 16384);
+      // RFC 7296 §2.16: the gateway proves itself (AUTH) before EAP; EAP alone is never enough
+      const eapFirst = payloadsOf(msg.payloads, PayloadType.EAP).length > 0;
       return this.fail({
         code: 'invalid-syntax',
         detail: err
           ? `IKE_AUTH answered with error notify ${err.notifyType}`
-          : 'IKE_AUTH response without IDr or AUTH',
+          : eapFirst
+            ? 'the gateway started EAP without proving its identity first (no AUTH payload)'
+            : 'IKE_AUTH response without IDr or AUTH',
       });
     }
     // 1. The responder's identity, before anything it says is trusted.
     if (
       cfg.remoteId &&
       (idr.idType !== cfg.remoteId.idType || !constantTimeEqual(idr.data, cfg.remoteId.data))
-    )
+    ) {
+      // as for an AUTH that does not verify: the gateway thinks the SA is up, tell it (§2.21.2)
+      this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
       return this.fail({
         code: 'identity-mismatch',
         expected: cfg.remoteId.text,
         received: formatId(idr.idType, idr.data),
         where: 'IDr',
       });
+    }
     const octets = this.responderOctets(idr);
 
     // 2. Its AUTH: the pre-shared key, or a signature by a certificate chaining to our CAs.
     if (cfg.auth.method === 'psk') {
-      if (auth.method !== 2)
+      if (auth.method !== 2) {
+        this.sendInformationalNotify(NotifyErrorType.AUTHENTICATION_FAILED);
         return this.fail({
           code: 'authentication-failed',
           by: 'us',
           detail: `the gateway used AUTH method ${auth.method}, we expect a pre-shared key`,
         });
+      }
       if (
         !constantTimeEqual(pskAuth(this.ike!.algorithms.prf!, cfg.auth.secret, octets), auth.data)
       ) {
@@ -714,6 +765,7 @@ export class IkeSession {
         return this.fail(error);
       }
     }
+    this.authenticatedIdr = idr;
     this.event({
       kind: 'authenticated',
       peer: formatId(idr.idType, idr.data),
@@ -807,11 +859,10 @@ export class IkeSession {
         subject: formatId(idr.idType, idr.data),
         detail: 'the gateway sent no certificate',
       };
-    const expected = cfg.remoteId ?? {
-      idType: idr.idType,
-      data: idr.data,
-      text: formatId(idr.idType, idr.data),
-    };
+    // start() refuses certificate and EAP profiles without it: never "any name a CA vouches for"
+    const expected = cfg.remoteId;
+    if (!expected)
+      return { code: 'config-invalid', field: 'remoteId', detail: 'no gateway identity to check' };
     const v = validateServerCertificate(this.pki(), {
       chain,
       trustedCas: cfg.trustedCas,
@@ -913,6 +964,8 @@ export class IkeSession {
   }
 
   private msk: Uint8Array | undefined;
+  /** The gateway's IDr whose AUTH verified (the EAP-based AUTH is computed over it again). */
+  private authenticatedIdr: IdPayload | undefined;
 
   private onEapResponse(msg: IkeMessage, now: number): void {
     if (
@@ -938,8 +991,9 @@ export class IkeSession {
       });
     const [auth] = payloadsOf(msg.payloads, PayloadType.AUTH);
     const ike = this.ike!;
-    // The IDr of the first response is the one that was authenticated; recompute with it.
-    const idr = this.config.remoteId ?? undefined;
+    // The IDr of the first response is the one that was authenticated (RFC 7296 §2.16: the
+    // responder's MSK-based AUTH covers the IDr it sent then); any IDr in this one is ignored.
+    const idr = this.authenticatedIdr;
     if (!auth || !this.msk || !idr)
       return this.fail({
         code: 'invalid-syntax',
@@ -1001,13 +1055,16 @@ export class IkeSession {
         detail: 'IKE_AUTH response without SA, TSi or TSr',
       });
     const sel = checkSelectedProposal(this.sentChildProposals, sa.proposals, 4);
-    if (!sel.ok)
+    if (!sel.ok) {
+      this.dropped(`unusable ESP proposal in IKE_AUTH: ${sel.reason}`);
+      const peer = sa.proposals.map((p) => describeSaProposal(p, 'esp'));
       return this.fail({
         code: 'no-proposal-chosen',
         stage: 'esp',
         offered: cfg.espProposalText,
-        peer: [sel.reason],
+        ...(peer.length ? { peer } : {}),
       });
+    }
     if (
       !narrowedWithin(tsi.selectors, this.sentTsi) ||
       !narrowedWithin(tsr.selectors, this.sentTsr)
@@ -1311,6 +1368,14 @@ export class IkeSession {
         this.lastInbound = t;
         this.triedRemotes.clear();
         this.noteAdditionalAddresses(notifies);
+        // RFC 4555 §3.5: the answer's NAT detection describes the new path (a NAT may have
+        // appeared or gone). ESP stays UDP-encapsulated either way; the state is for the user.
+        const nat = detectNat(notifies, ike.spiI, ike.spiR, local, remote);
+        if (nat) {
+          this.natLocal = nat.local;
+          this.natRemote = nat.remote;
+          this.event({ kind: 'nat-detected', local: nat.local, remote: nat.remote, forced: true });
+        }
         for (const c of this.children) {
           c.keys.local = local;
           c.keys.remote = remote;
@@ -1405,12 +1470,18 @@ export class IkeSession {
       const r = sa.reassembler.push(bytes);
       if (r.status === 'incomplete') return;
       if (r.status === 'dropped') return this.dropped(`fragment ${r.reason}`);
-      if (r.status === 'error') return this.dropped(`bad fragment (${r.error.message})`);
+      if (r.status === 'error')
+        return r.protected
+          ? this.onProtectedError(sa, bytes, r.error, now)
+          : this.dropped(`bad fragment (${r.error.message})`);
       sa.reassembler.reset();
       msg = r.message;
     } else {
       const result = decodeMessage(bytes, sa.in);
-      if (!result.ok) return this.dropped(`undecodable message (${result.error.message})`);
+      if (!result.ok)
+        return result.protected
+          ? this.onProtectedError(sa, bytes, result.error, now)
+          : this.dropped(`undecodable message (${result.error.message})`);
       msg = result.message;
     }
     if (!msg.encrypted) return this.dropped('unencrypted message on an established IKE SA');
@@ -1420,6 +1491,76 @@ export class IkeSession {
     if (this.phase !== 'established' && this.phase !== 'deleting')
       return this.dropped('request before the IKE SA is established');
     this.onPeerRequest(sa, msg, now);
+  }
+
+  /**
+   * A message that authenticated but is malformed, or carries an unknown critical payload
+   * (RFC 7296 §2.5, §2.21). Only now may it change anything — the peer really sent it:
+   *   - a request is answered (and counted, and cached for its retransmissions) with
+   *     N(UNSUPPORTED_CRITICAL_PAYLOAD, payload type) or N(INVALID_SYNTAX); the SA carries on
+   *     (§2.21.3: errors in requests are answered, never sent on their own);
+   *   - the response to our request in flight ends the SA with invalid-syntax at once: the
+   *     gateway will not answer it otherwise, so waiting would only end as peer-unreachable.
+   * Anything else (a stale message ID, our own I flag) is dropped as usual.
+   */
+  private onProtectedError(
+    sa: IkeSaState,
+    bytes: Uint8Array,
+    error: IkeSyntaxError,
+    now: number,
+  ): void {
+    const h = decodeHeader(bytes);
+    if (!h.ok) return this.dropped(`undecodable message (${error.message})`);
+    const { header } = h;
+    if (header.initiator === sa.weAreInitiator) return this.dropped('message with our own I flag');
+    if (header.response) {
+      const f = this.inFlight;
+      if (
+        !f ||
+        f.sa !== sa ||
+        header.messageId !== f.messageId ||
+        header.exchangeType !== f.exchange
+      )
+        return this.dropped(`malformed response to no outstanding request (${error.message})`);
+      this.lastInbound = now;
+      this.clearInFlight();
+      if (this.phase === 'deleting')
+        return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
+      if (sa !== this.ike) {
+        // the delete of a retired IKE SA: that SA is gone either way, the current one carries on
+        this.forgetIkeSa(sa);
+        this.dropped(`malformed answer on a retired IKE SA (${error.message}); forgotten`);
+        return this.runQueue(now);
+      }
+      return this.fail({
+        code: 'invalid-syntax',
+        detail: `the gateway's ${exchangeTypeName(header.exchangeType)} response is malformed (${error.message})`,
+      });
+    }
+    if (this.phase !== 'established' && this.phase !== 'deleting')
+      return this.dropped('request before the IKE SA is established');
+    if (sa.lastPeerResponse && header.messageId === sa.lastPeerResponse.messageId) {
+      for (const d of sa.lastPeerResponse.datagrams) this.sendDatagram(d);
+      return;
+    }
+    if (header.messageId !== sa.peerNextId)
+      return this.dropped(
+        `peer request with message ID ${header.messageId}, expected ${sa.peerNextId}`,
+      );
+    sa.peerNextId++;
+    this.lastInbound = now;
+    const answer =
+      error.code === 'unsupported-critical-payload' && error.payloadType !== undefined
+        ? notify(NotifyErrorType.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(error.payloadType))
+        : notify(NotifyErrorType.INVALID_SYNTAX, new Uint8Array(0));
+    this.dropped(
+      `malformed ${exchangeTypeName(header.exchangeType)} request from the gateway (${error.message}); answered with an error notify`,
+    );
+    const reply = this.protectedMessage(sa, header.exchangeType, header.messageId, true, [answer]);
+    const datagrams = this.encode(sa, reply);
+    sa.lastPeerResponse = { messageId: header.messageId, datagrams };
+    for (const d of datagrams) this.sendDatagram(d);
+    this.armDpd(now);
   }
 
   private onResponse(
@@ -2069,21 +2210,32 @@ export class IkeSession {
     this.out.push({ type: 'arm-timer', timer, at: this.rekeyRetryAt(now) });
   }
 
-  /** Soft lifetime with jitter (strongSwan: rekey = lifetime − margin − random(margin·fuzz)). */
-  private rekeyAt(now: number, lifetimeMs: number | undefined): number | undefined {
+  /**
+   * Soft lifetime with jitter (strongSwan: rekey_time − random(rand_time)): the configured rekey
+   * time, else 90 % of the lifetime; the jitter configured, else 10 % of that (80–90 % of a
+   * lifetime when only the lifetime is set).
+   */
+  private rekeyAt(
+    now: number,
+    lifetimeMs: number | undefined,
+    rekeyMs: number | undefined,
+  ): number | undefined {
+    const fraction = () => this.config.random.bytes(1)[0]! / 255;
+    if (rekeyMs !== undefined && rekeyMs > 0)
+      return now + rekeyMs - ((fraction() * (this.config.rekeyJitterMs ?? rekeyMs * 0.1)) | 0);
     if (!lifetimeMs || lifetimeMs <= 0) return undefined;
     const margin = lifetimeMs * 0.1;
-    const jitter = ((this.config.random.bytes(1)[0]! / 255) * margin) | 0;
+    const jitter = (fraction() * (this.config.rekeyJitterMs ?? margin)) | 0;
     return now + lifetimeMs - margin - jitter;
   }
 
   private armRekeyChild(now: number): void {
-    const at = this.rekeyAt(now, this.config.childLifetimeMs);
+    const at = this.rekeyAt(now, this.config.childLifetimeMs, this.config.childRekeyMs);
     if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-child', at });
   }
 
   private armRekeyIke(now: number): void {
-    const at = this.rekeyAt(now, this.config.ikeLifetimeMs);
+    const at = this.rekeyAt(now, this.config.ikeLifetimeMs, this.config.ikeRekeyMs);
     if (at !== undefined) this.out.push({ type: 'arm-timer', timer: 'rekey-ike', at });
   }
 
@@ -2247,6 +2399,9 @@ export class IkeSession {
       if (this.phase === 'deleting')
         return this.close(this.pendingCloseReason ?? { kind: 'deleted-by-us' });
       if (this.fallBackToAdditionalAddress(f, now)) return;
+      // No genuine IKE_SA_INIT answer: the refusal we were sent is the better diagnosis.
+      if (f.exchange === ExchangeType.IKE_SA_INIT && this.initRejection)
+        return this.fail(this.initRejection.error);
       return this.fail({
         code: 'peer-unreachable',
         server: this.config.serverName,
@@ -2258,6 +2413,7 @@ export class IkeSession {
       });
     }
     this.event({ kind: 'retransmit', exchange: f.stage, attempt: f.attempt });
+    if (f.exchange === ExchangeType.IKE_SA_INIT) this.initTransmissions++;
     for (const d of f.datagrams) this.sendDatagram(d);
     this.out.push({ type: 'arm-timer', timer: 'retransmit', at: now + wait });
   }
@@ -2445,6 +2601,31 @@ function eapPacketBytes(
 ): Uint8Array {
   const len = 5 + data.length;
   return concat(Uint8Array.from([code, identifier, len >> 8, len & 0xff, type]), data);
+}
+
+/**
+ * NAT detection (RFC 7296 §2.23): the peer's NAT_DETECTION_SOURCE_IP hashes where it sent from
+ * (a mismatch with where we sent to: it is behind a NAT), its NAT_DETECTION_DESTINATION_IP where
+ * it saw us (a mismatch with our address: we are). Undefined when it sent neither kind.
+ */
+function detectNat(
+  notifies: readonly NotifyLike[],
+  spiI: Uint8Array,
+  spiR: Uint8Array,
+  local: Endpoint,
+  remote: Endpoint,
+): { local: boolean; remote: boolean } | undefined {
+  const src = notifies.filter((n) => n.notifyType === NotifyStatusType.NAT_DETECTION_SOURCE_IP);
+  const dst = notifies.filter(
+    (n) => n.notifyType === NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+  );
+  if (!src.length || !dst.length) return undefined;
+  const expectRemote = natDetectionHash(spiI, spiR, remote.address, remote.port);
+  const expectLocal = natDetectionHash(spiI, spiR, local.address, local.port);
+  return {
+    remote: !src.some((n) => constantTimeEqual(n.data, expectRemote)),
+    local: !dst.some((n) => constantTimeEqual(n.data, expectLocal)),
+  };
 }
 
 /** The Notify payload fields the address handling reads. */

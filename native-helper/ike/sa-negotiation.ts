@@ -152,3 +152,26 @@ export function describeProposal(a: NegotiatedAlgorithms, protocol: 'ike' | 'esp
     esn: a.esn === undefined ? [] : [a.esn],
   });
 }
+
+/**
+ * A proposal as the gateway sent it, in strongSwan syntax, every transform listed (for
+ * diagnostics: what it chose when that is not something we offered). Unknown algorithms keep
+ * their numbers (`encr99`).
+ */
+export function describeSaProposal(p: SaProposal, protocol: 'ike' | 'esp'): string {
+  const ids = (type: number): number[] =>
+    p.transforms.filter((t) => t.transformType === type).map((t) => t.transformId);
+  return formatProposal({
+    protocol,
+    encr: p.transforms
+      .filter((t) => t.transformType === TransformType.ENCR)
+      .map((t) => {
+        const keyBits = transformKeyLength(t);
+        return keyBits === undefined ? { id: t.transformId } : { id: t.transformId, keyBits };
+      }),
+    prf: ids(TransformType.PRF),
+    integ: ids(TransformType.INTEG).filter((i) => i !== 0),
+    ke: ids(TransformType.KE).filter((k) => k !== 0),
+    esn: ids(TransformType.ESN),
+  });
+}

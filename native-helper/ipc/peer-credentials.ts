@@ -1,6 +1,7 @@
 /**
  * SO_PEERCRED for an accepted Unix socket (native-helper/native/src/peercred_linux.c), and the
- * access rule: who may drive the privileged helper.
+ * access rule: who may drive the privileged helper. The same addon sends systemd's readiness
+ * datagram (daemon/sd-notify.ts): Node has no datagram Unix sockets.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,16 +13,20 @@ export interface PeerCredentials {
   pid: number;
   uid: number;
   gid: number;
+  /** The peer's supplementary groups at connect time (SO_PEERGROUPS); absent when unknown. */
+  groups?: readonly number[];
 }
 
-interface PeercredAddon {
+export interface PeercredAddon {
   peerCredentials(fd: number): PeerCredentials;
+  /** One datagram to a Unix socket path (`@name`: abstract), as sd_notify(3) sends. */
+  notify(path: string, message: string): void;
 }
 
 const ADDON = join('native-helper', 'native', 'build', 'Release', 'tsunagi_peercred.node');
 let addon: PeercredAddon | undefined;
 
-function loadAddon(): PeercredAddon {
+export function loadAddon(): PeercredAddon {
   if (addon) return addon;
   const override = process.env.TSUNAGI_PEERCRED_ADDON;
   let path: string | undefined = override ? resolve(override) : undefined;
@@ -45,7 +50,11 @@ export function peerCredentials(socket: Socket): PeerCredentials {
 export interface AccessPolicy {
   /** Always allowed in addition to root. */
   uids: ReadonlySet<number>;
-  /** A peer whose primary gid is this, or who is a listed member of this group. */
+  /**
+   * A peer in this group: as its primary gid, among its supplementary groups (what the kernel
+   * recorded at connect: the same groups the socket's 0660 root:gid mode let in), or listed as a
+   * member in /etc/group (memberUids, read at start).
+   */
   gid?: number;
   /** Supplementary members of that group (user names from /etc/group), with their uids. */
   memberUids?: ReadonlySet<number>;
@@ -54,7 +63,9 @@ export interface AccessPolicy {
 export function isAllowed(peer: PeerCredentials, policy: AccessPolicy): boolean {
   if (peer.uid === 0) return true;
   if (policy.uids.has(peer.uid)) return true;
-  if (policy.gid !== undefined && peer.gid === policy.gid) return true;
+  if (policy.gid !== undefined) {
+    if (peer.gid === policy.gid || peer.groups?.includes(policy.gid)) return true;
+  }
   return policy.memberUids?.has(peer.uid) ?? false;
 }
 

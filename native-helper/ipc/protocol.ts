@@ -117,7 +117,10 @@ export const TunnelStateSchema = v.variant('state', [
     state: v.literal('disconnected'),
     /** Why we got here: not-started (fresh helper), user, peer, … */
     reason: ShortText,
-    /** True when the firewall blocks traffic in this state (lockdown). */
+    /**
+     * True when the firewall really blocks traffic now (lockdown here): what the kernel holds,
+     * not only what the settings ask for; a policy that could not be applied says false.
+     */
     blocking: v.boolean(),
   }),
   v.strictObject({
@@ -170,6 +173,12 @@ export const TunnelStateSchema = v.variant('state', [
 export type TunnelState = v.InferOutput<typeof TunnelStateSchema>;
 export type TunnelStateName = TunnelState['state'];
 
+/** Epoch milliseconds of one SA kind's last rekey and its next scheduled one (null: none yet / none armed). */
+const RekeyTimesSchema = v.strictObject({
+  last: v.nullable(v.number()),
+  next: v.nullable(v.number()),
+});
+
 export const StatsSchema = v.strictObject({
   at: v.number(),
   bytesIn: v.number(),
@@ -183,8 +192,32 @@ export const StatsSchema = v.strictObject({
   /** Negotiated algorithms (strongSwan syntax), empty before the tunnel is up. */
   ike: v.string(),
   esp: v.string(),
+  /**
+   * When the IKE SA and the Child SA were last rekeyed (by either side) and when we will rekey
+   * them next (the armed soft-lifetime timer). Absent before the tunnel is up (and from helpers
+   * older than this field).
+   */
+  rekey: v.optional(v.strictObject({ ike: RekeyTimesSchema, child: RekeyTimesSchema })),
 });
 export type Stats = v.InferOutput<typeof StatsSchema>;
+
+export const FIREWALL_POLICY_KINDS = ['none', 'allow-all', 'blocked', 'connected'] as const;
+/** What the kill switch really has in the kernel, next to what the current state wants. */
+export const FirewallStatusSchema = v.strictObject({
+  /**
+   * The policy the last successful apply installed (`none`: nothing applied yet, or the table
+   * was found missing and not yet put back). A failed apply leaves the previous one in place
+   * (nft applies a script in one transaction).
+   */
+  applied: v.picklist(FIREWALL_POLICY_KINDS),
+  /** The current state's policy; differs from `applied` only while something failed. */
+  wanted: v.picklist(FIREWALL_POLICY_KINDS),
+  /** Why the last apply failed (nft's message); absent when it worked. */
+  error: v.optional(ShortText),
+  /** How often the helper found its table gone (flushed by someone else) and put it back. */
+  restored: v.number(),
+});
+export type FirewallStatus = v.InferOutput<typeof FirewallStatusSchema>;
 
 export const StatusSchema = v.strictObject({
   helper: v.string(),
@@ -192,6 +225,8 @@ export const StatusSchema = v.strictObject({
   state: TunnelStateSchema,
   settings: SettingsSchema,
   stats: StatsSchema,
+  /** The kill switch as applied (absent from helpers older than this field). */
+  firewall: v.optional(FirewallStatusSchema),
 });
 export type Status = v.InferOutput<typeof StatusSchema>;
 

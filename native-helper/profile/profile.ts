@@ -84,6 +84,13 @@ const ProfileSchema = v.strictObject(
     ),
     port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 500),
     remoteId: v.optional(nonEmpty('the remote identity')),
+    /**
+     * Whether IKE_AUTH asks the gateway for `remoteId` (the optional IDr payload, RFC 7296 §2.15
+     * and §3.5). The gateway's answer must name `remoteId` either way. `false` lets a gateway
+     * that rejects an IDr it does not own (strongSwan answers AUTHENTICATION_FAILED) answer with
+     * its own identity instead, so a wrong `remoteId` is diagnosed as exactly that.
+     */
+    sendRemoteId: v.optional(v.boolean('must be true or false'), true),
     localId: v.optional(nonEmpty('the local identity')),
     auth: Auth,
     ca: v.optional(v.array(nonEmpty('a CA path')), []),
@@ -147,7 +154,11 @@ const ProfileSchema = v.strictObject(
       ),
       128,
     ),
-    /** Seconds; we rekey at 80–90 % of a lifetime (the gateway may rekey earlier on its own). */
+    /**
+     * Hard lifetimes in seconds (strongSwan's life_time): an SA whose rekey has not completed by
+     * then is deleted. Without a rekey time we rekey at 80–90 % of them (the gateway may rekey
+     * earlier on its own).
+     */
     ikeLifetime: v.optional(
       v.pipe(
         v.number(),
@@ -163,6 +174,32 @@ const ProfileSchema = v.strictObject(
         v.minValue(10, 'must be at least 10 s'),
       ),
       3_600,
+    ),
+    /**
+     * Soft lifetimes in seconds (strongSwan's rekey_time): when we start the rekey, minus a
+     * random 0…`rekeyJitter` s (strongSwan's rand_time; default 10 % of the rekey time) so that
+     * many clients do not rekey at once. Each must be below its lifetime.
+     */
+    ikeRekeyTime: v.optional(
+      v.pipe(
+        v.number('must be a number of seconds'),
+        v.integer('must be whole seconds'),
+        v.minValue(10, 'must be at least 10 s'),
+      ),
+    ),
+    childRekeyTime: v.optional(
+      v.pipe(
+        v.number('must be a number of seconds'),
+        v.integer('must be whole seconds'),
+        v.minValue(10, 'must be at least 10 s'),
+      ),
+    ),
+    rekeyJitter: v.optional(
+      v.pipe(
+        v.number('must be a number of seconds'),
+        v.integer('must be whole seconds'),
+        v.minValue(0, 'must be 0 or more seconds'),
+      ),
     ),
   },
   (issue) => `unknown field "${String((issue as { key?: unknown }).key ?? issue.input)}"`,
@@ -200,10 +237,49 @@ function issuePath(issue: v.BaseIssue<unknown>): string {
   return out;
 }
 
+/** The rekey time (seconds) used when the profile gives only a lifetime: 90 % of it. */
+export function defaultRekeyTime(lifetime: number): number {
+  return lifetime * 0.9;
+}
+
+/** The jitter (seconds) used when the profile sets none: 10 % of the rekey time (the lifetime's without one). */
+export function defaultRekeyJitter(rekeyTime: number | undefined, lifetime: number): number {
+  return (rekeyTime ?? lifetime) * 0.1;
+}
+
+/** Rules between fields: each rekey time below its lifetime, the jitter below each rekey time. */
+function lifetimeIssues(p: Profile): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  for (const sa of ['ike', 'child'] as const) {
+    const rekeyField = `${sa}RekeyTime` as const;
+    const lifeField = `${sa}Lifetime` as const;
+    const rekey = p[rekeyField];
+    const life = p[lifeField];
+    if (rekey !== undefined && rekey >= life)
+      issues.push({
+        field: rekeyField,
+        message: `${rekey} s must be below "${lifeField}" (${life} s, the hard limit): lower "${rekeyField}" or raise "${lifeField}"`,
+      });
+    if (p.rekeyJitter !== undefined) {
+      const effective = rekey ?? defaultRekeyTime(life);
+      if (p.rekeyJitter >= effective)
+        issues.push({
+          field: 'rekeyJitter',
+          message: `${p.rekeyJitter} s must be below the ${sa === 'ike' ? 'IKE' : 'Child'} SA rekey time (${effective} s${rekey === undefined ? `, 90 % of "${lifeField}"` : ''}): lower "rekeyJitter"${rekey === undefined ? ` or set "${rekeyField}"` : ` or raise "${rekeyField}"`}`,
+        });
+    }
+  }
+  return issues;
+}
+
 /** Validates an already-parsed JSON value. Throws ProfileError naming every bad field. */
 export function parseProfile(input: unknown, source?: string): Profile {
   const result = v.safeParse(ProfileSchema, input, { abortPipeEarly: true });
-  if (result.success) return result.output;
+  if (result.success) {
+    const issues = lifetimeIssues(result.output);
+    if (issues.length) throw new ProfileError(issues, source);
+    return result.output;
+  }
   const issues = result.issues.map((i) => ({ field: issuePath(i), message: i.message }));
   // the variant's own message covers a bad auth method; drop duplicates of the same field
   const seen = new Set<string>();

@@ -196,6 +196,11 @@ export class TunnelConnection {
     );
   }
 
+  /** When the running IKE session rekeys its IKE SA and Child SA next (epoch ms; undefined: none armed). */
+  rekeyDue(): { ike: number | undefined; child: number | undefined } {
+    return { ike: this.runner?.timerAt('rekey-ike'), child: this.runner?.timerAt('rekey-child') };
+  }
+
   /** TCP SYNs whose MSS the tunnel lowered so far. */
   clampedSyns(): number {
     return this.dataPlane?.clampedSyns ?? 0;

@@ -33,6 +33,8 @@ export interface IkeRunnerEvents {
 
 export class IkeRunner {
   private readonly timers = new Map<IkeTimer, NodeJS.Timeout>();
+  /** When each armed timer is due (clock of `now`), for status: e.g. the next rekey. */
+  private readonly dueAt = new Map<IkeTimer, number>();
   private transport: UdpTransport | undefined;
   private closed = false;
   /** Inbound ESP seen since the last liveness note to the session, and when the last one came. */
@@ -78,6 +80,11 @@ export class IkeRunner {
   rekeyChild(spiIn: number, reason: ChildRekeyReason): void {
     if (this.closed) return;
     this.perform(this.session.handle({ type: 'rekey-child', spiIn, reason }, this.now()));
+  }
+
+  /** When `timer` is due (the `now` clock), or undefined when it is not armed. */
+  timerAt(timer: IkeTimer): number | undefined {
+    return this.dueAt.get(timer);
   }
 
   probe(): void {
@@ -127,17 +134,20 @@ export class IkeRunner {
           const t = setTimeout(
             () => {
               this.timers.delete(o.timer);
+              this.dueAt.delete(o.timer);
               if (!this.closed)
                 this.perform(this.session.handle({ type: 'timer', timer: o.timer }, this.now()));
             },
             Math.max(0, o.at - this.now()),
           );
           this.timers.set(o.timer, t);
+          this.dueAt.set(o.timer, o.at);
           break;
         }
         case 'cancel-timer':
           clearTimeout(this.timers.get(o.timer));
           this.timers.delete(o.timer);
+          this.dueAt.delete(o.timer);
           break;
         case 'install-child-sa':
           this.sink.install(o.sa);
@@ -157,6 +167,7 @@ export class IkeRunner {
           this.closed = true;
           for (const t of this.timers.values()) clearTimeout(t);
           this.timers.clear();
+          this.dueAt.clear();
           clearInterval(this.livenessTimer);
           this.events.closed(o.reason);
           break;

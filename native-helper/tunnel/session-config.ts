@@ -228,6 +228,7 @@ export async function resolveSessionConfig(
       serverName: profile.server,
       localId: identity(profile.localId ?? defaultLocalId ?? localAddress, 'localId'),
       remoteId: identity(profile.remoteId ?? profile.server, 'remoteId'),
+      sendRemoteId: profile.sendRemoteId,
       auth,
       trustedCas,
       pki: auth.method === 'psk' ? undefined : new NodeCryptoProvider(),
@@ -252,6 +253,11 @@ export async function resolveSessionConfig(
             : DEFAULT_DPD_DELAY_MS,
       ikeLifetimeMs: profile.ikeLifetime * 1000,
       childLifetimeMs: profile.childLifetime * 1000,
+      ...(profile.ikeRekeyTime !== undefined ? { ikeRekeyMs: profile.ikeRekeyTime * 1000 } : {}),
+      ...(profile.childRekeyTime !== undefined
+        ? { childRekeyMs: profile.childRekeyTime * 1000 }
+        : {}),
+      ...(profile.rekeyJitter !== undefined ? { rekeyJitterMs: profile.rekeyJitter * 1000 } : {}),
       retransmit: {
         timeoutMs: profile.retransmit.timeout * 1000,
         base: profile.retransmit.base,

@@ -2,11 +2,19 @@
  * The tunnel state machine: one current state (tunnel/states/*), events applied one at a time.
  * A transition applies the new state's firewall policy first, then announces the state, then
  * runs the state's entry side effects (starting a tunnel, arming a retry). If a policy cannot
- * be applied the machine goes to `error`, whose policy blocks: nothing fails open.
+ * be applied the machine goes to `error`, whose policy blocks: nothing fails open. What clients
+ * are told follows the kernel: `blocking` is true only while a blocking policy is applied, and a
+ * failure is surfaced with its cause (an `error` state, and `firewall()` for status).
+ *
+ * The firewall is watched (`firewallCheckMs`, and the backend's own change events when it has
+ * them): a table that vanished (another firewall manager flushed the ruleset) or a policy that
+ * failed to apply is applied again, in turn with events.
  */
 import { isIP } from 'node:net';
 import type { Firewall } from '../firewall/firewall.js';
+import type { FirewallPolicy } from '../firewall/policy.js';
 import type {
+  FirewallStatus,
   LogComponent,
   LogLevel,
   Settings,
@@ -30,6 +38,13 @@ export interface TunnelStats {
   packetsOut: number;
   bytesOut: number;
   drops: number;
+  /** Epoch ms of the SAs' last rekeys and their next armed ones (when the tunnel knows them). */
+  rekey?: TunnelRekeyTimes;
+}
+
+export interface TunnelRekeyTimes {
+  ike: { last: number | null; next: number | null };
+  child: { last: number | null; next: number | null };
 }
 
 export interface TunnelHandle {
@@ -68,7 +83,14 @@ export interface MachineOptions {
   onTimeline?: (entry: TimelineEntry) => void;
   /** The state to start in (e.g. `error` after a crash); disconnected by default. */
   initial?: StateNode;
+  /**
+   * How often to check that the applied policy is still in the kernel (and retry one that
+   * failed), from start() until dispose(); not watched when omitted.
+   */
+  firewallCheckMs?: number;
 }
+
+const FIREWALL_FIX = 'Check that nftables is installed and the nf_tables module can be loaded.';
 
 export class TunnelStateMachine {
   private current: StateNode;
@@ -78,6 +100,14 @@ export class TunnelStateMachine {
   private retryTimer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly ctx: StateContext;
+  /** The policy the kernel holds as far as we know (undefined: none of ours). */
+  private kernelPolicy: FirewallPolicy | undefined;
+  /** Why the last apply failed; undefined once one worked. */
+  private firewallError: string | undefined;
+  private firewallRestored = 0;
+  private firewallTimer: NodeJS.Timeout | undefined;
+  private stopFirewallWatch: (() => void) | undefined;
+  private lastAnnounced = '';
 
   constructor(private readonly options: MachineOptions) {
     this.current = options.initial ?? new DisconnectedState();
@@ -104,8 +134,20 @@ export class TunnelStateMachine {
     return this.settingsNow;
   }
 
+  /** The current state; `blocking` says what the kernel does, not what the settings want. */
   describe(): TunnelState {
-    return this.current.describe(this.settingsNow);
+    const blocking = this.kernelPolicy !== undefined && this.kernelPolicy.kind !== 'allow-all';
+    return { ...this.current.describe(this.settingsNow), blocking };
+  }
+
+  /** The kill switch as applied, next to what the current state wants. */
+  firewall(): FirewallStatus {
+    return {
+      applied: this.kernelPolicy?.kind ?? 'none',
+      wanted: this.current.policy(this.settingsNow).kind,
+      ...(this.firewallError !== undefined ? { error: this.firewallError.slice(0, 4096) } : {}),
+      restored: this.firewallRestored,
+    };
   }
 
   /** Counters of the running tunnel, if any. */
@@ -113,9 +155,44 @@ export class TunnelStateMachine {
     return this.handle?.stats();
   }
 
-  /** Applies the initial state's policy and announces it. */
-  start(): Promise<void> {
-    return this.enqueue(() => this.enter(this.current));
+  /** Applies the initial state's policy and announces it; then watches the firewall. */
+  async start(): Promise<void> {
+    await this.enqueue(() => this.enter(this.current));
+    const every = this.options.firewallCheckMs;
+    if (every !== undefined && !this.firewallTimer) {
+      this.firewallTimer = setInterval(() => void this.checkFirewall(), every);
+      this.firewallTimer.unref();
+      this.stopFirewallWatch = this.options.firewall.watch?.(() => void this.checkFirewall());
+    }
+  }
+
+  /**
+   * Puts the current state's policy back when the kernel lost it (our table is gone) or when the
+   * last apply failed. Resolves to what it found, in turn with every other event.
+   */
+  checkFirewall(): Promise<'intact' | 'restored' | 'failed'> {
+    return new Promise((resolve) => {
+      const job = this.enqueue(async () => {
+        const firewall = this.options.firewall;
+        if (this.firewallError === undefined) {
+          if (!firewall.intact || this.kernelPolicy === undefined) return resolve('intact');
+          if (await firewall.intact(this.kernelPolicy)) return resolve('intact');
+          this.kernelPolicy = undefined;
+          this.firewallRestored++;
+          this.options.onLog?.(
+            'warn',
+            `the kill switch's table is gone from the kernel (another firewall manager flushed the ruleset?): applying the ${this.current.name} policy again`,
+            'firewall',
+          );
+        }
+        await this.enter(this.current, false, true);
+        if (this.firewallError === undefined)
+          this.options.onLog?.('info', `the ${this.current.name} policy is in place`, 'firewall');
+        resolve(this.firewallError === undefined ? 'restored' : 'failed');
+      });
+      // a check that threw (logged by enqueue) settles as failed rather than never
+      void job.then(() => resolve('failed'));
+    });
   }
 
   /** Feeds one event; resolves once it (and everything queued before it) is handled. */
@@ -137,6 +214,10 @@ export class TunnelStateMachine {
   /** Stops timers and the tunnel (helper shutdown); the firewall is left as it is. */
   dispose(): void {
     clearTimeout(this.retryTimer);
+    clearInterval(this.firewallTimer);
+    this.firewallTimer = undefined;
+    this.stopFirewallWatch?.();
+    this.stopFirewallWatch = undefined;
     this.handle?.stop();
   }
 
@@ -148,25 +229,42 @@ export class TunnelStateMachine {
     return this.queue;
   }
 
-  private async enter(next: StateNode, runEntry = true): Promise<void> {
+  /**
+   * Applies `next`'s policy, then makes it the current state and announces it (`quiet`: only
+   * when what clients see changed, for the watcher's re-applies).
+   */
+  private async enter(next: StateNode, runEntry = true, quiet = false): Promise<void> {
     const policy = next.policy(this.settingsNow);
     try {
       await this.options.firewall.apply(policy);
+      this.kernelPolicy = policy;
+      this.firewallError = undefined;
     } catch (e) {
       const message = `cannot apply the firewall policy (${policy.kind}): ${(e as Error).message}`;
-      this.options.onLog?.('error', message, 'firewall');
+      if (message !== this.firewallError) this.options.onLog?.('error', message, 'firewall');
+      this.firewallError = message;
       if (next.name !== 'error') {
         this.handle?.stop();
-        await this.enter(
-          new ErrorState('firewall-failed', message, 'Check that nftables is installed.'),
-        );
+        await this.enter(new ErrorState('firewall-failed', message, FIREWALL_FIX), runEntry, quiet);
         return;
       }
+      // Even the error state's blocking policy failed: the kernel keeps what it had (one nft
+      // transaction), which describe() reports. Say why, whatever the error was about.
+      if (next instanceof ErrorState && next.code !== 'firewall-failed')
+        next = new ErrorState(
+          'firewall-failed',
+          `${next.message}; then ${message}`,
+          FIREWALL_FIX,
+          next.target,
+        );
     }
     if (next.name !== 'reconnecting' && next.name !== 'disconnecting')
       clearTimeout(this.retryTimer);
     this.current = next;
-    this.options.onState?.(next.describe(this.settingsNow));
+    const described = this.describe();
+    const text = JSON.stringify(described);
+    if (!quiet || text !== this.lastAnnounced) this.options.onState?.(described);
+    this.lastAnnounced = text;
     if (runEntry) next.enter(this.ctx);
   }
 

@@ -249,3 +249,34 @@ describe('EAP-MSCHAPv2', () => {
     expect(sent.flatMap((m) => payloadsOf(m.payloads, PayloadType.EAP))).toEqual([]);
   });
 });
+
+describe('the gateway identity is required where a certificate proves it', () => {
+  it.each(['cert', 'eap'] as const)(
+    '%s without remoteId: config-invalid naming remoteId, before anything is sent',
+    (mode) => {
+      const x = exchange(mode, testPki().gateway, { remoteId: undefined });
+      const out = x.start();
+      expect(sentBytes(out)).toEqual([]);
+      expect(failedWith(out)).toMatchObject({
+        code: 'config-invalid',
+        field: 'remoteId',
+        detail: expect.stringContaining('set "remoteId"'),
+      });
+      expect(x.session.state).toBe('closed');
+    },
+  );
+
+  it('PSK without remoteId still works: the key identifies the gateway, no IDr is asked for', () => {
+    const x = new Exchange(sessionConfig({ remoteId: undefined }), responderFor());
+    const auth = sentBytes(x.deliver(x.gw.answerInit(onlySent(x.start()), CLIENT)));
+    const request = x.gw.open(auth);
+    expect(payloadsOf(request.payloads, PayloadType.IDR)).toEqual([]);
+    const out = x.deliverAll(x.gw.answerAuth(auth));
+    expect(timelineEvents(out)).toContainEqual({
+      kind: 'authenticated',
+      peer: 'vpn.example.com',
+      method: 'psk',
+    });
+    expect(of(out, 'established')).toHaveLength(1);
+  });
+});

@@ -8,6 +8,7 @@ import { decodeMessage } from '../../native-helper/ike/message/message.js';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
 import { NotifyStatusType } from '../../native-helper/ike/message/notify-types.js';
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
+import { CpAttributeType } from '../../native-helper/ike/message/cp-payload.js';
 import { payloadsOf } from '../../native-helper/ike/message/payload.js';
 import { natDetectionHash } from '../../native-helper/ike/crypto/nat-detection.js';
 import { cidrToRange } from '../../native-helper/ike/traffic-selectors.js';
@@ -152,6 +153,30 @@ describe('PSK establishment', () => {
     expect(install!.sa.integKeyIn).toEqual(gwChild.keys.integR);
     expect(install!.sa.integKeyIn).toHaveLength(32);
     expect(of(x.log, 'established')[0]!.config.ike).toBe('aes128-sha256-ecp256');
+  });
+
+  it('CP: the networks the gateway announces (INTERNAL_IP4_SUBNET) reach the tunnel config', () => {
+    const x = new Exchange(
+      sessionConfig(),
+      responderFor({ subnets: ['10.1.0.0/16', '192.168.77.0/24', '172.16.5.9/32'] }),
+    );
+    // IKE_SA_INIT … -->  <-- …
+    // IKE_AUTH SK{ …, CP(CFG_REQUEST: IP4_ADDRESS, IP4_DNS, IP4_SUBNET), … } -->
+    const auth = sentBytes(x.deliver(x.gw.answerInit(onlySent(x.start()), CLIENT)));
+    //             <-- IKE_AUTH SK{ …, CP(CFG_REPLY: …, IP4_SUBNET ×3), … }
+    const done = x.deliverAll(x.gw.answerAuth(auth));
+    expect(x.gw.lastCpRequest?.attributes.map((a) => a.attributeType)).toContain(
+      CpAttributeType.INTERNAL_IP4_SUBNET,
+    );
+    expect(of(done, 'established')[0]!.config).toMatchObject({
+      virtualIp4: '10.10.0.5',
+      subnets: ['10.1.0.0/16', '192.168.77.0/24', '172.16.5.9/32'],
+    });
+  });
+
+  it('without INTERNAL_IP4_SUBNET in the reply the config lists no subnets', () => {
+    const x = establish();
+    expect(of(x.log, 'established')[0]!.config.subnets).toEqual([]);
   });
 
   it('is deterministic: the same seeds give the same bytes on the wire', () => {

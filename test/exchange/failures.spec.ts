@@ -21,6 +21,9 @@ import {
   type ConfigOptions,
 } from './harness.js';
 import type { AuthOptions } from '../support/scripted-responder.js';
+import { testPki } from '../support/test-pki.js';
+import { NodeCryptoProvider } from '../../native-helper/platform/crypto/node-signature-provider.js';
+import { EapCode, EapType } from '../../native-helper/ike/message/eap-payload.js';
 import type { ResponderConfig } from '../support/scripted-responder.js';
 
 /** IKE_SA_INIT both ways, then the responder's IKE_AUTH answer scripted by `auth`. */
@@ -78,6 +81,69 @@ describe('authentication failures', () => {
     ]);
   });
 
+  it('a PSK profile, and the gateway answers with a signature AUTH → authentication-failed', () => {
+    const gw = testPki().gateway;
+    const { x, out } = authWith(
+      {},
+      {},
+      { pki: new NodeCryptoProvider(), cert: { chain: [gw.der], keyPem: gw.keyPem } },
+    );
+    expect(x.gw.initiatorAuthVerified).toBe(true); // our PSK AUTH was fine
+    expect(of(out, 'established')).toHaveLength(0);
+    expect(closedReason(out)).toEqual({
+      kind: 'failed',
+      error: {
+        code: 'authentication-failed',
+        by: 'us',
+        detail: 'the gateway used AUTH method 9, we expect a pre-shared key',
+      },
+    });
+    // INFORMATIONAL SK{ N(AUTHENTICATION_FAILED) } -->
+    expect(x.gw.open(onlySent(out)).payloads).toMatchObject([
+      { type: PayloadType.NOTIFY, notifyType: NotifyErrorType.AUTHENTICATION_FAILED },
+    ]);
+  });
+
+  it.each(['psk', 'eap'] as const)(
+    '%s profile: an IKE_AUTH answer with EAP but no AUTH → invalid-syntax (the gateway proves itself first)',
+    (mode) => {
+      const x = new Exchange(
+        sessionConfig(
+          mode === 'eap'
+            ? {
+                auth: { method: 'eap-mschapv2', username: 'alice', password: 'pw' },
+                trustedCas: [testPki().root.pem],
+                pki: new NodeCryptoProvider(),
+              }
+            : {},
+        ),
+        responderFor(),
+      );
+      const req = x.gw.open(sentBytes(x.deliver(x.gw.answerInit(onlySent(x.start()), CLIENT))));
+      //             <-- IKE_AUTH SK{ IDr, EAP(Request/Identity) }   (no CERT, no AUTH)
+      const out = x.deliver(
+        x.gw.respond(req, [
+          { type: PayloadType.IDR, idType: 2, data: new TextEncoder().encode('vpn.example.com') },
+          {
+            type: PayloadType.EAP,
+            code: EapCode.REQUEST,
+            identifier: 1,
+            eapType: EapType.IDENTITY,
+            data: new Uint8Array(0),
+          },
+        ]),
+      );
+      expect(sends(out)).toHaveLength(0); // no EAP answer goes out
+      expect(closedReason(out)).toEqual({
+        kind: 'failed',
+        error: {
+          code: 'invalid-syntax',
+          detail: 'the gateway started EAP without proving its identity first (no AUTH payload)',
+        },
+      });
+    },
+  );
+
   it('an IDr other than the configured remote ID → identity-mismatch', () => {
     const { out } = authWith({
       id: { idType: 2, data: new TextEncoder().encode('evil.example.net') },
@@ -132,10 +198,12 @@ describe('Child SA failures', () => {
       }),
     });
     expect(of(out, 'install-child-sa')).toHaveLength(0);
+    // ours, and (in strongSwan syntax) what the gateway chose instead
     expectDeleteThen(x, out, {
       code: 'no-proposal-chosen',
       stage: 'esp',
       offered: ['aes256gcm16'],
+      peer: ['aes128gcm16'],
     });
   });
   it('TS_UNACCEPTABLE from the gateway: the authenticated IKE SA is deleted, then ts-unacceptable', () => {

@@ -75,6 +75,53 @@ describe('MOBIKE address update with COOKIE2', () => {
     });
   });
 
+  it("re-evaluates NAT on the new path from the answer's NAT detection (§3.5)", () => {
+    const x = mobikeSa();
+    expect(of(x.log, 'established')[0]!.config.natDetected).toEqual({
+      local: false,
+      remote: false,
+    });
+    const moved = { address: NEW_LOCAL.address, port: 4500 };
+    // INFORMATIONAL SK{ N(UPDATE_SA_ADDRESSES), N(COOKIE2), N(NAT_D_S), N(NAT_D_D) } -->
+    //             <-- SK{ N(COOKIE2), N(NAT_D_S), N(NAT_D_D) }   (it saw us behind a NAT)
+    const behindNat = x.deliver(
+      x.gw.answerAddressUpdate(onlySent(x.input({ type: 'roam', local: NEW_LOCAL })), {
+        natd: { seenFrom: { address: '203.0.113.7', port: 61_000 } },
+      }).response,
+    );
+    expect(timelineEvents(behindNat)).toContainEqual({
+      kind: 'nat-detected',
+      local: true,
+      remote: false,
+      forced: true,
+    });
+    expect(of(behindNat, 'update-child-sa-endpoints')).toHaveLength(1);
+
+    // the next path has no NAT on our side, but the gateway answers from behind one
+    const next = { address: '10.0.8.1', port: 500 };
+    const direct = x.deliver(
+      x.gw.answerAddressUpdate(onlySent(x.input({ type: 'roam', local: next })), {
+        natd: {
+          seenFrom: { address: next.address, port: 4500 },
+          selfAs: { address: '198.51.100.77', port: 4500 },
+        },
+      }).response,
+    );
+    expect(timelineEvents(direct)).toContainEqual({
+      kind: 'nat-detected',
+      local: false,
+      remote: true,
+      forced: true,
+    });
+
+    // an answer without NAT detection leaves the recorded state alone (no event)
+    const quiet = x.deliver(
+      x.gw.answerAddressUpdate(onlySent(x.input({ type: 'roam', local: NEW_LOCAL }))).response,
+    );
+    expect(of(quiet, 'update-child-sa-endpoints')[0]).toMatchObject({ local: moved });
+    expect(timelineEvents(quiet).some((e) => e.kind === 'nat-detected')).toBe(false);
+  });
+
   it('each update draws a fresh COOKIE2', () => {
     const x = mobikeSa();
     const first = onlySent(x.input({ type: 'roam', local: NEW_LOCAL }));

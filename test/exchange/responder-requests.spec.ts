@@ -4,11 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
-import { NotifyErrorType } from '../../native-helper/ike/message/notify-types.js';
-import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
-import { payloadsOf } from '../../native-helper/ike/message/payload.js';
-import { cidrToRange } from '../../native-helper/ike/traffic-selectors.js';
-import { be32 } from '../support/scripted-responder.js';
+import { NotifyErrorType, NotifyStatusType } from '../../native-helper/ike/message/notify-types.js';
+import { PayloadType, ProtocolId } from '../../native-helper/ike/message/payload-type.js';
+import { payloadsOf, type Payload } from '../../native-helper/ike/message/payload.js';
+import { TransformType, type Transform } from '../../native-helper/ike/message/sa-payload.js';
+import { createKeyExchange } from '../../native-helper/ike/crypto/ke.js';
+import { cidrToRange, rangeToSelector } from '../../native-helper/ike/traffic-selectors.js';
+import { be32, notify } from '../support/scripted-responder.js';
+import { SeededRandom } from '../support/fixed-random.js';
 import { armed, closedReason, establish, of, onlySent, sends, timelineEvents } from './harness.js';
 
 describe('liveness checks from the gateway', () => {
@@ -181,5 +184,102 @@ describe('Child SA rekey by the gateway', () => {
       NotifyErrorType.NO_PROPOSAL_CHOSEN,
     );
     expect(of(out, 'install-child-sa')).toHaveLength(0);
+  });
+
+  /**
+   * CREATE_CHILD_SA { N(REKEY_SA, protocol, SPI), SA(ESP[, KE group]), Ni, [KEi(group)], TSi, TSr }
+   * as the gateway would send it, with the given fields changed.
+   */
+  function rekeyRequest(
+    x: ReturnType<typeof establish>,
+    o: { protocol?: number; spi?: Uint8Array; saGroup?: number; keGroup?: number } = {},
+  ): Uint8Array {
+    const old = x.gw.childSas[0]!;
+    const transforms: Transform[] = x.gw.childChoice!.transforms.filter(
+      (t) => t.transformType !== TransformType.KE,
+    );
+    if (o.saGroup !== undefined)
+      transforms.push({ transformType: TransformType.KE, transformId: o.saGroup, attributes: [] });
+    const protocol = o.protocol ?? ProtocolId.ESP;
+    const payloads: Payload[] = [
+      notify(
+        NotifyStatusType.REKEY_SA,
+        new Uint8Array(0),
+        protocol,
+        o.spi ?? (protocol === 0 ? new Uint8Array(0) : be32(old.spiResponder)),
+      ),
+      {
+        type: PayloadType.SA,
+        proposals: [{ number: 1, protocolId: ProtocolId.ESP, spi: be32(0x5eed0001), transforms }],
+      },
+      { type: PayloadType.NONCE, nonce: new Uint8Array(32).fill(0x42) },
+    ];
+    if (o.keGroup !== undefined)
+      payloads.push({
+        type: PayloadType.KE,
+        group: o.keGroup,
+        data: createKeyExchange(o.keGroup, { random: new SeededRandom('gw-pfs') }).publicValue,
+      });
+    payloads.push(
+      { type: PayloadType.TSI, selectors: [rangeToSelector(cidrToRange('10.1.0.0/16'))] },
+      { type: PayloadType.TSR, selectors: [rangeToSelector(cidrToRange('10.10.0.5/32'))] },
+    );
+    return x.gw.request(ExchangeType.CREATE_CHILD_SA, payloads);
+  }
+
+  /** Our answer's notifies; nothing installed, nothing removed, still established. */
+  function refused(x: ReturnType<typeof establish>, request: Uint8Array) {
+    const out = x.deliver(request);
+    const res = x.gw.open(onlySent(out));
+    expect(res).toMatchObject({ exchangeType: ExchangeType.CREATE_CHILD_SA, response: true });
+    expect(of(out, 'install-child-sa')).toHaveLength(0);
+    expect(of(out, 'remove-child-sa')).toHaveLength(0);
+    expect(x.session.state).toBe('established');
+    return payloadsOf(res.payloads, PayloadType.NOTIFY);
+  }
+
+  it('the well-formed request this helper builds is accepted (so the refusals below are real)', () => {
+    const x = establish({ esp: 'aes256gcm16-x25519' });
+    const out = x.deliver(rekeyRequest(x, { saGroup: 31, keGroup: 31 }));
+    expect(of(out, 'install-child-sa')).toHaveLength(1);
+  });
+
+  it('REKEY_SA for an SPI we do not have → CHILD_SA_NOT_FOUND naming it', () => {
+    const x = establish();
+    const unknown = be32(0x0badf00d);
+    const [n] = refused(x, rekeyRequest(x, { spi: unknown }));
+    expect(n).toMatchObject({
+      notifyType: NotifyErrorType.CHILD_SA_NOT_FOUND,
+      protocolId: ProtocolId.ESP,
+      spi: unknown,
+    });
+  });
+
+  it.each([
+    [0, 'no protocol'],
+    [ProtocolId.IKE, 'IKE'],
+  ])('REKEY_SA with protocol %i (%s) → INVALID_SYNTAX', (protocol) => {
+    const x = establish();
+    const [n] = refused(x, rekeyRequest(x, { protocol }));
+    expect(n).toMatchObject({ notifyType: NotifyErrorType.INVALID_SYNTAX });
+  });
+
+  it('PFS: KEi for another group than the SA offers → INVALID_KE_PAYLOAD naming the group', () => {
+    const x = establish({ esp: 'aes256gcm16-x25519-ecp256' });
+    //             <-- CREATE_CHILD_SA SK{ N(REKEY_SA), SA(… ecp256), Ni, KEi(x25519), TSi, TSr }
+    const [n] = refused(x, rekeyRequest(x, { saGroup: 19, keGroup: 31 }));
+    expect(n).toMatchObject({
+      notifyType: NotifyErrorType.INVALID_KE_PAYLOAD,
+      data: Uint8Array.of(0, 19),
+    });
+  });
+
+  it('PFS: an SA with a group and no KEi at all → INVALID_KE_PAYLOAD', () => {
+    const x = establish({ esp: 'aes256gcm16-ecp256' });
+    const [n] = refused(x, rekeyRequest(x, { saGroup: 19 }));
+    expect(n).toMatchObject({
+      notifyType: NotifyErrorType.INVALID_KE_PAYLOAD,
+      data: Uint8Array.of(0, 19),
+    });
   });
 });

@@ -9,7 +9,9 @@
  *   - every output is well formed: IKEv2 datagrams whose header length is their length and whose
  *     SPIi is one of this exchange's, timers armed at finite times not in the past, known events;
  *   - nothing that did not authenticate changes state: a hostile datagram never installs, removes
- *     or moves a Child SA, never establishes, and never closes an authenticated IKE SA;
+ *     or moves a Child SA, never establishes, never closes a keyed IKE SA (IKE_AUTH on), and never
+ *     ends IKE_SA_INIT by itself (RFC 7296 §2.21.1: only the bounded COOKIE/INVALID_KE restarts,
+ *     or the same refusal answering two transmissions of our request);
  *   - every hostile datagram is accounted for: a 'dropped' event with a reason, or (an SKF
  *     fragment) held for reassembly — within the reassembler's bounds;
  *   - what the session holds stays bounded (queued requests, Child SAs, IKE SAs, fragments).
@@ -21,6 +23,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IkeOutput, IkeTimer } from '../../native-helper/ike/ike-events.js';
 import { PayloadType } from '../../native-helper/ike/message/payload-type.js';
+import { MAX_IKE_INIT_RETRIES } from '../../native-helper/constants.js';
 import { SeededRandom } from '../support/fixed-random.js';
 import { CLIENT, Exchange, onlySent, responderFor, sentBytes, sessionConfig } from './harness.js';
 
@@ -238,6 +241,12 @@ interface Totals {
   heldFragments: number;
   timers: number;
   commands: number;
+  /** IKE_SA_INIT attempts ended by the same refusal on two transmissions (allowed, counted). */
+  initRefusals: number;
+}
+
+function timelineOf(out: IkeOutput[]) {
+  return out.flatMap((o) => (o.type === 'event' ? [o.event] : []));
 }
 
 function fuzzOne(state: FuzzState, seed: number, totals: Totals): void {
@@ -253,8 +262,11 @@ function segment(state: FuzzState, seed: number, budget: number, totals: Totals)
   const r = prng(seed ^ 0x5eed);
   const genuine = new Set(corpus.map(hex));
   let closed = false;
-  const authenticated = (): boolean =>
-    x.session.state === 'established' || x.session.state === 'deleting';
+  // From IKE_AUTH on the session has keys: only what authenticates may do anything but drop.
+  const keyed = (): boolean =>
+    x.session.state === 'ike-auth' ||
+    x.session.state === 'established' ||
+    x.session.state === 'deleting';
   // The SPIi our datagrams may carry: the first IKE SA's and those of the gateway's rekeys.
   const spis = new Set<string>();
   for (const sa of [gw.ike, gw.oldIke, ...gw.allIkes]) if (sa) spis.add(hex(sa.spiI));
@@ -302,6 +314,44 @@ function segment(state: FuzzState, seed: number, budget: number, totals: Totals)
     }
   };
 
+  /**
+   * IKE_SA_INIT answers are unauthenticated (RFC 7296 §2.21.1): one never ends the attempt. Only
+   * the bounded restarts (COOKIE, INVALID_KE_PAYLOAD: too-many-retries after the fifth) and a
+   * refusal that already answered an earlier transmission of our request (the session reported
+   * it then, and has sent the request again since) may close it.
+   */
+  const initCloseAllowed = (out: IkeOutput[]): void => {
+    const reason = out.find((o) => o.type === 'closed');
+    if (reason?.type !== 'closed') return;
+    const why = reason.reason;
+    if (why.kind !== 'failed') return fail('IKE_SA_INIT closed by a hostile datagram', why);
+    const code = why.error.code;
+    const events = x.log.flatMap((o) => (o.type === 'event' ? [o.event] : []));
+    const upTo = events.length - timelineOf(out).length;
+    if (code === 'too-many-retries') {
+      const restarts = events.filter(
+        (e) => e.kind === 'cookie-requested' || e.kind === 'invalid-ke',
+      );
+      if (restarts.length < MAX_IKE_INIT_RETRIES) fail('too-many-retries too early', restarts);
+      return;
+    }
+    const first = events.findIndex(
+      (e, i) =>
+        i < upTo &&
+        e.kind === 'dropped' &&
+        e.reason.startsWith(`unauthenticated IKE_SA_INIT answer: ${code} `),
+    );
+    const sentAgain = events.some(
+      (e, i) =>
+        i > first &&
+        i < upTo &&
+        (e.kind === 'ike-sa-init-sent' ||
+          (e.kind === 'retransmit' && e.exchange === 'IKE_SA_INIT')),
+    );
+    if (first < 0 || !sentAgain) fail(`IKE_SA_INIT ended by one unauthenticated ${code}`);
+    totals.initRefusals++;
+  };
+
   let afterClose = 0;
   let i = 0;
   for (; i < budget; i++) {
@@ -334,7 +384,7 @@ function segment(state: FuzzState, seed: number, budget: number, totals: Totals)
     }
     // A hostile datagram.
     const before = x.session.state;
-    const wasAuthenticated = authenticated();
+    const wasKeyed = keyed();
     const bytes = mutate(corpus, saSpis, r);
     if (genuine.has(hex(bytes))) continue; // a splice can rebuild a genuine message
     totals.hostile++;
@@ -349,13 +399,13 @@ function segment(state: FuzzState, seed: number, budget: number, totals: Totals)
         fail(`${o.type} from a hostile datagram`);
       if (o.type === 'update-child-sa-endpoints') fail('SA moved by a hostile datagram');
       if (o.type === 'event' && o.event.kind === 'dropped') drops++;
-      else if (wasAuthenticated) fail('an authenticated SA reacted to a hostile datagram', o);
+      else if (wasKeyed) fail('a keyed SA reacted to a hostile datagram', o);
     }
-    if (wasAuthenticated && x.session.state !== before)
-      fail(`state ${before} → ${x.session.state}`);
+    if (wasKeyed && x.session.state !== before) fail(`state ${before} → ${x.session.state}`);
+    if (before === 'ike-sa-init') initCloseAllowed(out);
     // Every hostile datagram is accounted for: dropped with a reason, or a fragment held.
     totals.dropped += drops;
-    if (wasAuthenticated && drops === 0) {
+    if (wasKeyed && drops === 0) {
       if (out.length || bytes[16] !== PayloadType.SKF) fail('silently ignored', hex(bytes));
       totals.heldFragments++;
     }
@@ -386,6 +436,7 @@ describe('session fuzz (≥ 100,000 hostile datagrams)', () => {
       heldFragments: 0,
       timers: 0,
       commands: 0,
+      initRefusals: 0,
     };
     fc.assert(
       fc.property(fc.constantFrom(...STATES), fc.integer(), (state, seed) => {
@@ -394,7 +445,7 @@ describe('session fuzz (≥ 100,000 hostile datagrams)', () => {
       { seed: SEED, numRuns: RUNS },
     );
     console.log(
-      `session fuzz: ${RUNS} runs, ${totals.closedSessions} sessions closed on the way, ${totals.hostile} hostile datagrams (${totals.live} to live sessions, ${totals.dropped} dropped events, ${totals.heldFragments} fragments held), ${totals.timers} timers, ${totals.commands} commands`,
+      `session fuzz: ${RUNS} runs, ${totals.closedSessions} sessions closed on the way, ${totals.hostile} hostile datagrams (${totals.live} to live sessions, ${totals.dropped} dropped events, ${totals.heldFragments} fragments held), ${totals.timers} timers, ${totals.commands} commands, ${totals.initRefusals} IKE_SA_INIT attempts ended by a repeated refusal`,
     );
     expect(totals.live).toBeGreaterThanOrEqual(100_000 * Math.min(1, SCALE));
     expect(totals.dropped).toBeGreaterThan(totals.live * 0.9);

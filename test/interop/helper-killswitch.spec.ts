@@ -1,10 +1,11 @@
 /**
  * The helper daemon (`tsunagi helper`) with its real nftables kill switch in the bed's client
  * namespace, against a real strongSwan. Every test captures what leaves the client's outer
- * interface (tcpdump -Q out) while traffic is generated to many destinations, and counts every
- * IP packet that is not IKE/ESP-in-UDP to the gateway. The bed disables IPv6 in the client
- * namespace, so IPv6 leaks are covered by the unit tests of the rule plan, not here. ARP is not
- * IP and not filtered by an inet table: it is not counted.
+ * interface (tcpdump -Q out, IPv4 and IPv6) while a generator keeps probing many destinations
+ * (IPv4 and IPv6 on the uplink, which this suite turns on), and counts every packet that is not
+ * IKE/ESP-in-UDP to the gateway or IPv6 neighbour discovery. Each scenario also runs with the
+ * kill switch off and must then see leaks, so every one of them can fail. ARP is not IP and not
+ * filtered by an inet table: it is not counted.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,13 @@ import { renderNftables } from '../../native-helper/firewall/nftables.js';
 import { planFirewall, type FirewallPolicy } from '../../native-helper/firewall/policy.js';
 import { HelperClient } from '../../native-helper/ipc/client.js';
 import type { HelperEvent, TunnelState } from '../../native-helper/ipc/protocol.js';
+import {
+  captureOutbound,
+  leaksBetween,
+  startTraffic,
+  type CaptureResult,
+  type TrafficGenerator,
+} from './support/leak-capture.js';
 import { createPki, GATEWAY_ID, type LabPki } from './support/pki.js';
 import { PSK, PSK_CLIENT_ID, startGateway, type Gateway } from './support/strongswan.js';
 import { ADDR, createTestbed, type Testbed } from './support/testbed.js';
@@ -29,29 +37,8 @@ const missing = [
 ].filter(Boolean);
 if (missing.length) console.warn(`helper-killswitch: skipped, missing ${missing.join(', ')}`);
 
-/** Sends UDP (53, 80, 9999), a TCP SYN (443) and an ICMP echo to every destination. */
-const TRAFFIC = `
-import socket, sys, struct
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-for d in sys.argv[1:]:
-    for port in (53, 80, 9999):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try: u.sendto(b'leak-probe', (d, port))
-        except OSError: pass
-        u.close()
-    t = socket.socket(); t.setblocking(False)
-    try: t.connect((d, 443))
-    except OSError: pass
-    t.close()
-    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    h = struct.pack('!BBHHH', 8, 0, 0, 77, 1); p = b'probe!'
-    try: r.sendto(struct.pack('!BBHHH', 8, 0, csum(h + p), 77, 1) + p, (d, 0))
-    except OSError: pass
-    r.close()
-print('sent', flush=True)
-`;
+/** IPv6 on the client's uplink (the bed keeps IPv6 off; this suite turns it on there). */
+const V6 = { client: '2001:db8:c0::2', router: '2001:db8:c0::1' };
 const DESTINATIONS = [
   ADDR.router.client0, // 203.0.113.1, on-link
   ADDR.router.gateway, // 198.51.100.1
@@ -61,7 +48,12 @@ const DESTINATIONS = [
   '1.1.1.1',
   '192.0.2.77',
   '100.64.1.1',
+  V6.router, // on-link IPv6
+  '2001:db8:99::1',
+  '2606:4700::1111',
 ];
+/** How long the helper may take to put back a flushed table (nft monitor; else a check every 2 s). */
+const RESTORE_WITHIN_MS = 6_000;
 
 /** UDP responder on the host: echoes, and remembers who asked (printed as lines). */
 const RESPONDER = `
@@ -85,10 +77,6 @@ try:
     s.sendto(b'query', (sys.argv[1], 53)); s.recvfrom(2048); print('answered')
 except OSError: print('no-answer')
 `;
-
-interface Capture {
-  stop(): Promise<{ allowed: number; leaks: string[] }>;
-}
 
 describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in namespaces', () => {
   let bed: Testbed;
@@ -121,39 +109,36 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     }
   };
 
+  const killHelper = async (signal: NodeJS.Signals): Promise<void> => {
+    const exited = new Promise((res) => helper.on('exit', res));
+    helper.kill(signal);
+    await exited;
+  };
+
   const client = () => HelperClient.open(socket, 'interop');
 
   const exec = (ns: string, argv: string[]) => bed.exec(ns, argv, { timeoutMs: 30_000 });
 
-  const traffic = () => exec(bed.ns.client, ['python3', '-c', TRAFFIC, ...DESTINATIONS]);
+  const capture = () =>
+    captureOutbound(bed, bed.ns.client, [bed.ifaces.client.uplink0], ADDR.gateway.outer);
 
-  const capture = async (): Promise<Capture> => {
-    const iface = bed.ifaces.client.uplink0;
-    const proc = bed.spawn(bed.ns.client, ['tcpdump', '-n', '-l', '-Q', 'out', '-i', iface, 'ip'], {
-      stdio: 'pipe',
-    });
-    let out = '';
-    let err = '';
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    for (let i = 0; !err.includes('listening on'); i++) {
-      if (i > 200) throw new Error(`tcpdump did not start: ${err}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const ike = new RegExp(
-      `^\\S+ IP ${ADDR.client.uplink0.replace(/\./g, '\\.')}\\.\\d+ > ${ADDR.gateway.outer.replace(/\./g, '\\.')}\\.(500|4500): `,
+  /** Probes every destination (every `intervalSec`) for `ms`; resolves with the rounds sent. */
+  const traffic = async (ms = 1_000, intervalSec = 0.1): Promise<number> => {
+    const gen = await startTraffic(bed, bed.ns.client, DESTINATIONS, intervalSec);
+    await new Promise((r) => setTimeout(r, ms));
+    return gen.stop();
+  };
+
+  const report = (what: string, r: CaptureResult, rounds: number) =>
+    console.log(
+      `${what}: ${rounds} probe rounds (${rounds * DESTINATIONS.length} destinations), ` +
+        `${r.allowed} IKE/ESP packets to the gateway, ${r.discovery} IPv6 ND, ${r.leaks.length} leaks`,
     );
-    return {
-      stop: async () => {
-        await new Promise((r) => setTimeout(r, 300));
-        const exited = new Promise((r) => proc.on('exit', r));
-        proc.kill('SIGINT');
-        await exited;
-        const lines = out.split('\n').filter(Boolean);
-        const leaks = lines.filter((l) => !ike.test(l));
-        return { allowed: lines.length - leaks.length, leaks };
-      },
-    };
+
+  const settings = async (s: { killSwitch?: boolean; lockdown?: boolean }) => {
+    const c = await client();
+    await c.request({ method: 'set-settings', settings: s });
+    c.close();
   };
 
   const waitState = async (
@@ -171,13 +156,104 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     }
   };
 
+  /** States as they arrive; `arrived` maps each to when it did (after its policy was applied). */
+  const arrived = new WeakMap<TunnelState, number>();
   const subscribe = async (c: HelperClient) => {
     const states: TunnelState[] = [];
     c.onEvent((e: HelperEvent) => {
-      if (e.event === 'state') states.push(e.state);
+      if (e.event !== 'state') return;
+      arrived.set(e.state, Date.now());
+      states.push(e.state);
     });
     await c.request({ method: 'subscribe', topics: ['state'] });
     return states;
+  };
+
+  const since = (s: TunnelState): number => {
+    if (!('since' in s)) throw new Error(`${s.state} has no since`);
+    return s.since;
+  };
+
+  /**
+   * Connects under continuous fast traffic (every 10 ms, so the short connecting state gets
+   * probes too) and keeps probing for a second once connected. `connecting` is the window from
+   * the connecting state's announcement (sent once its policy is in the kernel; before that the
+   * machine is still disconnected, unprotected without lockdown) to the connected state's
+   * `since` (the helper's clock, this machine's); `connected` runs from there to the end.
+   * The router drops IKE for the first 700 ms of connecting, so the state lasts (until the next
+   * retransmission) long enough to carry many probes, and includes a retransmission.
+   */
+  const connectUnderTraffic = async (c: HelperClient) => {
+    const states = await subscribe(c);
+    const cap = await capture();
+    let gen: TrafficGenerator | undefined = await startTraffic(
+      bed,
+      bed.ns.client,
+      DESTINATIONS,
+      0.01,
+    );
+    const slow = () =>
+      bed.exec(bed.ns.router, ['nft', '-f', '-'], {
+        input:
+          'table inet slowike {\n  chain slow {\n    type filter hook forward priority 0; policy accept;\n' +
+          '    udp dport 500 drop\n  }\n}\n',
+        timeoutMs: 10_000,
+      });
+    const unslow = () =>
+      bed.exec(bed.ns.router, ['nft', 'delete', 'table', 'inet', 'slowike'], {
+        check: false,
+        timeoutMs: 10_000,
+      });
+    try {
+      await slow();
+      await c.request({
+        method: 'connect',
+        profile: { ...profile, retransmit: { timeout: 0.5, base: 1.5, tries: 5 } },
+        secrets: { 'lab-psk': PSK },
+      });
+      await waitState(states, ['connecting'], 10_000);
+      await new Promise((r) => setTimeout(r, 700));
+      await unslow();
+      const up = await waitState(states, ['connected', 'error'], 30_000);
+      expect(up, helperLog).toMatchObject({ state: 'connected' });
+      await new Promise((r) => setTimeout(r, 1_000));
+      const rounds = gen.roundTimes();
+      await gen.stop();
+      gen = undefined;
+      const r = await cap.stop();
+      const connecting = arrived.get(states.find((s) => s.state === 'connecting')!)!;
+      const connected = since(up);
+      const windows = {
+        connecting: [connecting, connected] as const,
+        connected: [connected, Date.now()] as const,
+      };
+      const end = windows.connected[1];
+      const inWindow = (w: readonly [number, number]) =>
+        rounds.filter((t) => t >= w[0] && t < w[1]).length;
+      return {
+        up,
+        r,
+        rounds: rounds.length,
+        connectingRounds: inWindow(windows.connecting),
+        connectedRounds: inWindow(windows.connected),
+        connectingLeaks: leaksBetween(r, ...windows.connecting),
+        connectedLeaks: leaksBetween(r, ...windows.connected),
+        /** Leaks while disconnected, before the connect (allowed without lockdown). */
+        before: leaksBetween(r, 0, connecting).length,
+        protectedLeaks: leaksBetween(r, connecting, end),
+      };
+    } finally {
+      await gen?.stop();
+      await unslow();
+    }
+  };
+
+  const disconnect = async () => {
+    const c = await client();
+    const states = await subscribe(c);
+    const r = await c.request({ method: 'disconnect' }).catch((e: Error) => e);
+    if (!(r instanceof Error)) await waitState(states, ['disconnected'], 20_000);
+    c.close();
   };
 
   const nftTable = async () =>
@@ -202,11 +278,25 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
       dpdDelay: 2,
     };
     await exec(bed.ns.host, ['ip', 'addr', 'add', `${ADDR.dns}/24`, 'dev', bed.ifaces.host.inner]);
+    // IPv6 on the uplink, with a default route: IPv6 could leave if nothing stopped it
+    const c0 = bed.ifaces.client.uplink0;
+    await bed.registry.sysctls(bed.ns.client, {
+      'net.ipv6.conf.all.disable_ipv6': 0,
+      [`net.ipv6.conf.${c0}.disable_ipv6`]: 0,
+    });
+    for (const argv of [
+      ['addr', 'add', `${V6.client}/64`, 'dev', c0, 'nodad'],
+      ['route', 'add', 'default', 'via', V6.router, 'dev', c0],
+      // a static neighbour: probes go straight out, no ND needed
+      ['neigh', 'add', V6.router, 'lladdr', '02:00:00:00:00:01', 'dev', c0],
+    ])
+      await exec(bed.ns.client, ['ip', '-6', ...argv]);
     await startHelperProcess();
   }, 120_000);
 
   afterAll(async () => {
     if (helper && helper.exitCode === null) helper.kill('SIGTERM');
+    if (bed) writeFileSync(join(bed.tempDir('helper-log'), 'helper.log'), allLogs + helperLog);
     await gateway?.stop().catch(() => undefined);
     await bed?.destroy();
   });
@@ -236,34 +326,36 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     }
   });
 
-  it('kill switch off: the probes leak (the capture can see a leak)', async () => {
-    const c = await client();
-    await c.request({ method: 'set-settings', settings: { killSwitch: false, lockdown: false } });
+  it('kill switch off: the probes leak, IPv4 and IPv6 (the capture can see a leak)', async () => {
+    await settings({ killSwitch: false, lockdown: false });
     const cap = await capture();
-    await traffic();
+    const rounds = await traffic();
     const r = await cap.stop();
-    c.close();
+    report('disconnected, kill switch off', r, rounds);
     expect(r.leaks.length).toBeGreaterThan(DESTINATIONS.length);
+    expect(r.leaks.some((l) => l.includes(' IP6 '))).toBe(true);
+    expect(r.leaks.some((l) => / IP6 \S+ > 2606:4700::1111: ICMP6, echo request/.test(l))).toBe(
+      true,
+    );
     expect(await nftTable()).not.toContain('tsunagi');
   });
 
   it('lockdown with no tunnel: 0 leaks, also across a helper restart', async () => {
-    const c = await client();
-    await c.request({ method: 'set-settings', settings: { killSwitch: true, lockdown: true } });
-    c.close();
+    await settings({ killSwitch: true, lockdown: true });
     expect(await nftTable()).toContain('table inet tsunagi');
     let cap = await capture();
-    await traffic();
+    let rounds = await traffic();
     let r = await cap.stop();
+    report('lockdown', r, rounds);
+    expect(rounds).toBeGreaterThan(5);
     expect(r.leaks).toEqual([]);
 
-    const exited = new Promise((res) => helper.on('exit', res));
-    helper.kill('SIGTERM');
-    await exited;
+    await killHelper('SIGTERM');
     // no helper at all: the rules are in the kernel
     cap = await capture();
-    await traffic();
+    rounds = await traffic();
     r = await cap.stop();
+    report('lockdown, no helper', r, rounds);
     expect(r.leaks).toEqual([]);
     await startHelperProcess();
     const c2 = await client();
@@ -271,26 +363,98 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     expect(st).toMatchObject({
       status: { settings: { lockdown: true }, state: { blocking: true } },
     });
-    await c2.request({ method: 'set-settings', settings: { lockdown: false } });
     c2.close();
+  });
+
+  it('lockdown: another firewall manager flushes the ruleset; the helper puts its table back, then 0 leaks', async () => {
+    // still in lockdown from the previous test (or now, when run alone)
+    await settings({ killSwitch: true, lockdown: true });
+    expect(await nftTable()).toContain('table inet tsunagi');
+    const cap = await capture();
+    const gen = await startTraffic(bed, bed.ns.client, DESTINATIONS, 0.01);
+    let r: CaptureResult;
+    let rounds: number;
+    const t = { flushed: 0, back: 0 };
+    try {
+      await new Promise((res) => setTimeout(res, 300));
+      t.flushed = Date.now();
+      await exec(bed.ns.client, ['nft', 'flush', 'ruleset']);
+      while (!(await nftTable()).includes('table inet tsunagi')) {
+        if (Date.now() - t.flushed > RESTORE_WITHIN_MS)
+          throw new Error(`the table is not back after ${RESTORE_WITHIN_MS} ms\n${helperLog}`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      t.back = Date.now();
+      await new Promise((res) => setTimeout(res, 1_000));
+    } finally {
+      rounds = await gen.stop();
+      r = await cap.stop();
+    }
+    const gap = leaksBetween(r, t.flushed, t.back);
+    report('lockdown across a ruleset flush', r, rounds);
+    console.log(
+      `flush ruleset: the table was back within ${t.back - t.flushed} ms; ${gap.length} leaks in that gap`,
+    );
+    expect(helperLog).toContain("the kill switch's table is gone");
+    expect(leaksBetween(r, 0, t.flushed)).toEqual([]);
+    expect(leaksBetween(r, t.back, Date.now())).toEqual([]);
+    expect(rounds).toBeGreaterThan(50);
+    const c = await client();
+    expect(await c.request({ method: 'status' })).toMatchObject({
+      status: {
+        state: { state: 'disconnected', blocking: true },
+        firewall: { applied: 'blocked', wanted: 'blocked', restored: 1 },
+      },
+    });
+    await c.request({ method: 'set-settings', settings: { lockdown: false } });
+    c.close();
     expect(await nftTable()).not.toContain('tsunagi');
   });
 
+  it('kill switch off: connecting and connected leak (so the kill-switch-on run can fail)', async () => {
+    await settings({ killSwitch: false, lockdown: false });
+    const c = await client();
+    const run = await connectUnderTraffic(c);
+    c.close();
+    report('connect, kill switch off', run.r, run.rounds);
+    console.log(
+      `kill switch off: ${run.connectingRounds} rounds / ${run.connectingLeaks.length} leaks while connecting, ` +
+        `${run.connectedRounds} rounds / ${run.connectedLeaks.length} leaks while connected`,
+    );
+    expect(run.up).toMatchObject({ state: 'connected', blocking: false });
+    expect(run.connectingRounds).toBeGreaterThan(10);
+    expect(run.connectingLeaks.length).toBeGreaterThan(0);
+    expect(run.connectedLeaks.length).toBeGreaterThan(0);
+    await disconnect();
+  });
+
   it('kill switch on: 0 leaks while connecting and connected; the tunnel and its DNS work, other DNS does not', async () => {
+    await settings({ killSwitch: true, lockdown: false });
     const responder = bed.spawn(bed.ns.host, ['python3', '-c', RESPONDER, ADDR.dns, ADDR.host], {
       stdio: 'pipe',
     });
     let asked = '';
     responder.stdout!.on('data', (d: Buffer) => (asked += d.toString()));
     const c = await client();
-    const states = await subscribe(c);
+    const run = await connectUnderTraffic(c);
+    report('connect, kill switch on', run.r, run.rounds);
+    console.log(
+      `kill switch on: ${run.connectingRounds} probe rounds while connecting, ${run.connectedRounds} while connected`,
+    );
+    expect(run.up, helperLog).toMatchObject({
+      state: 'connected',
+      blocking: true,
+      dns: [ADDR.dns],
+    });
+    // probes were sent in both states, and none of them left
+    expect(run.connectingRounds).toBeGreaterThan(10);
+    expect(run.connectedRounds).toBeGreaterThan(5);
+    expect(run.r.allowed).toBeGreaterThan(0);
+    // before the connect the machine was disconnected without lockdown: not protected
+    console.log(`kill switch on: ${run.before} leaks while still disconnected (not protected)`);
+    expect(run.protectedLeaks).toEqual([]);
+
     const cap = await capture();
-    await c.request({ method: 'connect', profile, secrets: { 'lab-psk': PSK } });
-    const during = traffic(); // while connecting
-    const up = await waitState(states, ['connected', 'error'], 30_000);
-    await during;
-    expect(up, helperLog).toMatchObject({ state: 'connected', blocking: true, dns: [ADDR.dns] });
-    await traffic();
     const ping = await bed.ping({ count: 3, intervalSec: 0.2, deadlineSec: 5 });
     expect(ping.received).toBe(3);
     for (let i = 0; !asked.includes('ready'); i++) {
@@ -302,34 +466,53 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     expect(await ask(ADDR.dns)).toBe('answered');
     expect(await ask(ADDR.host)).toBe('no-answer'); // a DNS server through the tunnel, not the tunnel's
     expect(await ask(ADDR.router.gateway)).toBe('no-answer'); // outside the tunnel
-    const r = await cap.stop();
-    expect(r.allowed).toBeGreaterThan(0);
-    expect(r.leaks).toEqual([]);
+    expect((await cap.stop()).leaks).toEqual([]);
     expect(asked).toContain(`${ADDR.dns} 10.10.10.`);
     expect(asked).not.toContain(`${ADDR.host} `);
-    const st = await c.request({ method: 'status' });
-    expect(st).toMatchObject({ status: { state: { state: 'connected' } } });
+
+    // statistics from the real tunnel: counters, and when the SAs rekey next
+    let st = await c.request({ method: 'status' });
+    for (let i = 0; st.kind === 'status' && st.status.stats.at === 0 && i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      st = await c.request({ method: 'status' });
+    }
+    if (st.kind !== 'status') throw new Error(st.kind);
+    expect(st.status.state.state).toBe('connected');
+    expect(st.status.stats.packetsOut).toBeGreaterThan(0);
+    expect(st.status.stats.rekey?.ike.next).toBeGreaterThan(Date.now());
+    expect(st.status.stats.rekey?.child.next).toBeGreaterThan(Date.now());
+    expect(st.status.firewall).toMatchObject({ applied: 'connected', wanted: 'connected' });
     expect(allLogs + helperLog).not.toContain(PSK);
     c.close();
     responder.kill();
   });
 
-  it('SIGKILL while connected: still blocked; a restart repairs routes from the journal, no TUN left', async () => {
+  it('SIGKILL while connected, then a restart, under one capture: 0 leaks; routes repaired from the journal, no TUN left', async () => {
     const journal = join(stateDir, 'connection.journal.json');
     expect(existsSync(journal)).toBe(true);
     const entry = JSON.parse(readFileSync(journal, 'utf8')) as { tun: string };
     const resolvBefore = bed.readClientResolvConf();
     expect(resolvBefore).toContain(`nameserver ${ADDR.dns}`);
-    const exited = new Promise((res) => helper.on('exit', res));
-    helper.kill('SIGKILL');
-    await exited;
     const cap = await capture();
-    await traffic();
-    const r = await cap.stop();
+    const gen = await startTraffic(bed, bed.ns.client, DESTINATIONS);
+    let r: CaptureResult;
+    let rounds: number;
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      await killHelper('SIGKILL');
+      // no helper: the connected policy stays in the kernel
+      await new Promise((res) => setTimeout(res, 1_000));
+      expect(await nftTable()).toContain('table inet tsunagi');
+      await startHelperProcess();
+      await new Promise((res) => setTimeout(res, 1_000));
+    } finally {
+      rounds = await gen.stop();
+      r = await cap.stop();
+    }
+    report('SIGKILL and restart, kill switch on', r, rounds);
+    expect(rounds).toBeGreaterThan(15);
     expect(r.leaks).toEqual([]);
-    expect(await nftTable()).toContain('table inet tsunagi');
 
-    await startHelperProcess();
     expect(existsSync(journal)).toBe(false);
     const links = (await exec(bed.ns.client, ['ip', '-o', 'link'])).stdout;
     expect(links).not.toContain(entry.tun);
@@ -341,10 +524,41 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     expect(st).toMatchObject({
       status: { state: { state: 'error', code: 'helper-restarted', blocking: true } },
     });
-    const cap2 = await capture();
-    await traffic();
-    expect((await cap2.stop()).leaks).toEqual([]);
     c.close();
+  });
+
+  it('kill switch off: SIGKILL while connected, then a restart, leaks', async () => {
+    await settings({ killSwitch: false, lockdown: false });
+    const c = await client();
+    const states = await subscribe(c);
+    await c.request({ method: 'connect', profile, secrets: { 'lab-psk': PSK } });
+    expect(await waitState(states, ['connected', 'error'], 30_000)).toMatchObject({
+      state: 'connected',
+      blocking: false,
+    });
+    c.close();
+    const cap = await capture();
+    const gen = await startTraffic(bed, bed.ns.client, DESTINATIONS);
+    let r: CaptureResult;
+    let rounds: number;
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      await killHelper('SIGKILL');
+      await new Promise((res) => setTimeout(res, 1_000));
+      await startHelperProcess();
+      await new Promise((res) => setTimeout(res, 1_000));
+    } finally {
+      rounds = await gen.stop();
+      r = await cap.stop();
+    }
+    report('SIGKILL and restart, kill switch off', r, rounds);
+    expect(r.leaks.length).toBeGreaterThan(rounds);
+    const c2 = await client();
+    expect(await c2.request({ method: 'status' })).toMatchObject({
+      status: { state: { state: 'error', code: 'helper-restarted', blocking: false } },
+    });
+    c2.close();
+    await settings({ killSwitch: true });
   });
 
   it('the gateway dies: 0 leaks while the tunnel is dead', async () => {
@@ -356,14 +570,11 @@ describe.skipIf(missing.length > 0)('tsunagi helper: kill switch and IPC in name
     await gateway.kill();
     // The engine notices a dead peer only after its DPD retransmission budget (~165 s), longer
     // than this test; until then the tunnel is a black hole and nothing may go around it.
-    for (let i = 0; i < 10; i++) {
-      await traffic();
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const rounds = await traffic(5_000);
     const r = await cap.stop();
+    report('gateway dead', r, rounds);
     expect(r.allowed).toBeGreaterThan(0); // DPD probes to the dead gateway
     expect(r.leaks).toEqual([]);
     c.close();
-    writeFileSync(join(bed.tempDir('helper-log'), 'helper.log'), allLogs + helperLog);
   });
 });

@@ -59,6 +59,38 @@ describe.skipIf(!canRun)('tsunagi connect: rekeying under traffic (strongSwan 5.
     expect(await gateway.listSas()).toEqual([]);
   });
 
+  it('rekey time from the profile (childRekeyTime 12 s, rekeyJitter 0, lifetime 60 s): our Child rekeys come every 12 s, not at 80–90 % of the lifetime', async () => {
+    const client = spawnTsunagi(
+      bed,
+      profile({ childLifetime: 60, childRekeyTime: 12, rekeyJitter: 0 }),
+    );
+    try {
+      const up = await client.state(['connected'], 30_000);
+      const ping = await bed.ping({ count: 135, intervalSec: 0.2, deadlineSec: 45 });
+      const at = client.lines
+        .filter(
+          (l) =>
+            l.type === 'event' &&
+            (l.event as { kind: string; initiator?: string }).kind === 'child-rekeyed' &&
+            (l.event as { initiator?: string }).initiator === 'us',
+        )
+        .map((l) => Number(l.at));
+      // started at 12 s and 24 s after the Child SA came up, each completed one round trip later
+      expect(at.length, JSON.stringify(client.lines.slice(-10))).toBe(2);
+      const since = Number(up.since);
+      const steps = [at[0]! - since, at[1]! - at[0]!];
+      console.log(`our Child rekeys ${steps.map((s) => `${s} ms`).join(', ')} apart`);
+      expect(steps[0]).toBeGreaterThanOrEqual(11_500); // the SA is installed just before `since`
+      expect(steps[0]).toBeLessThan(13_000);
+      expect(steps[1]).toBeGreaterThan(11_000);
+      expect(steps[1]).toBeLessThan(13_000);
+      expect(ping.transmitted - ping.received).toBeLessThanOrEqual(at.length);
+    } finally {
+      expect(await client.stop()).toBe(0);
+    }
+    expect(await gateway.listSas()).toEqual([]);
+  });
+
   it('the gateway rekeys the Child SA every 8 s and the IKE SA every 13 s: all answered, ≤ 1 ping lost each', async () => {
     await gateway.reconfigure([
       { name: 'psk', auth: 'psk', childRekeySec: 8, ikeRekeySec: 13, randSec: 0 },

@@ -44,6 +44,7 @@ import {
 } from '../../native-helper/ike/crypto/eap-mschapv2.js';
 import { EapCode, EapType } from '../../native-helper/ike/message/eap-payload.js';
 import type { Random } from '../../native-helper/ike/crypto/random.js';
+import type { ModpProvider } from '../../native-helper/ike/crypto/modp-provider.js';
 import type { SkCipher } from '../../native-helper/ike/crypto/sk-cipher.js';
 import { createSkCipher } from '../../native-helper/ike/crypto/sk-ciphers.js';
 import type { Endpoint } from '../../native-helper/ike/ike-events.js';
@@ -53,6 +54,7 @@ import {
   type CpPayload,
 } from '../../native-helper/ike/message/cp-payload.js';
 import { ExchangeType } from '../../native-helper/ike/message/exchange-type.js';
+import { encodeIkeHeader } from '../../native-helper/ike/message/ike-header.js';
 import {
   decodeMessage,
   encodeFragments,
@@ -96,6 +98,11 @@ export interface ResponderConfig {
   /** CP reply. */
   virtualIp?: string;
   dns?: string[];
+  /**
+   * INTERNAL_IP4_SUBNET attributes of the CP reply (RFC 7296 §3.15.1: address ‖ netmask, the
+   * networks behind the gateway), sent when the CP request asks for INTERNAL_IP4_SUBNET.
+   */
+  subnets?: string[];
   /** What it returns as TSr (narrowed from what we asked); TSi is the virtual IP /32. */
   protectedSubnet?: string;
   /**
@@ -114,6 +121,8 @@ export interface ResponderConfig {
   pki?: SignatureProvider & CertificateProvider;
   /** EAP-MSCHAPv2 credentials it accepts when the initiator sends no AUTH. */
   eap?: { username: string; password: string };
+  /** MODP groups 14–16 (node:crypto in the helper): needed when the initiator offers them. */
+  modp?: ModpProvider;
 }
 
 export interface InitOptions {
@@ -128,6 +137,11 @@ export interface InitOptions {
   /** Compute NAT_DETECTION_SOURCE_IP over this address instead of its own (it is behind a NAT). */
   selfAs?: Endpoint;
   fragmentation?: boolean;
+  /**
+   * Send N(SIGNATURE_HASH_ALGORITHMS) with these hashes (RFC 7427 §4; strongSwan sends 1–5):
+   * the initiator may then sign with method 14.
+   */
+  signatureHashes?: number[];
   /** Replace the chosen proposal before it is sent (to answer with something never offered). */
   tamperChoice?: (chosen: Proposal) => Proposal;
   /** Set the I flag on the response (must be dropped). */
@@ -154,6 +168,11 @@ export interface AuthOptions {
   initiatorFlag?: boolean;
   /** A certificate to prove itself with this time (instead of the configured one). */
   cert?: { chain: Uint8Array[]; keyPem: string };
+  /**
+   * The signature AUTH method it uses (default: 14 when the initiator announced hashes, else
+   * 9/10/11 for ECDSA). 1 is RSA PKCS#1 v1.5 with SHA-1, as old gateways sign.
+   */
+  gatewayMethod?: 1 | 9 | 10 | 11 | 14;
   /** EAP: corrupt the gateway's final AUTH(MSK). */
   corruptFinalAuth?: boolean;
   omitCp?: boolean;
@@ -295,7 +314,7 @@ export class ScriptedResponder {
       !natSrc ||
       !bytesEq(natSrc.data, natDetectionHash(req.spiI, new Uint8Array(8), from.address, from.port));
 
-    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const ke = this.keyExchange(kei.group);
     const payloads: Payload[] = [
       { type: PayloadType.SA, proposals: [sent] },
       { type: PayloadType.KE, group: kei.group, data: ke.publicValue },
@@ -321,6 +340,13 @@ export class ScriptedResponder {
     ];
     if (opts.fragmentation)
       payloads.push(notify(NotifyStatusType.FRAGMENTATION_SUPPORTED, new Uint8Array(0)));
+    if (opts.signatureHashes)
+      payloads.push(
+        notify(
+          NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
+          Uint8Array.from(opts.signatureHashes.flatMap((h) => [h >> 8, h & 0xff])),
+        ),
+      );
     const response = encodeMessage({ ...header, spiR: this.spiR, payloads });
 
     const shared = ke.computeSharedSecret(kei.data);
@@ -408,6 +434,34 @@ export class ScriptedResponder {
     return opts.fragmentSize
       ? encodeFragments(msg, ike.out, opts.fragmentSize)
       : [encodeMessage(msg, ike.out)];
+  }
+
+  /**
+   * Seals raw inner payload bytes as an SK payload on the current IKE SA: to send, authenticated,
+   * what our own encoder refuses to write (an unknown critical payload, a broken inner chain).
+   */
+  protectRaw(
+    m: { exchangeType: number; response: boolean; messageId: number },
+    inner: Uint8Array,
+    firstPayload: number,
+  ): Uint8Array {
+    const ike = this.sa();
+    const skLength = 4 + ike.out.sealedLength(inner.length);
+    const aad = concat(
+      encodeIkeHeader({
+        spiI: ike.spiI,
+        spiR: ike.spiR,
+        nextPayload: PayloadType.SK,
+        exchangeType: m.exchangeType,
+        initiator: ike.gatewayIsInitiator,
+        higherVersion: false,
+        response: m.response,
+        messageId: m.messageId,
+        length: 28 + skLength,
+      }),
+      Uint8Array.of(firstPayload, 0, skLength >> 8, skLength & 0xff),
+    );
+    return concat(aad, ike.out.seal(aad, inner));
   }
 
   /** A response to one of the initiator's requests. */
@@ -507,7 +561,20 @@ export class ScriptedResponder {
       const hashes = payloadsOf(this.readInit(this.initRequest!).payloads, PayloadType.NOTIFY).find(
         (n) => n.notifyType === NotifyStatusType.SIGNATURE_HASH_ALGORITHMS,
       )?.data;
-      const signed = signAuth(this.pki(), cert.keyPem, 'auto', octets, hashes ? u16s(hashes) : []);
+      const signed =
+        opts.gatewayMethod === 1
+          ? {
+              ok: true as const,
+              method: 1,
+              authData: this.pki().sign(cert.keyPem, { kind: 'rsa-pkcs1', hash: 'sha1' }, octets),
+            }
+          : signAuth(
+              this.pki(),
+              cert.keyPem,
+              opts.gatewayMethod ?? 'auto',
+              octets,
+              hashes ? u16s(hashes) : [],
+            );
       if (!signed.ok) throw new Error(`responder: cannot sign (${signed.error.message})`);
       if (opts.corruptAuth) signed.authData[signed.authData.length - 1]! ^= 0xff;
       payloads.push({ type: PayloadType.AUTH, method: signed.method, data: signed.authData });
@@ -559,6 +626,9 @@ export class ScriptedResponder {
     const asked6 = cpRequest?.attributes.some(
       (a) => a.attributeType === CpAttributeType.INTERNAL_IP6_ADDRESS,
     );
+    const askedSubnets = cpRequest?.attributes.some(
+      (a) => a.attributeType === CpAttributeType.INTERNAL_IP4_SUBNET,
+    );
     const vip6 = asked6 ? this.config.virtualIp6 : undefined;
     if (!opts.omitCp)
       payloads.push({
@@ -570,6 +640,15 @@ export class ScriptedResponder {
             attributeType: CpAttributeType.INTERNAL_IP4_DNS,
             value: ipToBytes(d)!,
           })),
+          ...(askedSubnets ? (this.config.subnets ?? []) : []).map((c) => {
+            const [a, len] = c.split('/');
+            const bits = Number(len);
+            const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+            return {
+              attributeType: CpAttributeType.INTERNAL_IP4_SUBNET,
+              value: Uint8Array.of(...ipToBytes(a!)!, ...be32(mask)),
+            };
+          }),
           ...(vip6 !== undefined
             ? [
                 {
@@ -797,7 +876,15 @@ export class ScriptedResponder {
    */
   answerAddressUpdate(
     requestBytes: Uint8Array,
-    opts: { cookie2?: Uint8Array | null; extra?: Payload[] } = {},
+    opts: {
+      cookie2?: Uint8Array | null;
+      extra?: Payload[];
+      /**
+       * Add its NAT detection for the new path (as strongSwan does, §3.5): NAT_D_D over where it
+       * saw the request come from (`seenFrom`), NAT_D_S over its own address (or `selfAs`).
+       */
+      natd?: { seenFrom: Endpoint; selfAs?: Endpoint };
+    } = {},
   ): { response: Uint8Array; request: IkeMessage } {
     const req = this.open(requestBytes);
     const notifies = payloadsOf(req.payloads, PayloadType.NOTIFY);
@@ -806,6 +893,20 @@ export class ScriptedResponder {
     const cookie2 = notifies.find((n) => n.notifyType === NotifyStatusType.COOKIE2)?.data;
     const echo = opts.cookie2 === null ? undefined : (opts.cookie2 ?? cookie2);
     const payloads: Payload[] = echo ? [notify(NotifyStatusType.COOKIE2, echo)] : [];
+    if (opts.natd) {
+      const ike = this.saOf(requestBytes) ?? this.sa();
+      const self = opts.natd.selfAs ?? { address: this.config.address.address, port: 4500 };
+      payloads.push(
+        notify(
+          NotifyStatusType.NAT_DETECTION_SOURCE_IP,
+          natDetectionHash(ike.spiI, ike.spiR, self.address, self.port),
+        ),
+        notify(
+          NotifyStatusType.NAT_DETECTION_DESTINATION_IP,
+          natDetectionHash(ike.spiI, ike.spiR, opts.natd.seenFrom.address, opts.natd.seenFrom.port),
+        ),
+      );
+    }
     payloads.push(...(opts.extra ?? []));
     return { response: this.respond(req, payloads), request: req };
   }
@@ -835,7 +936,7 @@ export class ScriptedResponder {
     let ke: KeyExchange | undefined;
     if (pfsGroup !== undefined) {
       transforms.push({ transformType: TransformType.KE, transformId: pfsGroup, attributes: [] });
-      ke = createKeyExchange(pfsGroup, { random: this.config.random });
+      ke = this.keyExchange(pfsGroup);
     }
     const messageId = this.nextRequestId;
     this.pendingRekey = { messageId, nonceI, spiResponder, ke, oldSpiResponder: old.spiResponder };
@@ -941,7 +1042,7 @@ export class ScriptedResponder {
     ];
     let shared: Uint8Array | undefined;
     if (kei) {
-      const ke = createKeyExchange(kei.group, { random: this.config.random });
+      const ke = this.keyExchange(kei.group);
       const r = ke.computeSharedSecret(kei.data);
       if (!r.ok) throw new Error(`responder: ${r.message}`);
       shared = r.sharedSecret;
@@ -968,7 +1069,7 @@ export class ScriptedResponder {
   rekeyIke(opts: { nonce?: Uint8Array } = {}): Uint8Array {
     const choice = this.ikeChoice!;
     const group = choice.transforms.find((t) => t.transformType === TransformType.KE)!.transformId;
-    const ke = createKeyExchange(group, { random: this.config.random });
+    const ke = this.keyExchange(group);
     const spiI = this.config.random.bytes(8);
     const nonceI = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
     this.pendingIkeRekey = { messageId: this.nextRequestId, ke, spiI, nonceI };
@@ -1077,7 +1178,7 @@ export class ScriptedResponder {
       spi: spiR,
     };
     const nonceR = opts.nonce ?? this.config.random.bytes(NONCE_BYTES);
-    const ke = createKeyExchange(kei.group, { random: this.config.random });
+    const ke = this.keyExchange(kei.group);
     const shared = ke.computeSharedSecret(kei.data);
     if (!shared.ok) throw new Error(`responder: ${shared.message}`);
     const response = this.protect(
@@ -1154,6 +1255,11 @@ export class ScriptedResponder {
     const r = decodeMessage(bytes, this.oldIke!.in);
     if (!r.ok) throw new Error(`responder: cannot open on the old SA (${r.error.message})`);
     return r.message;
+  }
+
+  /** A key pair of ours for `group` (MODP through the configured provider). */
+  private keyExchange(group: number): KeyExchange {
+    return createKeyExchange(group, { random: this.config.random, modp: this.config.modp });
   }
 
   private sa(): IkeSa {

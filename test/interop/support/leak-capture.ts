@@ -1,9 +1,11 @@
 /**
  * Leak measurement for the kill-switch suites: a traffic generator that keeps probing many
- * destinations (IPv4 and IPv6: UDP 53/80/9999, a TCP SYN to 443, an ICMP echo) until stopped,
- * and a capture of what actually leaves the client's outer interfaces (`tcpdump -Q out`, which
- * taps after netfilter), classified into allowed (IKE/ESP-in-UDP to the gateway, IPv6 neighbour
- * discovery) and leaks (everything else).
+ * destinations (IPv4 and IPv6: UDP 53/80/9999, a TCP SYN to 443, an ICMP or ICMPv6 echo) until
+ * stopped, noting when each round started, and a capture of what actually leaves the client's
+ * outer interfaces (`tcpdump -Q out`, which taps after netfilter; epoch timestamps), classified
+ * into allowed (IKE/ESP-in-UDP to the gateway, IPv6 neighbour discovery) and leaks (everything
+ * else). The times let a test count probes and leaks inside one tunnel state's window (the
+ * states' `since`, from the helper's clock on the same machine).
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Testbed } from './testbed.js';
@@ -21,6 +23,7 @@ def done(*_):
 signal.signal(signal.SIGTERM, done); signal.signal(signal.SIGINT, done)
 print('started', flush=True)
 while True:
+    print('round', int(time.time() * 1000), flush=True)
     for d in dests:
         fam = socket.AF_INET6 if ':' in d else socket.AF_INET
         for port in (53, 80, 9999):
@@ -30,12 +33,16 @@ while True:
         try:
             t = socket.socket(fam, socket.SOCK_STREAM); t.setblocking(False); t.connect_ex((d, 443)); t.close()
         except OSError: pass
-        if fam == socket.AF_INET:
-            try:
+        try:
+            if fam == socket.AF_INET:
                 r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMP)
                 h = struct.pack('!BBHHH', 8, 0, 0, 77, 1); p = b'probe!'
                 r.sendto(struct.pack('!BBHHH', 8, 0, csum(h + p), 77, 1) + p, (d, 0)); r.close()
-            except OSError: pass
+            else:
+                # echo request; the kernel fills in the ICMPv6 checksum
+                r = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+                r.sendto(struct.pack('!BBHHH', 128, 0, 0, 77, 1) + b'probe!', (d, 0)); r.close()
+        except OSError: pass
     rounds += 1
     time.sleep(interval)
 `;
@@ -43,6 +50,8 @@ while True:
 export interface TrafficGenerator {
   /** Stops the generator; resolves with the number of probe rounds it completed. */
   stop(): Promise<number>;
+  /** Epoch ms at which each round so far started. */
+  roundTimes(): number[];
 }
 
 export async function startTraffic(
@@ -59,11 +68,14 @@ export async function startTraffic(
   await waitOutput(proc, () => out, 'started', 'traffic generator');
   return {
     stop: async () => {
-      const exited = new Promise((r) => proc.on('exit', r));
-      proc.kill('SIGTERM');
-      await exited;
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.on('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
       return Number(/rounds (\d+)/.exec(out)?.[1] ?? 0);
     },
+    roundTimes: () => [...out.matchAll(/^round (\d+)$/gm)].map((m) => Number(m[1])),
   };
 }
 
@@ -72,8 +84,15 @@ export interface CaptureResult {
   allowed: number;
   /** IPv6 neighbour/router discovery (allowed by every policy). */
   discovery: number;
-  /** Everything else: lines as tcpdump printed them. */
+  /** Everything else: lines as tcpdump printed them (interface, epoch seconds, packet). */
   leaks: string[];
+  /** Epoch ms of each leak, in the order of `leaks`. */
+  leakTimes: number[];
+}
+
+/** How many of the capture's leaks happened in [from, to) (epoch ms). */
+export function leaksBetween(r: CaptureResult, from: number, to: number): string[] {
+  return r.leaks.filter((_, i) => r.leakTimes[i]! >= from && r.leakTimes[i]! < to);
 }
 
 export interface Capture {
@@ -88,9 +107,13 @@ export async function captureOutbound(
   gateway: string,
 ): Promise<Capture> {
   const procs = ifaces.map((iface) => {
-    const proc = bed.spawn(ns, ['tcpdump', '-n', '-l', '-Q', 'out', '-i', iface, 'ip or ip6'], {
-      stdio: 'pipe',
-    });
+    const proc = bed.spawn(
+      ns,
+      ['tcpdump', '-n', '-tt', '-l', '-Q', 'out', '-i', iface, 'ip or ip6'],
+      {
+        stdio: 'pipe',
+      },
+    );
     const state = { out: '', err: '' };
     proc.stdout!.on('data', (d: Buffer) => (state.out += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (state.err += d.toString()));
@@ -121,13 +144,17 @@ export async function captureOutbound(
       let allowed = 0;
       let discovery = 0;
       const leaks: string[] = [];
+      const leakTimes: number[] = [];
       for (const l of lines) {
         const text = l.slice(l.indexOf(' ') + 1);
         if (ike.test(text)) allowed++;
         else if (nd.test(text)) discovery++;
-        else leaks.push(l);
+        else {
+          leaks.push(l);
+          leakTimes.push(Math.round(Number(text.slice(0, text.indexOf(' '))) * 1000));
+        }
       }
-      return { allowed, discovery, leaks };
+      return { allowed, discovery, leaks, leakTimes };
     },
   };
 }

@@ -529,6 +529,8 @@ export interface GatewayConnection extends TimingConfig {
   gatewayCert?: GatewayCertKind;
   /** cert: which client key type this connection accepts (strongSwan's `auth = ecdsa|rsa`). */
   clientKey?: 'ecdsa' | 'rsa' | 'any';
+  /** psk: the gateway's own identity (local.id; default GATEWAY_ID). */
+  localId?: string;
   /** strongSwan proposal syntax, comma-separated. */
   ikeProposals?: string;
   espProposals?: string;
@@ -617,7 +619,7 @@ export function gatewaySwanctlConf(swanctlDir: string, cfg: GatewayConfig): stri
       out.push(
         '    local {',
         '      auth = psk',
-        `      id = ${GATEWAY_ID}`,
+        `      id = ${c.localId ?? GATEWAY_ID}`,
         '    }',
         '    remote {',
         '      auth = psk',
@@ -685,6 +687,16 @@ export function gatewaySwanctlConf(swanctlDir: string, cfg: GatewayConfig): stri
     'secrets {',
     '  ike-psk {',
     `    id-gw = ${GATEWAY_ID}`,
+    // the same key for every other identity a PSK connection gives the gateway
+    ...[
+      ...new Set(
+        conns
+          .map((c) => ({ ...cfg.defaults, ...c }))
+          .flatMap((c) => (c.auth === 'psk' && c.localId ? [c.localId] : [])),
+      ),
+    ]
+      .filter((id) => id !== GATEWAY_ID)
+      .map((id, i) => `    id-gw${i + 2} = ${id}`),
     `    id-client = ${PSK_CLIENT_ID}`,
     `    secret = "${PSK}"`,
     '  }',

@@ -4,12 +4,12 @@
  * redaction of secrets, settings persistence. The tunnel and firewall are in-memory doubles.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HelperServer } from '../../../../native-helper/daemon/server.js';
 import { startHelper, type RunningHelper } from '../../../../native-helper/daemon/main.js';
 import { HelperClient, HelperError } from '../../../../native-helper/ipc/client.js';
@@ -17,10 +17,12 @@ import { encodeFrame, FrameDecoder } from '../../../../native-helper/ipc/framing
 import {
   HISTORY_LIMITS,
   MAX_FRAME_BYTES,
+  parseClientFrame,
   parseHelperFrame,
   PROTOCOL_VERSION,
   type HelperEvent,
   type HelperFrame,
+  type Stats,
 } from '../../../../native-helper/ipc/protocol.js';
 import { TunnelStateMachine } from '../../../../native-helper/tunnel/state-machine.js';
 import { FakeDriver, MemoryFirewall, UP } from '../tunnel/doubles.js';
@@ -142,13 +144,22 @@ describe('helper socket', () => {
     raw.socket.destroy();
   });
 
-  it('requires hello first and refuses another protocol version', async () => {
+  it('requires hello first and refuses another protocol version; other clients keep being served', async () => {
+    const other = await HelperClient.open(socketPath);
+    const events: HelperEvent[] = [];
+    other.onEvent((e) => events.push(e));
+    await other.request({ method: 'subscribe', topics: ['settings'] });
     const raw = await Raw.open(socketPath);
     raw.send({ id: 1, method: 'status' });
     raw.send({ id: 2, method: 'hello', version: PROTOCOL_VERSION + 1 });
     await raw.waitFor(2);
     expect(raw.errorCodes()).toEqual(['hello-required', 'unsupported-version']);
     await raw.closed;
+    // the other client still gets answers and events
+    expect(await other.request({ method: 'status' })).toMatchObject({ kind: 'status' });
+    await other.request({ method: 'set-settings', settings: { allowLan: true } });
+    await vi.waitFor(() => expect(events.map((e) => e.event)).toEqual(['settings']));
+    other.close();
   });
 
   it('answers malformed, invalid, oversized and truncated frames with errors and keeps serving', async () => {
@@ -192,48 +203,128 @@ describe('helper socket', () => {
     other.close();
   });
 
-  it('survives 1,000 random frames and still serves a new client', async () => {
-    const raw = await Raw.open(socketPath);
-    raw.send(hello());
-    const arbitraryFrame = fc.oneof(
-      fc.jsonValue(),
-      fc.record(
-        {
-          id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
-          method: fc.constantFrom(
-            'hello',
-            'connect',
-            'disconnect',
-            'status',
-            'set-settings',
-            'subscribe',
-            'x',
-          ),
-          version: fc.oneof(fc.integer(), fc.string()),
-          settings: fc.anything(),
-          profile: fc.anything(),
-          secrets: fc.anything(),
-          topics: fc.anything(),
-        },
-        { requiredKeys: ['method'] },
-      ),
+  it('1,000 random byte streams (frames, raw bytes, random length prefixes): each answered as the framing says, never a crash, others still served', async () => {
+    const control = await HelperClient.open(socketPath);
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const request = fc.record(
+      {
+        id: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
+        method: fc.constantFrom(
+          'hello',
+          'connect',
+          'disconnect',
+          'status',
+          'set-settings',
+          'subscribe',
+          'x',
+        ),
+        version: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer(), fc.string()),
+        settings: fc.anything(),
+        profile: fc.anything(),
+        secrets: fc.anything(),
+        topics: fc.anything(),
+      },
+      { requiredKeys: ['method'] },
     );
-    const frames = fc.sample(arbitraryFrame, { numRuns: 1000, seed: 42 });
-    let expected = 1;
-    for (const f of frames) {
-      const body = encodeFrame(f);
-      if (body.length > MAX_FRAME_BYTES + 4) continue;
-      raw.socket.write(body);
-      expected++;
-    }
-    // every frame gets exactly one response (an error, or a result for the few valid ones)
-    const got = await raw.waitFor(expected, 20_000);
-    expect(got.filter((f) => f.type === 'response').length).toBeGreaterThanOrEqual(expected);
-    raw.socket.destroy();
+    const chunk = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }).map((v) => encodeFrame(v)),
+      request.map((v) => encodeFrame(v)),
+      // a right length around random bytes: bad UTF-8 or bad JSON, mostly
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([u32(b.length), b])),
+      // a random length prefix: truncated, oversized, or swallowing what follows
+      fc
+        .tuple(
+          fc.oneof(
+            fc.integer({ min: 0, max: 200 }),
+            fc.integer({ min: 0, max: 0xffffffff }),
+            fc.constant(MAX_FRAME_BYTES + 1),
+          ),
+          fc.uint8Array({ maxLength: 64 }),
+        )
+        .map(([n, b]) => Buffer.concat([u32(n), b])),
+      // bytes with no framing at all
+      fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Buffer.from(b)),
+    );
+    const stream = fc.tuple(fc.array(chunk, { minLength: 1, maxLength: 6 }), fc.nat());
+
+    await fc.assert(
+      fc.asyncProperty(stream, async ([chunks, cut]) => {
+        const bytes = Buffer.concat(chunks);
+        // the model: what the helper's framing makes of these bytes after a valid hello
+        let framingErrors = 0;
+        let most = 1; // the hello's answer
+        let asyncRequests = 0;
+        let terminated = false;
+        const model = new FrameDecoder();
+        for (const d of model.push(bytes)) {
+          most++;
+          if (d.kind !== 'frame') framingErrors++;
+          if (d.kind === 'too-large') {
+            terminated = true;
+            break;
+          }
+          if (d.kind !== 'frame') continue;
+          const p = parseClientFrame(d.value);
+          if (!p.ok) continue;
+          if (p.frame.method === 'hello' && p.frame.version !== PROTOCOL_VERSION) {
+            terminated = true; // answered, then the connection is closed
+            break;
+          }
+          // answered after an await: may come after our end, when the helper can no longer write
+          if (['connect', 'set-settings', 'disconnect'].includes(p.frame.method)) asyncRequests++;
+        }
+        if (!terminated && model.pending > 0) {
+          most++;
+          framingErrors++; // truncated
+        }
+
+        const socket = await new Promise<Socket>((resolve, reject) => {
+          const s = connect(socketPath, () => resolve(s));
+          s.once('error', reject);
+        });
+        const got: unknown[] = [];
+        const bad: string[] = [];
+        const decoder = new FrameDecoder();
+        socket.on('data', (d: Buffer) => {
+          for (const x of decoder.push(d)) {
+            if (x.kind !== 'frame') bad.push(x.kind);
+            else if (!parseHelperFrame(x.value).ok) bad.push(JSON.stringify(x.value));
+            else got.push(x.value);
+          }
+        });
+        socket.on('error', () => undefined);
+        const closed = new Promise<void>((r) => socket.on('close', () => r()));
+        socket.write(encodeFrame(hello()));
+        const at = bytes.length ? cut % bytes.length : 0;
+        socket.write(bytes.subarray(0, at));
+        socket.end(bytes.subarray(at));
+        const timeout = new Promise<'hang'>((r) => setTimeout(() => r('hang'), 5_000));
+        expect(await Promise.race([closed, timeout])).not.toBe('hang');
+
+        expect(bad).toEqual([]);
+        const responses = got as { type: string; ok: boolean; error?: { code: string } }[];
+        const answers = responses.filter((f) => f.type === 'response');
+        expect(answers[0]).toMatchObject({ ok: true, result: { kind: 'hello' } });
+        const framing = answers.filter(
+          (f) => f.error?.code === 'malformed-frame' || f.error?.code === 'frame-too-large',
+        );
+        expect(framing).toHaveLength(framingErrors);
+        expect(answers.length).toBeLessThanOrEqual(most);
+        expect(answers.length).toBeGreaterThanOrEqual(most - asyncRequests);
+        // another client is served all along
+        expect(await control.request({ method: 'status' })).toMatchObject({ kind: 'status' });
+      }),
+      { numRuns: 1000, seed: 42 },
+    );
+    control.close();
     const fresh = await HelperClient.open(socketPath);
     expect(await fresh.request({ method: 'status' })).toMatchObject({ kind: 'status' });
     fresh.close();
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a peer whose uid is not allowed (real SO_PEERCRED, uid 65534)', async () => {
     const script = `
@@ -298,6 +389,58 @@ describe('helper socket', () => {
     b.close();
   });
 
+  it('stats events: packets and bytes from the tunnel, rates over the interval, rekey times', async () => {
+    const c = await HelperClient.open(socketPath);
+    const stats: Stats[] = [];
+    c.onEvent((e) => {
+      if (e.event === 'stats') stats.push(e.stats);
+    });
+    await c.request({ method: 'subscribe', topics: ['stats'] });
+    await c.request({ method: 'connect', profile: PROFILE, secrets: { lab: PSK } });
+    fake.last.callbacks.up(UP);
+    const rekey = {
+      ike: { last: null, next: Date.now() + 3_000_000 },
+      child: { last: Date.now() - 5_000, next: Date.now() + 600_000 },
+    };
+    fake.last.stats = {
+      packetsIn: 10,
+      bytesIn: 1_000,
+      packetsOut: 12,
+      bytesOut: 2_000,
+      drops: 1,
+      rekey,
+    };
+    await vi.waitFor(() => expect(stats.length).toBeGreaterThan(0));
+    // 50 ms later: 40 more packets, 50 kB more each way
+    fake.last.stats = {
+      packetsIn: 50,
+      bytesIn: 51_000,
+      packetsOut: 52,
+      bytesOut: 52_000,
+      drops: 1,
+      rekey,
+    };
+    await vi.waitFor(() => expect(stats.at(-1)?.packetsIn).toBe(50));
+    const last = stats.at(-1)!;
+    expect(last).toMatchObject({
+      packetsIn: 50,
+      packetsOut: 52,
+      bytesIn: 51_000,
+      drops: 1,
+      ike: UP.ike,
+      esp: UP.esp,
+      rekey,
+    });
+    const prev = stats[stats.indexOf(last) - 1]!;
+    const seconds = (last.at - prev.at) / 1000;
+    expect(last.rateIn).toBeGreaterThan(0);
+    expect(last.rateIn).toBeCloseTo((last.bytesIn - prev.bytesIn) / seconds, 0);
+    expect(last.rateOut).toBeCloseTo((last.bytesOut - prev.bytesOut) / seconds, 0);
+    const st = await c.request({ method: 'status' });
+    expect(st).toMatchObject({ status: { stats: { rekey }, firewall: { applied: 'connected' } } });
+    c.close();
+  });
+
   it('set-settings applies the current state policy again and tells subscribers', async () => {
     const a = await HelperClient.open(socketPath);
     const events: HelperEvent[] = [];
@@ -315,6 +458,110 @@ describe('helper socket', () => {
       'not-connected',
     );
     a.close();
+  });
+});
+
+describe('group access over a real socket (SO_PEERCRED, SO_PEERGROUPS, socket mode)', () => {
+  const GID = 47_123; // a group made up for the test: only numbers matter to the kernel
+  /** Says hello as another user; prints the first frame's JSON, or ERR <code>. */
+  const CLIENT = `
+    const net = require('node:net');
+    const s = net.connect(process.argv[1], () => {
+      const body = Buffer.from(JSON.stringify({ id: 1, method: 'hello', version: ${PROTOCOL_VERSION} }));
+      const len = Buffer.alloc(4); len.writeUInt32BE(body.length);
+      s.write(Buffer.concat([len, body]));
+    });
+    let buf = Buffer.alloc(0);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        process.stdout.write(buf.subarray(4, 4 + buf.readUInt32BE(0)).toString());
+        s.destroy();
+      }
+    });
+    s.on('error', (e) => process.stdout.write('ERR ' + e.code));
+  `;
+  const helloAs = async (
+    path: string,
+    who: { uid: number; gid: number; groups?: number[] },
+  ): Promise<string> => {
+    const child = who.groups
+      ? spawn('setpriv', [
+          `--reuid=${who.uid}`,
+          `--regid=${who.gid}`,
+          `--groups=${who.groups.join(',')}`,
+          process.execPath,
+          '-e',
+          CLIENT,
+          path,
+        ])
+      : spawn(process.execPath, ['-e', CLIENT, path], { uid: who.uid, gid: who.gid });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => child.on('exit', r));
+    if (!out) throw new Error(`the client said nothing: ${err}`);
+    return out;
+  };
+  const servers: HelperServer[] = [];
+  const serve = async (name: string, options: { socketGid?: number; memberUids?: number[] }) => {
+    const path = join(dir, name);
+    const s = new HelperServer({
+      socketPath: path,
+      access: {
+        uids: new Set(),
+        gid: GID,
+        memberUids: new Set(options.memberUids ?? []),
+      },
+      machine,
+      version: 'test',
+      resolve: (h) => Promise.resolve(h),
+      saveSettings: () => Promise.resolve(),
+      log: (l) => logLines.push(l),
+      ...(options.socketGid !== undefined ? { socketGid: options.socketGid } : {}),
+    });
+    servers.push(s);
+    await s.listen();
+    return path;
+  };
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+
+  it('socket 0660 root:gid; members by primary or supplementary group get in, others not even connect', async () => {
+    const path = await serve('group.sock', { socketGid: GID });
+    const st = statSync(path);
+    expect(st.mode & 0o777).toBe(0o660);
+    expect([st.uid, st.gid]).toEqual([0, GID]);
+
+    const primary = JSON.parse(await helloAs(path, { uid: 65534, gid: GID })) as unknown;
+    expect(primary).toMatchObject({ ok: true, result: { kind: 'hello', uid: 65534 } });
+    const supplementary = JSON.parse(
+      await helloAs(path, { uid: 65534, gid: 65534, groups: [100, GID] }),
+    ) as unknown;
+    expect(supplementary).toMatchObject({ ok: true, result: { kind: 'hello', uid: 65534 } });
+    // the socket's mode stops a non-member before the helper sees it
+    expect(await helloAs(path, { uid: 65534, gid: 65534, groups: [100] })).toBe('ERR EACCES');
+  });
+
+  it('the peer check alone (socket open to all): non-members forbidden, /etc/group members allowed', async () => {
+    const path = await serve('open.sock', { memberUids: [65533] });
+    expect(statSync(path).mode & 0o777).toBe(0o666);
+    const refused = JSON.parse(await helloAs(path, { uid: 65534, gid: 65534, groups: [100] })) as {
+      error: { code: string; message: string };
+    };
+    expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(refused.error.message).toContain('uid 65534');
+    // listed in /etc/group (read at start) though this process lacks the group: allowed
+    expect(JSON.parse(await helloAs(path, { uid: 65533, gid: 65533 }))).toMatchObject({
+      ok: true,
+      result: { uid: 65533 },
+    });
+    // the group among the process's supplementary groups (SO_PEERGROUPS) is enough
+    expect(
+      JSON.parse(await helloAs(path, { uid: 65534, gid: 65534, groups: [GID] })),
+    ).toMatchObject({ ok: true, result: { uid: 65534 } });
   });
 });
 

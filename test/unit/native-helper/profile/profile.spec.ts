@@ -143,6 +143,84 @@ describe('profile format v1', () => {
     ]);
   });
 
+  it('sendRemoteId: true by default, a boolean', () => {
+    expect(parseProfile(office).sendRemoteId).toBe(true);
+    expect(parseProfile({ ...office, sendRemoteId: false }).sendRemoteId).toBe(false);
+    expect(issuesOf({ ...office, sendRemoteId: 'no' })).toEqual([
+      { field: 'sendRemoteId', message: 'must be true or false' },
+    ]);
+  });
+
+  it('rekey times and jitter: optional, below their lifetimes, the jitter below each rekey time', () => {
+    const none = parseProfile(office);
+    expect(none).toMatchObject({ ikeLifetime: 14_400, childLifetime: 3_600 });
+    expect(none.ikeRekeyTime).toBeUndefined();
+    expect(none.childRekeyTime).toBeUndefined();
+    expect(none.rekeyJitter).toBeUndefined();
+    expect(
+      parseProfile({
+        ...office,
+        ikeLifetime: 3600,
+        ikeRekeyTime: 3000,
+        childLifetime: 1200,
+        childRekeyTime: 1000,
+        rekeyJitter: 60,
+      }),
+    ).toMatchObject({
+      ikeLifetime: 3600,
+      ikeRekeyTime: 3000,
+      childLifetime: 1200,
+      childRekeyTime: 1000,
+      rekeyJitter: 60,
+    });
+    // against the default lifetimes (IKE 4 h, Child 1 h)
+    expect(parseProfile({ ...office, childRekeyTime: 3599, rekeyJitter: 0 })).toMatchObject({
+      childRekeyTime: 3599,
+      rekeyJitter: 0,
+    });
+    expect(issuesOf({ ...office, childRekeyTime: 3600 })).toEqual([
+      {
+        field: 'childRekeyTime',
+        message:
+          '3600 s must be below "childLifetime" (3600 s, the hard limit): lower "childRekeyTime" or raise "childLifetime"',
+      },
+    ]);
+    expect(issuesOf({ ...office, ikeLifetime: 60, ikeRekeyTime: 90 })).toEqual([
+      {
+        field: 'ikeRekeyTime',
+        message:
+          '90 s must be below "ikeLifetime" (60 s, the hard limit): lower "ikeRekeyTime" or raise "ikeLifetime"',
+      },
+    ]);
+    expect(issuesOf({ ...office, childRekeyTime: 30, rekeyJitter: 30 })).toEqual([
+      {
+        field: 'rekeyJitter',
+        message:
+          '30 s must be below the Child SA rekey time (30 s): lower "rekeyJitter" or raise "childRekeyTime"',
+      },
+    ]);
+    // without a rekey time the jitter must stay below 90 % of the lifetime
+    expect(issuesOf({ ...office, childLifetime: 100, rekeyJitter: 90 })).toEqual([
+      {
+        field: 'rekeyJitter',
+        message:
+          '90 s must be below the Child SA rekey time (90 s, 90 % of "childLifetime"): lower "rekeyJitter" or set "childRekeyTime"',
+      },
+    ]);
+    expect(issuesOf({ ...office, ikeRekeyTime: 9 })).toEqual([
+      { field: 'ikeRekeyTime', message: 'must be at least 10 s' },
+    ]);
+    expect(issuesOf({ ...office, childRekeyTime: 20.5 })).toEqual([
+      { field: 'childRekeyTime', message: 'must be whole seconds' },
+    ]);
+    expect(issuesOf({ ...office, rekeyJitter: -1 })).toEqual([
+      { field: 'rekeyJitter', message: 'must be 0 or more seconds' },
+    ]);
+    expect(issuesOf({ ...office, rekeyJitter: '5' })).toEqual([
+      { field: 'rekeyJitter', message: 'must be a number of seconds' },
+    ]);
+  });
+
   it('reports invalid JSON as a profile error and lists every issue in the message', () => {
     expect(() => parseProfileJson('{ "version": 1, ', 'office.json')).toThrow(
       /office.json is invalid:\n {2}- \(profile\): not valid JSON/,

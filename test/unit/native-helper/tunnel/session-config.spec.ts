@@ -229,3 +229,57 @@ describe('resolveSessionConfig: IPv6 inside the tunnel', () => {
     expect(r.config.remoteTs.map((t) => t.family)).toEqual([4]);
   });
 });
+
+describe('resolveSessionConfig: lifetimes and the remote identity', () => {
+  const psk = (extra: Record<string, unknown>): Profile =>
+    parseProfile({
+      version: 1,
+      name: 'Lab',
+      server: '127.0.0.1',
+      remoteId: 'vpn.lab.test',
+      auth: { method: 'psk', secret: 'lab-secret' },
+      ...extra,
+    });
+
+  it('only lifetimes: the engine keeps its 80–90 % default (no rekey times or jitter passed)', async () => {
+    const { config } = await resolveSessionConfig(psk({ ikeLifetime: 600, childLifetime: 120 }), {
+      kind: 'sent',
+      contents: {},
+    });
+    expect(config).toMatchObject({ ikeLifetimeMs: 600_000, childLifetimeMs: 120_000 });
+    expect('ikeRekeyMs' in config).toBe(false);
+    expect('childRekeyMs' in config).toBe(false);
+    expect('rekeyJitterMs' in config).toBe(false);
+  });
+
+  it('rekey times and jitter go to the engine in milliseconds, lifetimes stay the hard limits', async () => {
+    const { config } = await resolveSessionConfig(
+      psk({
+        ikeLifetime: 600,
+        ikeRekeyTime: 500,
+        childLifetime: 120,
+        childRekeyTime: 100,
+        rekeyJitter: 7,
+      }),
+      { kind: 'sent', contents: {} },
+    );
+    expect(config).toMatchObject({
+      ikeLifetimeMs: 600_000,
+      ikeRekeyMs: 500_000,
+      childLifetimeMs: 120_000,
+      childRekeyMs: 100_000,
+      rekeyJitterMs: 7_000,
+    });
+  });
+
+  it('sendRemoteId: false keeps the remote identity to check but does not ask for it', async () => {
+    const asks = await resolveSessionConfig(psk({}), { kind: 'sent', contents: {} });
+    expect(asks.config.sendRemoteId).toBe(true);
+    const silent = await resolveSessionConfig(psk({ sendRemoteId: false }), {
+      kind: 'sent',
+      contents: {},
+    });
+    expect(silent.config.sendRemoteId).toBe(false);
+    expect(silent.config.remoteId?.text).toBe('vpn.lab.test');
+  });
+});

@@ -224,39 +224,44 @@ describe('AES-CBC and HMAC-SHA2: noble ⇄ node:crypto', () => {
 });
 
 describe('key exchange: noble ⇄ node:crypto', () => {
-  it('X25519: node KeyObjects and our KeyExchange derive the same secret', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (priv) => {
-        const ours = createKeyExchange(31, { random: firstThen(priv) });
-        const theirs = generateKeyPairSync('x25519');
-        const theirPub = Buffer.from(theirs.publicKey.export({ format: 'jwk' }).x!, 'base64url');
-        const ourPubKey = createPublicKey({
-          key: {
-            kty: 'OKP',
-            crv: 'X25519',
-            x: Buffer.from(ours.publicValue).toString('base64url'),
-          },
-          format: 'jwk',
-        });
-        const nodeSecret = diffieHellman({ privateKey: theirs.privateKey, publicKey: ourPubKey });
-        expect(toHex(shared(ours, theirPub))).toBe(nodeSecret.toString('hex'));
-        // our public value equals what node computes for the same private key
-        const ourPrivKey = createPrivateKey({
-          key: {
-            kty: 'OKP',
-            crv: 'X25519',
-            d: Buffer.from(priv).toString('base64url'),
-            x: Buffer.from(ours.publicValue).toString('base64url'),
-          },
-          format: 'jwk',
-        });
-        expect(createPublicKey(ourPrivKey).export({ format: 'jwk' }).x).toBe(
-          Buffer.from(ours.publicValue).toString('base64url'),
-        );
-      }),
-      RUNS,
-    );
-  });
+  // RFC 8031: X25519 (group 31, 32-byte values) and X448 (group 32, 56-byte values)
+  for (const [group, crv, type, len] of [
+    [31, 'X25519', 'x25519', 32],
+    [32, 'X448', 'x448', 56],
+  ] as const) {
+    it(`${crv} (group ${group}): node KeyObjects and our KeyExchange derive the same secret`, () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: len, maxLength: len }), (priv) => {
+          const ours = createKeyExchange(group, { random: firstThen(priv) });
+          expect(ours.publicValue).toHaveLength(len);
+          const theirs =
+            type === 'x25519' ? generateKeyPairSync('x25519') : generateKeyPairSync('x448');
+          const theirPub = Buffer.from(theirs.publicKey.export({ format: 'jwk' }).x!, 'base64url');
+          const ourPubKey = createPublicKey({
+            key: { kty: 'OKP', crv, x: Buffer.from(ours.publicValue).toString('base64url') },
+            format: 'jwk',
+          });
+          const nodeSecret = diffieHellman({ privateKey: theirs.privateKey, publicKey: ourPubKey });
+          expect(nodeSecret).toHaveLength(len);
+          expect(toHex(shared(ours, theirPub))).toBe(nodeSecret.toString('hex'));
+          // our public value equals what node computes for the same private key
+          const ourPrivKey = createPrivateKey({
+            key: {
+              kty: 'OKP',
+              crv,
+              d: Buffer.from(priv).toString('base64url'),
+              x: Buffer.from(ours.publicValue).toString('base64url'),
+            },
+            format: 'jwk',
+          });
+          expect(createPublicKey(ourPrivKey).export({ format: 'jwk' }).x).toBe(
+            Buffer.from(ours.publicValue).toString('base64url'),
+          );
+        }),
+        RUNS,
+      );
+    });
+  }
 
   for (const [group, curve, len] of [
     [19, 'prime256v1', 32],
