@@ -12,7 +12,13 @@ import { ThroughputGraph } from '../components/throughput-graph';
 import { TimelineList } from '../components/timeline-list';
 import { useNow } from '../hooks/use-now';
 import type { ConnectAction } from '../lib/connect-action';
-import { describeDuration, formatBytes, formatDuration, isIpAddress } from '../lib/format';
+import {
+  describeDuration,
+  describeRekey,
+  formatBytes,
+  formatDuration,
+  isIpAddress,
+} from '../lib/format';
 import type { RateSample } from '../lib/throughput-graph';
 import {
   blockingNotice,
@@ -317,6 +323,16 @@ function ConnectedDetails({
           <Fact label="Interface">
             <code className="selectable">{tunnel.tun}</code>
           </Fact>
+          {stats.rekey && (
+            <>
+              <Fact label="IKE SA rekeyed">
+                <span className="tabular">{describeRekey(stats.rekey.ike, now)}</span>
+              </Fact>
+              <Fact label="Child SA rekeyed">
+                <span className="tabular">{describeRekey(stats.rekey.child, now)}</span>
+              </Fact>
+            </>
+          )}
         </dl>
       </Card>
     </>

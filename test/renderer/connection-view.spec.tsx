@@ -185,6 +185,28 @@ describe('connection view', () => {
     expect(line.split('L')).toHaveLength(30);
   });
 
+  it('shows when the SAs were rekeyed and will be next, when the helper says', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, now: T0 + 3_600_000 });
+    const now = T0 + 3_600_000;
+    const stats = {
+      ...statsSeries(1)[0]!,
+      rekey: {
+        ike: { last: null, next: now + 3 * 3_600_000 },
+        child: { last: now - 14 * 60_000, next: now + 46 * 60_000 },
+      },
+    };
+    await renderConnection(connectedSnapshot(connectedSince(T0), stats));
+    const region = screen.getByRole('region', { name: 'Tunnel' });
+    const fact = (label: string) =>
+      within(region).getByText(label, { selector: 'dt' }).nextElementSibling?.textContent;
+    expect(fact('IKE SA rekeyed')).toBe('not yet · next in 3 h 00 min');
+    expect(fact('Child SA rekeyed')).toBe('14 min ago · next in 46 min');
+    cleanup();
+    // a helper without the field: no rows
+    await renderConnection(connectedSnapshot(connectedSince(T0), statsSeries(1)[0]!));
+    expect(screen.queryByText('IKE SA rekeyed')).toBeNull();
+  });
+
   it('a server given as an address is the gateway: one row, in the address font', async () => {
     const tunnel = { ...connectedSince(T0), server: '198.51.100.10', gateway: '198.51.100.10' };
     await renderConnection(connectedSnapshot(tunnel));

@@ -152,14 +152,21 @@ function liveConnection(): { snapshot: ConnectionSnapshot; stats: Stats[] } {
   const now = Date.now();
   const since = now - 3_723_000;
   const shift = since - (T0 + 1_400);
-  const stats = statsSeries(120, now - 119_000);
+  const timeline = TIMELINE.map((e) => ({ ...e, at: e.at + shift }));
+  // as the helper reports them: the Child SA rekeyed when the timeline says, the IKE SA not yet
+  const childRekeyed = timeline.find((e) => e.kind === 'child-rekeyed')!.at;
+  const rekey = {
+    ike: { last: null, next: since + 13_000_000 },
+    child: { last: childRekeyed, next: childRekeyed + 3_240_000 },
+  };
+  const stats = statsSeries(120, now - 119_000).map((s) => ({ ...s, rekey }));
   return {
     snapshot: {
       helper: { status: 'ready', helperVersion: '0.1.0' },
       tunnel: connectedSince(since),
       profileId: 'office',
       stats: stats[0]!,
-      timeline: TIMELINE.slice(0, 10).map((e) => ({ ...e, at: e.at + shift })),
+      timeline,
     },
     stats,
   };
@@ -227,10 +234,13 @@ describe('connection view', () => {
     const tunnel = page.getByRole('region', { name: 'Tunnel' });
     await tunnel.waitFor();
     const fact = (label: string) =>
-      tunnel.locator('.facts__row', { has: page.locator('dt', { hasText: label }) }).locator('dd');
-    expect(await fact('Virtual IP').first().textContent()).toBe('10.10.1.2');
+      tunnel.locator('.facts__row', { has: page.getByText(label, { exact: true }) }).locator('dd');
+    expect(await fact('Virtual IP').textContent()).toBe('10.10.1.2');
     expect(await fact('Virtual IPv6').textContent()).toBe('fd00:10::2');
     expect(await fact('IKE').textContent()).toBe('aes256gcm16-prfsha384-x25519');
+    // the helper's rekey times
+    expect(await fact('IKE SA rekeyed').textContent()).toMatch(/^not yet · next in 2 h 3\d min$/);
+    expect(await fact('Child SA rekeyed').textContent()).toMatch(/^8 min ago · next in 4\d min$/);
     expect(await fact('Routes').locator('li').allTextContents()).toEqual(['0.0.0.0/0', '::/0']);
 
     // The graph fills as the stats arrive; its text alternative says the same in words.
@@ -257,7 +267,7 @@ describe('connection view', () => {
 
     const timeline = page.getByRole('list', { name: 'Connection timeline' });
     expect(await timeline.locator('.timeline__text').allTextContents()).toEqual(
-      shownTimelineTexts(10),
+      shownTimelineTexts(TIMELINE.length),
     );
     await page
       .getByText('Kill switch on: only traffic through the tunnel can leave this computer.')
