@@ -19,14 +19,29 @@ export const GRAPH_WINDOW_MS = 120_000;
  * seconds fill the plot instead of a sliver at the right edge of two empty minutes. A few round
  * steps (not the exact age) keep the time axis from changing every second.
  */
-const WINDOW_STEPS_MS = [10_000, 20_000, 30_000, 60_000, 90_000, GRAPH_WINDOW_MS] as const;
+const WINDOW_STEPS_MS = [
+  10_000,
+  15_000,
+  20_000,
+  30_000,
+  45_000,
+  60_000,
+  90_000,
+  GRAPH_WINDOW_MS,
+] as const;
+/** The shortest window: the first seconds of a connection, drawn across the plot. */
+const MIN_WINDOW_MS = 2_000;
 
-/** The time span the graph shows for this history: 10 s … 2 min. */
+/**
+ * The time span the graph shows for this history: its own length in whole seconds for the first
+ * 10 s, then 15 s … 2 min in steps.
+ */
 export function graphWindowMs(samples: readonly RateSample[]): number {
   const newest = samples.at(-1);
   const oldest = samples[0];
   if (!newest || !oldest) return WINDOW_STEPS_MS[0];
   const span = newest.at - oldest.at;
+  if (span <= WINDOW_STEPS_MS[0]) return Math.max(MIN_WINDOW_MS, Math.ceil(span / 1000) * 1000);
   return WINDOW_STEPS_MS.find((step) => step >= span) ?? GRAPH_WINDOW_MS;
 }
 

@@ -134,6 +134,8 @@ describe('app shell', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       // no transitions: the shot shows the scheme, not a fade between the two
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      // the pointer off the page: no button is shot in its hover colour
+      await page.mouse.move(0, 0);
       await page.getByText('No profiles yet').waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
@@ -169,6 +171,8 @@ describe('app shell', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       // no transitions: the shot shows the scheme, not a fade between the two
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      // the pointer off the page: no button is shot in its hover colour
+      await page.mouse.move(0, 0);
       await page.screenshot({
         path: path.join(SCREENSHOTS, `profile-editor-errors-${colorScheme}.png`),
         fullPage: true,

@@ -129,6 +129,8 @@ async function screenshots(name: string, options: { fitContent?: boolean } = {})
   for (const colorScheme of ['light', 'dark'] as const) {
     // no transitions: the shot shows the scheme, not a fade between the two
     await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    // the pointer off the page: no button is shot in its hover colour
+    await page.mouse.move(0, 0);
     if (fit) {
       const height = await page.evaluate(() => {
         const content = document.querySelector('.shell__content');
