@@ -6,14 +6,15 @@
 import { writeFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
-const STATUSES = ['disconnected', 'connecting', 'connected', 'error'];
+const STATUSES = ['disconnected', 'connecting', 'connected', 'error', 'blocked'];
 const THEMES = { light: '#1f2329', dark: '#f4f6fa' };
-const BADGE = { connected: '#1f9d55', connecting: '#e0a100', error: '#d93025' };
+const BADGE = { connected: '#1f9d55', connecting: '#e0a100', error: '#d93025', blocked: '#d93025' };
 
 function svg(status, theme) {
   const ink = THEMES[theme];
   const panel = theme === 'light' ? '#ffffff' : '#1f2329';
-  const faded = status === 'disconnected' ? ' opacity="0.55"' : '';
+  // no tunnel: the links fade (blocked too: the lock says traffic cannot pass without one)
+  const faded = status === 'disconnected' || status === 'blocked' ? ' opacity="0.55"' : '';
   // The links, as in assets/icon.svg, scaled into the upper-left of a 32-unit box.
   const links = `
   <g fill="none" stroke="${ink}" stroke-width="3.2"${faded} transform="translate(1 1) scale(0.47) rotate(-45 32 32)">
@@ -30,6 +31,11 @@ function svg(status, theme) {
   } else if (status === 'error') {
     badge = `<circle cx="24" cy="24" r="7" fill="${panel}"/><circle cx="24" cy="24" r="5.5" fill="${BADGE.error}"/>
     <path d="M24 20.8v3.6" stroke="#fff" stroke-width="1.8" stroke-linecap="round"/><circle cx="24" cy="27" r="1" fill="#fff"/>`;
+  } else if (status === 'blocked') {
+    // a padlock: no tunnel, and the firewall lets nothing out (lockdown, kill switch)
+    badge = `<circle cx="24" cy="24" r="7" fill="${panel}"/><circle cx="24" cy="24" r="5.5" fill="${BADGE.blocked}"/>
+    <path d="M22.3 23.4v-1.2a1.7 1.7 0 0 1 3.4 0v1.2" fill="none" stroke="#fff" stroke-width="1.2"/>
+    <rect x="21.2" y="23.3" width="5.6" height="4.2" rx="0.8" fill="#fff"/>`;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">${links}
   ${badge}
@@ -66,7 +72,7 @@ try {
     }
   }
   // A contact sheet to look at: every icon at 2× on its own panel colour.
-  await page.setViewportSize({ width: 4 * 80 + 16, height: 2 * 80 + 16 });
+  await page.setViewportSize({ width: STATUSES.length * 80 + 16, height: 2 * 80 + 16 });
   const cells = Object.entries(THEMES)
     .map(([theme]) =>
       STATUSES.map(
@@ -77,7 +83,7 @@ try {
     .join('');
   await page.goto(new URL('./', import.meta.url).href);
   await page.setContent(
-    `<body style="margin:8px;display:grid;grid-template-columns:repeat(4,80px)">${cells}</body>`,
+    `<body style="margin:8px;display:grid;grid-template-columns:repeat(${STATUSES.length},80px)">${cells}</body>`,
   );
   await page.screenshot({ path: '/tmp/tray-contact-sheet.png' });
 } finally {

@@ -86,6 +86,9 @@ export async function startAppCore(deps: AppCoreDeps): Promise<AppCore> {
   let agentRunning = false;
   let lastTrusted = JSON.stringify(deps.settings.get().trustedNetworks);
   const followSettings = (next: AppSettings) => {
+    // rules off (or this one off): the user's own kill switch setting applies again
+    if (!next.trustedNetworks.enabled || !next.trustedNetworks.killSwitchOnUntrusted)
+      void controller.keepKillSwitch(undefined);
     void controller.pushSettings(next);
     const trusted = JSON.stringify(next.trustedNetworks);
     if (trusted !== lastTrusted) {
@@ -134,7 +137,9 @@ export async function startAppCore(deps: AppCoreDeps): Promise<AppCore> {
           });
           const result = await controller.connect(command.profileId);
           if (!result.accepted) {
-            controller.appLog('error', `auto-connect failed: ${result.message} (${result.fix})`);
+            controller.appLog('error', `auto-connect failed: ${result.message}`, {
+              fix: result.fix,
+            });
             notifications.handle({
               type: 'connect-failed',
               profileId: command.profileId,
@@ -151,9 +156,9 @@ export async function startAppCore(deps: AppCoreDeps): Promise<AppCore> {
           if (!result.accepted) controller.appLog('warn', `auto-disconnect: ${result.message}`);
           break;
         }
-        case 'keep-kill-switch':
-          // the helper already blocks per the kill switch setting; say why nothing else happens
-          controller.appLog('info', `traffic stays blocked by the kill switch: ${command.reason}`);
+        case 'kill-switch':
+          // before a connect that follows: the block is in force while the tunnel comes up
+          await controller.keepKillSwitch(command.on ? command.reason : undefined);
           break;
       }
     }
@@ -167,10 +172,7 @@ export async function startAppCore(deps: AppCoreDeps): Promise<AppCore> {
     detect: deps.detectNetwork,
     rules: () => {
       const s = deps.settings.get();
-      return rulesFromSettings(s.trustedNetworks, {
-        killSwitch: s.killSwitch,
-        profileId: autoConnectProfile(),
-      });
+      return rulesFromSettings(s.trustedNetworks, { profileId: autoConnectProfile() });
     },
     tunnel: () => {
       const snapshot = controller.snapshot();

@@ -18,6 +18,7 @@ import {
   type CurrentNetwork,
   type IpcSchema,
   type LogEntry,
+  type ProfileFileKind,
   type ProfileSummary,
   type SettingsPatch,
 } from '../shared/ipc-schema.js';
@@ -32,6 +33,8 @@ export interface ProfileFileDialogs {
   chooseExportPath(suggestedName: string): Promise<string | undefined>;
   /** Where to save the exported log. */
   chooseLogExportPath(suggestedName: string): Promise<string | undefined>;
+  /** A certificate, private key or CA file for the profile editor (an absolute path). */
+  chooseProfileFile(kind: ProfileFileKind): Promise<string | undefined>;
 }
 
 /** The tunnel as main holds it (the TunnelController in the app). */
@@ -169,9 +172,14 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
     return { exported: true, path: file };
   });
 
+  ipc.handle.profiles.chooseFile(async ({ kind }) => {
+    const file = await deps.dialogs.chooseProfileFile(kind);
+    return file === undefined ? { chosen: false } : { chosen: true, path: file };
+  });
+
   ipc.handle.settings.update(updateSettings);
   ipc.handle.network.current(currentNetwork);
-  ipc.handle.network.trustCurrent(async () => {
+  ipc.handle.network.trustCurrent(async ({ pinBssid }) => {
     const current = await currentNetwork();
     if (!current.detected) throw new IpcCallError('not-supported', current.reason);
     if (!current.trustable) {
@@ -181,7 +189,7 @@ export function registerIpcHandlers(deps: IpcHandlerDeps): MainIpc {
       );
     }
     const trusted = deps.settings.get().trustedNetworks;
-    return updateSettings({ trustedNetworks: trustNetwork(trusted, current) });
+    return updateSettings({ trustedNetworks: trustNetwork(trusted, current, { pinBssid }) });
   });
 
   const missing = ipc.unhandled();

@@ -3,12 +3,13 @@
 
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { app, dialog, ipcMain, Notification, session } from 'electron';
+import { app, dialog, ipcMain, nativeTheme, Notification, session } from 'electron';
 import type { BrowserWindow } from 'electron';
 import type { AppSettings } from '../shared/ipc-schema.js';
 import { startAppCore, type AppCore } from './app-core.js';
 import { createSenderPolicy, type AppPaths } from './app-paths.js';
-import type { MainIpc, ProfileFileDialogs } from './ipc-handlers.js';
+import { electronFileDialogs } from './file-dialogs.js';
+import type { MainIpc } from './ipc-handlers.js';
 import { applyLoginItem, launchedHidden, loginItemDeps } from './login-item.js';
 import { detectNetwork } from './network/detect-network.js';
 import type {
@@ -104,41 +105,7 @@ export async function startMainProcess(
   const settings = new SettingsStore(path.join(userData, SETTINGS_FILE_NAME));
   await settings.load();
 
-  const dialogs: ProfileFileDialogs = {
-    chooseProfileToImport: async () => {
-      const options = {
-        title: 'Import a Tsunagi profile',
-        properties: ['openFile' as const],
-        filters: [{ name: 'Tsunagi profile', extensions: ['json'] }],
-      };
-      const result = window
-        ? await dialog.showOpenDialog(window, options)
-        : await dialog.showOpenDialog(options);
-      return result.canceled ? undefined : result.filePaths[0];
-    },
-    chooseExportPath: async (suggestedName) => {
-      const options = {
-        title: 'Export the profile (without secrets)',
-        defaultPath: suggestedName,
-        filters: [{ name: 'Tsunagi profile', extensions: ['json'] }],
-      };
-      const result = window
-        ? await dialog.showSaveDialog(window, options)
-        : await dialog.showSaveDialog(options);
-      return result.canceled ? undefined : result.filePath;
-    },
-    chooseLogExportPath: async (suggestedName) => {
-      const options = {
-        title: 'Export the log',
-        defaultPath: suggestedName,
-        filters: [{ name: 'Text', extensions: ['txt', 'log'] }],
-      };
-      const result = window
-        ? await dialog.showSaveDialog(window, options)
-        : await dialog.showSaveDialog(options);
-      return result.canceled ? undefined : result.filePath;
-    },
-  };
+  const dialogs = electronFileDialogs(dialog, () => window);
 
   // Launch at login follows the setting whenever it changes (login-item.ts: XDG autostart on
   // Linux, Electron's login items elsewhere; the entry starts the app with --hidden).
@@ -161,6 +128,10 @@ export async function startMainProcess(
       );
   };
 
+  // The app's pinned theme (Settings › Appearance) is Electron's too: native dialogs, menus and
+  // the tray's icons (TrayController picks them by nativeTheme) follow it.
+  nativeTheme.themeSource = settings.get().theme;
+
   const holder: { tray?: TrayController } = {};
   const core = await startAppCore({
     ipcMain,
@@ -177,6 +148,8 @@ export async function startMainProcess(
     helperSocket: options.helperSocket ?? helperSocketPath(),
     showNotification: showWithElectron,
     onSettingsChanged: (next) => {
+      // before the tray renders: its icons follow nativeTheme ('updated' re-renders it too)
+      nativeTheme.themeSource = next.theme;
       holder.tray?.update({ settings: next });
       followLoginItem(next);
     },

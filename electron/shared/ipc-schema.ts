@@ -9,7 +9,7 @@
 
 import type {
   LogComponent,
-  LogEntry,
+  LogEntry as HelperLogEntry,
   LogLevel,
   Stats,
   TimelineEntry,
@@ -27,7 +27,22 @@ import { isSettingsPatch } from './settings-schema.js';
  */
 export type TunnelState = HelperTunnelState;
 export type TunnelStateName = TunnelState['state'];
-export type { LogComponent, LogEntry, LogLevel, Stats, TimelineEntry, TimelineKind };
+export type { LogComponent, LogLevel, Stats, TimelineEntry, TimelineKind };
+
+/** What went wrong and what to do, for a log line that reports a failure main understands. */
+export interface LogDiagnosis {
+  /** The helper's error code when the line reports a failed connection ("auth-failed"). */
+  readonly code?: string;
+  /** What to do, in words; may end in a command ("…: sudo systemctl …"). */
+  readonly fix: string;
+}
+
+/**
+ * One log line: the helper's (native-helper/ipc/protocol.ts LogEntry) or main's own; main adds
+ * the diagnosis to the failures it can explain (a refused connect, a failed tunnel, the service
+ * out of reach).
+ */
+export type LogEntry = HelperLogEntry & { readonly diagnosis?: LogDiagnosis };
 
 /** Whether the app can talk to the privileged helper (the Tsunagi service). */
 export type HelperLink =
@@ -104,6 +119,12 @@ export interface TrustedNetworkSettings {
   readonly onTrusted: 'disconnect' | 'nothing';
   readonly onUntrusted: 'connect' | 'nothing';
   readonly alwaysConnectOnOpenWifi: boolean;
+  /**
+   * On a network that is not trusted (and on open Wi-Fi) the helper's kill switch is kept on,
+   * even when `killSwitch` is off; a trusted network gives the user's own setting back. Absent in
+   * settings files from before it existed: off.
+   */
+  readonly killSwitchOnUntrusted?: boolean;
 }
 
 export interface AppSettings {
@@ -202,6 +223,14 @@ export type ProfileSaveResult =
 export type ProfileImportResult =
   { readonly imported: true; readonly profile: ProfileSummary } | { readonly imported: false };
 
+/** Which file of a certificate profile a "Choose…" button picks. */
+export type ProfileFileKind = 'certificate' | 'private-key' | 'ca';
+export const PROFILE_FILE_KINDS: readonly ProfileFileKind[] = ['certificate', 'private-key', 'ca'];
+
+/** The file the user picked in main's open dialog (an absolute path), or nothing (cancelled). */
+export type FileChoice =
+  { readonly chosen: true; readonly path: string } | { readonly chosen: false };
+
 export type ProfileExportResult =
   { readonly exported: true; readonly path: string } | { readonly exported: false };
 
@@ -212,6 +241,8 @@ export type CurrentNetwork =
       readonly detected: true;
       readonly type: 'wifi' | 'ethernet' | 'other' | 'none';
       readonly label: string;
+      /** Wi-Fi: the access point (lowercase MAC), so "trust this network" can pin to it. */
+      readonly bssid?: string;
       /** The rule "trust this network" would add; absent when it cannot be trusted. */
       readonly trustable?:
         | { readonly kind: 'wifi'; readonly rule: TrustedWifi }
@@ -263,6 +294,8 @@ export const ipcSchema = {
     import: invoke<void, ProfileImportResult>(noArgs),
     /** Opens a save dialog in main and writes the profile with keychain references only. */
     export: invoke<{ readonly id: string }, ProfileExportResult>(isIdArgs),
+    /** Opens an open-file dialog in main for a certificate, private key or CA file. */
+    chooseFile: invoke<{ readonly kind: ProfileFileKind }, FileChoice>(isChooseFileArgs),
     changed: notifyRenderer<readonly ProfileSummary[]>(),
   },
   settings: {
@@ -272,8 +305,11 @@ export const ipcSchema = {
   },
   network: {
     current: invoke<void, CurrentNetwork>(noArgs),
-    /** Adds the current network to the trusted list (answers the new settings). */
-    trustCurrent: invoke<void, AppSettings>(noArgs),
+    /**
+     * Adds the current network to the trusted list (answers the new settings); `pinBssid`: a
+     * Wi-Fi network is trusted only through the access point it is on now.
+     */
+    trustCurrent: invoke<{ readonly pinBssid: boolean }, AppSettings>(isTrustCurrentArgs),
   },
 } as const;
 
@@ -298,6 +334,20 @@ function isExportArgs(value: unknown): value is { readonly text: string } {
     Object.keys(value).length === 1 &&
     typeof value['text'] === 'string' &&
     value['text'].length <= 4 * 1024 * 1024
+  );
+}
+
+function isTrustCurrentArgs(value: unknown): value is { readonly pinBssid: boolean } {
+  return (
+    isRecord(value) && Object.keys(value).length === 1 && typeof value['pinBssid'] === 'boolean'
+  );
+}
+
+function isChooseFileArgs(value: unknown): value is { readonly kind: ProfileFileKind } {
+  return (
+    isRecord(value) &&
+    Object.keys(value).length === 1 &&
+    PROFILE_FILE_KINDS.includes(value['kind'] as ProfileFileKind)
   );
 }
 

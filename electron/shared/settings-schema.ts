@@ -21,6 +21,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
     onTrusted: 'disconnect',
     onUntrusted: 'connect',
     alwaysConnectOnOpenWifi: true,
+    killSwitchOnUntrusted: false,
   },
 };
 
@@ -58,6 +59,8 @@ const TrustedNetworksSchema = v.strictObject({
   onTrusted: v.picklist(['disconnect', 'nothing']),
   onUntrusted: v.picklist(['connect', 'nothing']),
   alwaysConnectOnOpenWifi: v.boolean(),
+  // optional: settings files written before it existed keep their trusted networks
+  killSwitchOnUntrusted: v.optional(v.boolean()),
 });
 
 const entries = {

@@ -13,7 +13,8 @@ export function FixBox({ fix, title = 'How to fix it' }: { fix: string; title?: 
   return (
     <div className="fix-box">
       <p className="fix-box__title">{title}</p>
-      <p className="fix-box__prose">{prose}</p>
+      {/* the helper words fixes as clauses ("check the server address…"): a sentence here */}
+      <p className="fix-box__prose">{prose.charAt(0).toUpperCase() + prose.slice(1)}</p>
       {command && (
         <div className="fix-box__command">
           <code className="selectable">{command}</code>

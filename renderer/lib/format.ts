@@ -86,3 +86,33 @@ export function formatOffset(ms: number): string {
   if (s < 60) return `+${Math.floor(s)} s`;
   return `+${formatDuration(ms)}`;
 }
+
+/** Whether a server is given as an IPv4 or IPv6 address rather than a host name. */
+export function isIpAddress(text: string): boolean {
+  return (
+    /^\d{1,3}(\.\d{1,3}){3}$/.test(text) || (text.includes(':') && /^[0-9a-fA-F:.]+$/.test(text))
+  );
+}
+
+/** A span for "in …" / "… ago": "42 s", "14 min", "2 h 05 min". */
+export function formatSpan(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${pad(min % 60)} min`;
+}
+
+/**
+ * An SA's rekeying for the tunnel facts: "14 min ago · next in 46 min", "not yet · next in
+ * 3 h 42 min", "12 s ago" (no rekey armed).
+ */
+export function describeRekey(
+  times: { readonly last: number | null; readonly next: number | null },
+  now: number,
+): string {
+  const last = times.last === null ? 'not yet' : `${formatSpan(now - times.last)} ago`;
+  if (times.next === null) return last;
+  const next = times.next <= now ? 'now' : `in ${formatSpan(times.next - now)}`;
+  return `${last} · next ${next}`;
+}

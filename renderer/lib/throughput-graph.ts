@@ -14,6 +14,45 @@ export interface RateSample {
 export const GRAPH_SAMPLES = 120;
 export const GRAPH_WINDOW_MS = 120_000;
 
+/**
+ * The windows a young connection's graph uses: the shortest that holds its history, so the first
+ * seconds fill the plot instead of a sliver at the right edge of two empty minutes. A few round
+ * steps (not the exact age) keep the time axis from changing every second.
+ */
+const WINDOW_STEPS_MS = [
+  10_000,
+  15_000,
+  20_000,
+  30_000,
+  45_000,
+  60_000,
+  90_000,
+  GRAPH_WINDOW_MS,
+] as const;
+/** The shortest window: the first seconds of a connection, drawn across the plot. */
+const MIN_WINDOW_MS = 2_000;
+
+/**
+ * The time span the graph shows for this history: its own length in whole seconds for the first
+ * 10 s, then 15 s … 2 min in steps.
+ */
+export function graphWindowMs(samples: readonly RateSample[]): number {
+  const newest = samples.at(-1);
+  const oldest = samples[0];
+  if (!newest || !oldest) return WINDOW_STEPS_MS[0];
+  const span = newest.at - oldest.at;
+  if (span <= WINDOW_STEPS_MS[0]) return Math.max(MIN_WINDOW_MS, Math.ceil(span / 1000) * 1000);
+  return WINDOW_STEPS_MS.find((step) => step >= span) ?? GRAPH_WINDOW_MS;
+}
+
+/** The left end of the time axis: "10 s ago", "1 min ago", "1 min 30 s ago", "2 min ago". */
+export function windowStartLabel(windowMs: number): string {
+  const s = Math.round(windowMs / 1000);
+  if (s < 60) return `${s} s ago`;
+  const min = Math.floor(s / 60);
+  return s % 60 === 0 ? `${min} min ago` : `${min} min ${s % 60} s ago`;
+}
+
 /** The smallest top of the scale: an idle tunnel draws a flat line near zero, not a full-height one. */
 const MIN_SCALE_BITS = 10_000;
 

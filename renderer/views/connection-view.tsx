@@ -7,11 +7,18 @@ import type {
 } from '../../electron/shared/ipc-schema';
 import { FixBox } from '../components/fix-box';
 import { HelperBanner } from '../components/helper-banner';
+import { KeepTogether } from '../components/keep-together';
 import { ThroughputGraph } from '../components/throughput-graph';
 import { TimelineList } from '../components/timeline-list';
 import { useNow } from '../hooks/use-now';
 import type { ConnectAction } from '../lib/connect-action';
-import { describeDuration, formatBytes, formatDuration } from '../lib/format';
+import {
+  describeDuration,
+  describeRekey,
+  formatBytes,
+  formatDuration,
+  isIpAddress,
+} from '../lib/format';
 import type { RateSample } from '../lib/throughput-graph';
 import {
   blockingNotice,
@@ -75,7 +82,9 @@ export function ConnectionView({
         <StateIcon state={tunnel} />
         <div className="hero__text">
           <h3 className="hero__label">{tunnelStateLabel(tunnel)}</h3>
-          <p className="hero__detail">{tunnelStateDetail(tunnel, profileName)}</p>
+          <p className="hero__detail">
+            <KeepTogether text={tunnelStateDetail(tunnel, profileName)} />
+          </p>
           {tunnel.state === 'error' && (
             <p className="hero__code">
               Error code <code className="selectable">{tunnel.code}</code>
@@ -153,7 +162,7 @@ export function ConnectionView({
               : 'This connection, step by step.'
           }
         >
-          <TimelineList entries={connection.timeline} />
+          <TimelineList entries={connection.timeline} failed={tunnel.state === 'error'} />
         </Card>
       )}
     </section>
@@ -265,10 +274,24 @@ function ConnectedDetails({
             <span className="visually-hidden">{describeDuration(up)}</span>
           </Fact>
           {profileName && <Fact label="Profile">{profileName}</Fact>}
-          <Fact label="Server">{tunnel.server}</Fact>
-          <Fact label="Gateway address">
-            <code className="selectable">{tunnel.gateway}</code>
-          </Fact>
+          {/* Addresses are in the code font, names in the text font; an address given as the
+              server is the gateway's address: one row, not the same IP twice. */}
+          {tunnel.server === tunnel.gateway || tunnel.gateway === '' ? (
+            <Fact label="Server">
+              {isIpAddress(tunnel.server) ? (
+                <code className="selectable">{tunnel.server}</code>
+              ) : (
+                tunnel.server
+              )}
+            </Fact>
+          ) : (
+            <>
+              <Fact label="Server">{tunnel.server}</Fact>
+              <Fact label="Gateway address">
+                <code className="selectable">{tunnel.gateway}</code>
+              </Fact>
+            </>
+          )}
           <Fact label="Virtual IP">
             <code className="selectable">{tunnel.virtualIp}</code>
           </Fact>
@@ -300,6 +323,16 @@ function ConnectedDetails({
           <Fact label="Interface">
             <code className="selectable">{tunnel.tun}</code>
           </Fact>
+          {stats.rekey && (
+            <>
+              <Fact label="IKE SA rekeyed">
+                <span className="tabular">{describeRekey(stats.rekey.ike, now)}</span>
+              </Fact>
+              <Fact label="Child SA rekeyed">
+                <span className="tabular">{describeRekey(stats.rekey.child, now)}</span>
+              </Fact>
+            </>
+          )}
         </dl>
       </Card>
     </>

@@ -1,5 +1,6 @@
 import { memo, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { LogComponent, LogLevel, TsunagiApi } from '../../electron/shared/ipc-schema';
+import { FixBox } from '../components/fix-box';
 import { formatClockMs, formatTimestamp } from '../lib/format';
 import {
   componentLabel,
@@ -266,8 +267,16 @@ const LogRow = memo(function LogRow({ line }: { line: LogLine }) {
         {formatClockMs(line.at)}
       </time>
       <span className="log-line__level">{line.level}</span>
-      <span className="log-line__component">{line.component}</span>
+      <span className="log-line__component">{componentLabel(line.component)}</span>
       <span className="log-line__text">{line.text}</span>
+      {line.diagnosis && (
+        <div className="log-line__fix">
+          <FixBox
+            fix={line.diagnosis.fix}
+            title={line.diagnosis.code ? `How to fix it (${line.diagnosis.code})` : 'How to fix it'}
+          />
+        </div>
+      )}
     </li>
   );
 });

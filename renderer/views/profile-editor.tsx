@@ -6,6 +6,7 @@ import type {
   TsunagiApi,
 } from '../../electron/shared/ipc-schema';
 import { describeDuration } from '../lib/format';
+import { matchingPreset, PROPOSAL_PRESETS } from '../lib/proposal-presets';
 import {
   documentFromForm,
   emptyProfileForm,
@@ -85,6 +86,34 @@ export function ProfileEditor({
     onDone(answer.value.profile);
   };
 
+  // "Choose…": main's open dialog picks the file; its path goes into the field (a CA is added
+  // as one more line). Main checks it on save, like a typed path.
+  const chooseFile = async (field: 'certificate' | 'privateKey' | 'ca') => {
+    const kind = field === 'privateKey' ? 'private-key' : field;
+    const answer = await api.profiles.chooseFile({ kind });
+    if (!answer.ok) return setFailure(answer.error.message);
+    if (!answer.value.chosen) return;
+    const chosen = answer.value.path;
+    setForm((f) => ({
+      ...f,
+      [field]:
+        field === 'ca'
+          ? [...f.ca.split('\n').filter((l) => l.trim() !== ''), chosen].join('\n')
+          : chosen,
+    }));
+  };
+  const chooseAction = (field: 'certificate' | 'privateKey' | 'ca', what: string) => ({
+    label: field === 'ca' ? 'Add…' : 'Choose…',
+    ariaLabel: field === 'ca' ? `Add ${what}` : `Choose ${what}`,
+    onClick: () => void chooseFile(field),
+  });
+
+  // Empty proposals are the helper's defaults, which Modern spells out.
+  const preset =
+    form.ike.trim() === '' && form.esp.trim() === ''
+      ? PROPOSAL_PRESETS[0]
+      : matchingPreset(form.ike, form.esp);
+
   const text = (field: FormField, label: string, extra: Partial<TextFieldProps> = {}) => (
     <TextField
       label={label}
@@ -144,8 +173,14 @@ export function ProfileEditor({
           {form.method === 'eap-mschapv2' && text('username', 'User name')}
           {form.method === 'cert' && (
             <>
-              {text('certificate', 'Certificate file', { placeholder: '/path/to/you.pem' })}
-              {text('privateKey', 'Private key file', { placeholder: '/path/to/you.key' })}
+              {text('certificate', 'Certificate file', {
+                placeholder: '/path/to/you.pem',
+                action: chooseAction('certificate', 'the certificate file'),
+              })}
+              {text('privateKey', 'Private key file', {
+                placeholder: '/path/to/you.key',
+                action: chooseAction('privateKey', 'the private key file'),
+              })}
             </>
           )}
           {text('secret', secretLabel(form.method), {
@@ -163,10 +198,26 @@ export function ProfileEditor({
             multiline: true,
             placeholder:
               'One PEM file per line: the CA that issued the gateway certificate (certificate and EAP sign-in)',
+            action: chooseAction('ca', 'a CA certificate file'),
           })}
         </Section>
 
         <Section title="Proposals">
+          <SelectField
+            label="Preset"
+            value={preset?.id ?? 'custom'}
+            options={[
+              ...PROPOSAL_PRESETS.map((p) => [p.id, p.label] as const),
+              ...(preset ? [] : [['custom', 'Custom (your own proposals)'] as const]),
+            ]}
+            hint={
+              preset?.note ?? 'The proposals below are your own; pick a preset to replace them.'
+            }
+            onChange={(id) => {
+              const chosen = PROPOSAL_PRESETS.find((p) => p.id === id);
+              if (chosen) setForm((f) => ({ ...f, ike: chosen.ike, esp: chosen.esp }));
+            }}
+          />
           {text('ike', 'IKE proposals', {
             placeholder: 'aes256gcm16-prfsha256-x25519 (empty: defaults)',
             mono: true,
@@ -364,6 +415,8 @@ interface TextFieldProps {
   grow?: boolean;
   narrow?: boolean;
   medium?: boolean;
+  /** A button beside the field ("Choose…" for a file). */
+  action?: { readonly label: string; readonly ariaLabel: string; readonly onClick: () => void };
 }
 
 function TextField(props: TextFieldProps) {
@@ -380,6 +433,18 @@ function TextField(props: TextFieldProps) {
     className: `field__input${props.mono ? ' field__input--mono' : ''}`,
     onBlur: props.onBlur,
   };
+  const control = props.multiline ? (
+    <textarea {...common} rows={3} onChange={(e) => props.onChange(e.target.value)} />
+  ) : (
+    <input
+      {...common}
+      type={props.type ?? 'text'}
+      autoComplete={props.autoComplete ?? 'off'}
+      inputMode={props.inputMode}
+      spellCheck={false}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
+  );
   return (
     <div
       className={`field${props.grow ? ' field--grow' : ''}${props.narrow ? ' field--narrow' : ''}${props.medium ? ' field--medium' : ''}`}
@@ -387,17 +452,20 @@ function TextField(props: TextFieldProps) {
       <label className="field__label" htmlFor={id}>
         {props.label}
       </label>
-      {props.multiline ? (
-        <textarea {...common} rows={3} onChange={(e) => props.onChange(e.target.value)} />
+      {props.action ? (
+        <div className="field__with-action">
+          {control}
+          <button
+            type="button"
+            className="button button--quiet"
+            aria-label={props.action.ariaLabel}
+            onClick={props.action.onClick}
+          >
+            {props.action.label}
+          </button>
+        </div>
       ) : (
-        <input
-          {...common}
-          type={props.type ?? 'text'}
-          autoComplete={props.autoComplete ?? 'off'}
-          inputMode={props.inputMode}
-          spellCheck={false}
-          onChange={(e) => props.onChange(e.target.value)}
-        />
+        control
       )}
       {props.error && (
         <p id={errorId} className="field__error">
@@ -418,15 +486,19 @@ function SelectField({
   value,
   options,
   error,
+  hint,
   onChange,
 }: {
   label: string;
   value: string;
   options: readonly (readonly [string, string])[];
   error?: string | undefined;
+  /** A short help line under the field. */
+  hint?: string | undefined;
   onChange: (value: string) => void;
 }) {
   const id = useId();
+  const hintId = `${id}-hint`;
   return (
     <div className="field">
       <label className="field__label" htmlFor={id}>
@@ -436,6 +508,7 @@ function SelectField({
         id={id}
         className="field__input"
         value={value}
+        aria-describedby={hint && !error ? hintId : undefined}
         onChange={(e) => onChange(e.target.value)}
       >
         {options.map(([v, text]) => (
@@ -445,6 +518,11 @@ function SelectField({
         ))}
       </select>
       {error && <p className="field__error">{error}</p>}
+      {hint && !error && (
+        <p id={hintId} className="field__hint">
+          {hint}
+        </p>
+      )}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import type {
   ProfileSummary,
   TsunagiApi,
 } from '../../electron/shared/ipc-schema';
+import { KeepTogether } from '../components/keep-together';
 import { authMethodLabel, profileCountLabel } from '../lib/profile-view';
 import { tunnelStateLabel, tunnelStateTone } from '../lib/tunnel-state-view';
 import { ProfileEditor } from './profile-editor';
@@ -118,7 +119,9 @@ export function ProfilesView({
               </span>
               <span className="profile-list__server">
                 <span>{profile.server}</span>
-                <span className="profile-list__auth">{authMethodLabel(profile.authMethod)}</span>
+                <span className="profile-list__auth">
+                  <KeepTogether text={authMethodLabel(profile.authMethod)} />
+                </span>
               </span>
               <span className="profile-list__actions">
                 <button

@@ -1,13 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type {
   AppSettings,
-  CurrentNetwork,
   HelperLink,
   ProfileSummary,
   SettingsPatch,
   TsunagiApi,
 } from '../../electron/shared/ipc-schema';
 import { Check } from './profile-editor';
+import { TrustedNetworks } from './trusted-networks';
 
 export function SettingsView({
   api,
@@ -22,30 +22,11 @@ export function SettingsView({
   helper: HelperLink;
 }) {
   const [error, setError] = useState<string | null>(null);
-  const [network, setNetwork] = useState<CurrentNetwork | null>(null);
-  const update = async (patch: SettingsPatch) => {
+  const update = async (patch: SettingsPatch): Promise<boolean> => {
     const answer = await api.settings.update(patch);
     setError(answer.ok ? null : answer.error.message);
+    return answer.ok;
   };
-  useEffect(() => {
-    let live = true;
-    void api.network.current().then((answer) => {
-      if (live)
-        setNetwork(answer.ok ? answer.value : { detected: false, reason: answer.error.message });
-    });
-    return () => {
-      live = false;
-    };
-  }, [api, settings.trustedNetworks]);
-
-  const trusted = settings.trustedNetworks;
-  const setTrusted = (patch: Partial<AppSettings['trustedNetworks']>) =>
-    void update({ trustedNetworks: { ...trusted, ...patch } });
-  const trustCurrent = async () => {
-    const answer = await api.network.trustCurrent();
-    setError(answer.ok ? null : answer.error.message);
-  };
-
   return (
     <section className="view" aria-labelledby="settings-title">
       <header className="view__header">
@@ -127,115 +108,14 @@ export function SettingsView({
         />
       </div>
 
-      <div className="settings-group">
-        <h3 className="settings-group__title">Trusted networks</h3>
-        <Check
-          label="Act on the network I join"
-          checked={trusted.enabled}
-          onChange={(v) => setTrusted({ enabled: v })}
-        />
-        <label className="field field--inline">
-          <span className="field__label">On a trusted network</span>
-          <select
-            className="field__input"
-            value={trusted.onTrusted}
-            onChange={(e) => setTrusted({ onTrusted: e.target.value as 'disconnect' | 'nothing' })}
-          >
-            <option value="disconnect">Disconnect the VPN</option>
-            <option value="nothing">Do nothing</option>
-          </select>
-        </label>
-        <label className="field field--inline">
-          <span className="field__label">On any other network</span>
-          <select
-            className="field__input"
-            value={trusted.onUntrusted}
-            onChange={(e) => setTrusted({ onUntrusted: e.target.value as 'connect' | 'nothing' })}
-          >
-            <option value="connect">Connect the VPN</option>
-            <option value="nothing">Do nothing</option>
-          </select>
-        </label>
-        <Check
-          label="Always connect on open Wi-Fi"
-          checked={trusted.alwaysConnectOnOpenWifi}
-          onChange={(v) => setTrusted({ alwaysConnectOnOpenWifi: v })}
-        />
-
-        <div className="current-network" aria-live="polite">
-          {network === null ? (
-            <span>Looking at the current network…</span>
-          ) : !network.detected ? (
-            <span>{network.reason}</span>
-          ) : (
-            <>
-              <span>
-                Current network: <strong>{network.label}</strong>
-                {network.trusted ? ' (trusted)' : ''}
-              </span>
-              {!network.trusted && (
-                <button
-                  type="button"
-                  className="button button--quiet"
-                  disabled={!network.trustable}
-                  title={network.untrustableReason}
-                  onClick={() => void trustCurrent()}
-                >
-                  Trust this network
-                </button>
-              )}
-              {!network.trustable && network.untrustableReason && (
-                <span className="choice__note">{network.untrustableReason}</span>
-              )}
-            </>
-          )}
-        </div>
-
-        <ul className="trusted-list" aria-label="Trusted networks">
-          {trusted.wifi.length + trusted.wired.length === 0 && (
-            <li className="trusted-list__empty">No trusted networks yet.</li>
-          )}
-          {trusted.wifi.map((rule, index) => (
-            <li key={`w${index}`} className="trusted-list__item">
-              <span>
-                Wi-Fi “{rule.ssid}”
-                {rule.bssids?.length
-                  ? ` (${rule.bssids.length} access point${rule.bssids.length > 1 ? 's' : ''})`
-                  : ''}
-              </span>
-              <button
-                type="button"
-                className="link-button"
-                aria-label={`Forget Wi-Fi ${rule.ssid}`}
-                onClick={() => setTrusted({ wifi: trusted.wifi.filter((_, i) => i !== index) })}
-              >
-                Forget
-              </button>
-            </li>
-          ))}
-          {trusted.wired.map((rule, index) => {
-            const label = [
-              rule.gatewayMac && `gateway ${rule.gatewayMac}`,
-              rule.dnsSuffix && `domain ${rule.dnsSuffix}`,
-            ]
-              .filter(Boolean)
-              .join(', ');
-            return (
-              <li key={`e${index}`} className="trusted-list__item">
-                <span>Wired network ({label})</span>
-                <button
-                  type="button"
-                  className="link-button"
-                  aria-label={`Forget wired network ${label}`}
-                  onClick={() => setTrusted({ wired: trusted.wired.filter((_, i) => i !== index) })}
-                >
-                  Forget
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-      </div>
+      <TrustedNetworks
+        api={api}
+        trusted={settings.trustedNetworks}
+        killSwitch={settings.killSwitch}
+        canConnect={settings.autoConnect && settings.autoConnectProfileId !== null}
+        onChange={(trustedNetworks) => update({ trustedNetworks })}
+        onError={setError}
+      />
 
       <div className="settings-group">
         <h3 className="settings-group__title">Appearance</h3>

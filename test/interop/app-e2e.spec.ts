@@ -55,12 +55,17 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
     for (const colorScheme of ['light', 'dark'] as const) {
       // no transitions: the shot shows the scheme, not a fade between the two
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      // the pointer off the page: no button is shot in its hover colour
+      await page.mouse.move(0, 0);
       const height = await page.evaluate(() => {
         const content = document.querySelector('.shell__content');
         return 60 + (content ? content.scrollHeight : 0);
       });
       await page.setViewportSize({ width: WIDTH, height: Math.max(HEIGHT, height) });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
+      await page.screenshot({
+        path: join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+        animations: 'disabled',
+      });
     }
     await page.setViewportSize({ width: WIDTH, height: HEIGHT });
     await page.emulateMedia({ colorScheme: 'light' });
@@ -97,6 +102,8 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
       args: CHROMIUM_ARGS,
       viewport: { width: WIDTH, height: HEIGHT },
       deviceScaleFactor: 1,
+      // no CSS transitions at all: a screenshot never catches a button mid-fade
+      reducedMotion: 'reduce',
     });
     page = await context.newPage();
     page.on('console', (m) => {
@@ -197,6 +204,17 @@ describe.skipIf(missing.length > 0)('the app against a real helper and strongSwa
     const [sa] = await gateway.listSas();
     expect(sa?.state).toBe('ESTABLISHED');
 
+    // a few seconds of a download (and pings the other way), so the live graph the screenshot
+    // shows has both directions in it, as a user's would
+    const [download] = await Promise.all([
+      bed.iperf3({ reverse: true, seconds: 6, udpBitrate: '3M' }),
+      bed.ping({ count: 30, intervalSec: 0.2 }),
+    ]);
+    expect(download).toBeDefined();
+    const graph = page.getByRole('img', { name: /^Throughput over the last/ });
+    await expect
+      .poll(async () => ((await graph.locator('.graph__line--in').getAttribute('d')) ?? '').length)
+      .toBeGreaterThan(0);
     await screenshots('e2e-connected');
 
     // Disconnect: the state goes back, the address is gone, the gateway has no SA left.

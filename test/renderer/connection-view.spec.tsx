@@ -10,8 +10,10 @@ import {
   connectedSince,
   connectedSnapshot,
   DISCONNECTING,
+  FAILED_TIMELINE,
   HELPER_DOWN,
   RECONNECTING,
+  shownTimelineTexts,
   statsSeries,
   T0,
   TIMELINE,
@@ -172,7 +174,9 @@ describe('connection view', () => {
     ).toBe('19.0 MB');
     expect(last.bytesIn).toBeGreaterThanOrEqual(18_950_000);
     expect(last.bytesIn).toBeLessThan(19_050_000);
-    const graph = within(traffic).getByRole('img', { name: 'Throughput over the last 2 minutes' });
+    // 29 s of history: the graph shows 30 s, not two mostly empty minutes
+    const graph = within(traffic).getByRole('img', { name: 'Throughput over the last 30 seconds' });
+    expect(within(traffic).getByText('30 s ago')).toBeTruthy();
     const desc = document.getElementById(graph.getAttribute('aria-describedby')!)!.textContent!;
     expect(desc).toMatch(
       /^Now receiving [\d.]+ [kM]bit\/s and sending [\d.]+ kbit\/s\. Over the last 29 seconds/,
@@ -181,14 +185,48 @@ describe('connection view', () => {
     expect(line.split('L')).toHaveLength(30);
   });
 
+  it('shows when the SAs were rekeyed and will be next, when the helper says', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true, now: T0 + 3_600_000 });
+    const now = T0 + 3_600_000;
+    const stats = {
+      ...statsSeries(1)[0]!,
+      rekey: {
+        ike: { last: null, next: now + 3 * 3_600_000 },
+        child: { last: now - 14 * 60_000, next: now + 46 * 60_000 },
+      },
+    };
+    await renderConnection(connectedSnapshot(connectedSince(T0), stats));
+    const region = screen.getByRole('region', { name: 'Tunnel' });
+    const fact = (label: string) =>
+      within(region).getByText(label, { selector: 'dt' }).nextElementSibling?.textContent;
+    expect(fact('IKE SA rekeyed')).toBe('not yet · next in 3 h 00 min');
+    expect(fact('Child SA rekeyed')).toBe('14 min ago · next in 46 min');
+    cleanup();
+    // a helper without the field: no rows
+    await renderConnection(connectedSnapshot(connectedSince(T0), statsSeries(1)[0]!));
+    expect(screen.queryByText('IKE SA rekeyed')).toBeNull();
+  });
+
+  it('a server given as an address is the gateway: one row, in the address font', async () => {
+    const tunnel = { ...connectedSince(T0), server: '198.51.100.10', gateway: '198.51.100.10' };
+    await renderConnection(connectedSnapshot(tunnel));
+    const region = screen.getByRole('region', { name: 'Tunnel' });
+    expect(within(region).queryByText('Gateway address', { selector: 'dt' })).toBeNull();
+    const server = within(region).getByText('Server', { selector: 'dt' }).nextElementSibling!;
+    expect(server.textContent).toBe('198.51.100.10');
+    expect(server.querySelector('code')?.textContent).toBe('198.51.100.10');
+  });
+
   it('lists the timeline in order, with times and offsets', async () => {
     await renderConnection(connectedSnapshot());
     const items = within(screen.getByRole('list', { name: 'Connection timeline' })).getAllByRole(
       'listitem',
     );
+    // the float right after the NAT line says nothing new: shown once
     expect(items.map((li) => li.querySelector('.timeline__text')?.textContent)).toEqual(
-      TIMELINE.map((e) => e.text),
+      shownTimelineTexts(TIMELINE.length),
     );
+    expect(items.some((li) => li.dataset['kind'] === 'floated-to-natt')).toBe(false);
     expect(items[0]!.querySelector('time')?.textContent).toBe('09:12:03');
     expect(items[1]!.querySelector('.timeline__offset')?.textContent).toBe('+0.21 s');
     expect(items[0]!.dataset['kind']).toBe('ike-sa-init-sent');
@@ -198,14 +236,21 @@ describe('connection view', () => {
     const { fake } = await renderConnection({
       ...IDLE_CONNECTION,
       tunnel: AUTH_ERROR,
-      timeline: TIMELINE.slice(0, 4),
+      timeline: FAILED_TIMELINE,
     });
     expect(screen.getByRole('heading', { name: 'Connection failed' })).toBeTruthy();
-    expect(
-      screen.getByText(
-        'The gateway did not accept the pre-shared key (AUTHENTICATION_FAILED after IKE_AUTH).',
-      ),
-    ).toBeTruthy();
+    const detail = document.querySelector('.hero__detail')!;
+    expect(detail.textContent).toBe(
+      'The gateway did not accept the pre-shared key (AUTHENTICATION_FAILED after IKE_AUTH).',
+    );
+    // "pre-shared" never breaks at its hyphen
+    expect(detail.querySelector('.nowrap')?.textContent).toBe('pre-shared');
+    // the timeline ends on the failure, in the danger colour, not on a success
+    const last = within(screen.getByRole('list', { name: 'Connection timeline' }))
+      .getAllByRole('listitem')
+      .at(-1)!;
+    expect(last.dataset['kind']).toBe('closed');
+    expect(last.dataset['tone']).toBe('danger');
     expect(screen.getByText('How to fix it')).toBeTruthy();
     expect(
       screen.getByText(

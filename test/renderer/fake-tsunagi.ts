@@ -86,6 +86,8 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
     connect: { accepted: true } as ConnectResult,
     disconnect: { accepted: true } as ConnectResult,
     logExport: { exported: true, path: '/tmp/tsunagi.log' } as LogExportResult,
+    /** What the next "Choose…" file dialogs answer (cancelled when empty). */
+    files: [] as string[],
   };
   let currentSettings: AppSettings = snapshot.settings;
   const ok = <T>(value: T): IpcResult<T> => ({ ok: true, value });
@@ -164,6 +166,11 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
         record('profiles.export', { id });
         return ok({ exported: true, path: `/tmp/${id}.tsunagi.json` });
       },
+      chooseFile: async ({ kind }) => {
+        record('profiles.chooseFile', { kind });
+        const path = programmed.files.shift();
+        return ok(path === undefined ? { chosen: false } : { chosen: true, path });
+      },
       listenChanged: profiles.listen,
     },
     settings: {
@@ -179,8 +186,8 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
         record('network.current');
         return ok(programmed.network);
       },
-      trustCurrent: async () => {
-        record('network.trustCurrent');
+      trustCurrent: async (args) => {
+        record('network.trustCurrent', args);
         return ok(currentSettings);
       },
     },

@@ -49,7 +49,7 @@ export function connectedSince(since: number): Extract<TunnelState, { state: 'co
 
 export const CONNECTED = connectedSince(T0 + 1_400);
 
-export const RECONNECTING: TunnelState = {
+export const RECONNECTING: Extract<TunnelState, { state: 'reconnecting' }> = {
   state: 'reconnecting',
   profile: 'Office',
   server: 'vpn.example.com',
@@ -74,29 +74,63 @@ export const AUTH_ERROR: TunnelState = {
   blocking: true,
 };
 
+// The helper's own sentences (native-helper/daemon/timeline.ts), as it words them.
 export const TIMELINE: TimelineEntry[] = [
-  { at: T0, kind: 'ike-sa-init-sent', text: 'IKE_SA_INIT sent to 203.0.113.7:500' },
   {
-    at: T0 + 210,
-    kind: 'nat-detected',
-    text: 'NAT detected on our side: moved to UDP 4500',
+    at: T0,
+    kind: 'ike-sa-init-sent',
+    text: 'Contacting the gateway at 203.0.113.7:500 (IKE_SA_INIT)',
   },
-  { at: T0 + 215, kind: 'floated-to-natt', text: 'Floated to UDP port 4500' },
+  { at: T0 + 210, kind: 'nat-detected', text: 'NAT detected on our side — moved to UDP 4500' },
+  // said again by the float itself: the view shows the move once (timeline-view.ts)
+  { at: T0 + 215, kind: 'floated-to-natt', text: 'Moved to UDP 4500 (NAT traversal)' },
   {
     at: T0 + 480,
     kind: 'authenticated',
-    text: 'Authenticated: the gateway proved it is vpn.example.com (PSK)',
+    text: 'Authenticated gateway vpn.example.com (pre-shared key)',
   },
-  { at: T0 + 1_020, kind: 'established', text: 'IKE SA and Child SA established' },
-  { at: T0 + 1_100, kind: 'virtual-ip', text: 'Virtual IP 10.10.1.2 and fd00:10::2 assigned' },
-  { at: T0 + 1_250, kind: 'routes', text: 'Routes installed: 0.0.0.0/0, ::/0 via tsunagi0' },
-  { at: T0 + 1_400, kind: 'dns', text: 'DNS set to 10.10.0.53, fd00:10::53' },
+  {
+    at: T0 + 1_020,
+    kind: 'established',
+    text: 'Tunnel established — IKE aes256gcm16-prfsha384-x25519, ESP aes256gcm16',
+  },
+  {
+    at: T0 + 1_100,
+    kind: 'virtual-ip',
+    text: 'The gateway assigned 10.10.1.2 and fd00:10::2',
+  },
+  { at: T0 + 1_250, kind: 'routes', text: 'All traffic goes through the tunnel (tsunagi0)' },
+  { at: T0 + 1_400, kind: 'dns', text: 'DNS through the tunnel: 10.10.0.53, fd00:10::53' },
   {
     at: T0 + 64_000,
-    kind: 'mobike-update',
-    text: 'Network changed: MOBIKE moved the tunnel to 192.0.2.44',
+    kind: 'network-changed',
+    text: 'Network changed — the path to the gateway now leaves from 192.0.2.44 (was 192.0.2.17): moving the tunnel with MOBIKE',
   },
-  { at: T0 + 3_240_000, kind: 'child-rekeyed', text: 'Child SA rekeyed (new SPIs)' },
+  { at: T0 + 64_180, kind: 'mobike-update', text: 'Moved to 192.0.2.44:4500 (MOBIKE)' },
+  { at: T0 + 3_240_000, kind: 'child-rekeyed', text: 'Child SA rekeyed' },
+];
+
+/** The texts the timeline shows for TIMELINE.slice(0, n): the float is folded into the NAT line. */
+export function shownTimelineTexts(n: number): string[] {
+  return TIMELINE.slice(0, n)
+    .filter((e) => e.kind !== 'floated-to-natt')
+    .map((e) => e.text);
+}
+
+/** A connection the gateway refused (AUTH_ERROR): what the helper's timeline holds then. */
+export const FAILED_TIMELINE: TimelineEntry[] = [
+  {
+    at: T0,
+    kind: 'ike-sa-init-sent',
+    text: 'Contacting the gateway at 203.0.113.7:500 (IKE_SA_INIT)',
+  },
+  { at: T0 + 210, kind: 'nat-detected', text: 'NAT detected on our side — moved to UDP 4500' },
+  { at: T0 + 215, kind: 'floated-to-natt', text: 'Moved to UDP 4500 (NAT traversal)' },
+  {
+    at: T0 + 470,
+    kind: 'closed',
+    text: `Closed: ${AUTH_ERROR.state === 'error' ? AUTH_ERROR.message : ''}`,
+  },
 ];
 
 /** `count` stats one second apart from `start`, with rates that rise and fall like real traffic. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   describeDuration,
+  describeRekey,
+  isIpAddress,
   formatBitRate,
   formatBytes,
   formatClock,
@@ -53,5 +55,24 @@ describe('format', () => {
     expect(formatOffset(210)).toBe('+0.21 s');
     expect(formatOffset(12_400)).toBe('+12 s');
     expect(formatOffset(185_000)).toBe('+3:05');
+  });
+
+  it('says when an SA was rekeyed and when it will be next', () => {
+    const now = 10_000_000;
+    expect(describeRekey({ last: now - 14 * 60_000, next: now + 46 * 60_000 }, now)).toBe(
+      '14 min ago · next in 46 min',
+    );
+    expect(describeRekey({ last: null, next: now + 13_320_000 }, now)).toBe(
+      'not yet · next in 3 h 42 min',
+    );
+    expect(describeRekey({ last: now - 12_000, next: null }, now)).toBe('12 s ago');
+    expect(describeRekey({ last: null, next: now - 5 }, now)).toBe('not yet · next now');
+  });
+
+  it('tells an address from a host name', () => {
+    expect(isIpAddress('198.51.100.10')).toBe(true);
+    expect(isIpAddress('2001:db8::1')).toBe(true);
+    expect(isIpAddress('vpn.example.com')).toBe(false);
+    expect(isIpAddress('cafe')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { App } from '../../renderer/app';
 import { logText } from '../../renderer/lib/log-view';
 import { createAppStore } from '../../renderer/store/app-store';
 import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
-import { LOG_LINES } from './fixtures';
+import { LOG_LINES, T0 } from './fixtures';
 
 afterEach(cleanup);
 
@@ -59,7 +59,48 @@ describe('logs view', () => {
     const error = screen.getByText(LOG_LINES.at(-1)!.text).closest('li')!;
     expect(error.dataset['level']).toBe('error');
     expect(error.querySelector('.log-line__level')?.textContent).toBe('error');
-    expect(error.querySelector('.log-line__component')?.textContent).toBe('ike');
+    expect(error.querySelector('.log-line__component')?.textContent).toBe('IKE');
+  });
+
+  it('shows the diagnosis and the fix under a failure main explained, with its command to copy', async () => {
+    const { fake } = await renderLogs();
+    act(() =>
+      fake.events.logs.emit({
+        at: T0 + 99_000,
+        level: 'error',
+        component: 'app',
+        text: 'connection failed: no answer from 203.0.113.7 during IKE_SA_INIT after 30 s',
+        diagnosis: {
+          code: 'peer-unreachable',
+          fix: 'check the server address and that UDP ports 500 and 4500 are not blocked on this network',
+        },
+      }),
+    );
+    act(() =>
+      fake.events.logs.emit({
+        at: T0 + 99_100,
+        level: 'warn',
+        component: 'app',
+        text: 'The Tsunagi service stopped. It is restarted automatically',
+        diagnosis: {
+          fix: 'It is restarted automatically; if not: sudo systemctl restart tsunagi-helper',
+        },
+      }),
+    );
+    const failed = screen.getByText(/^connection failed: no answer/).closest('li')!;
+    expect(within(failed).getByText('How to fix it (peer-unreachable)')).toBeTruthy();
+    expect(
+      within(failed).getByText(
+        'Check the server address and that UDP ports 500 and 4500 are not blocked on this network',
+      ),
+    ).toBeTruthy();
+    const stopped = screen.getByText(/^The Tsunagi service stopped/).closest('li')!;
+    expect(stopped.querySelector('.fix-box__command code')?.textContent).toBe(
+      'sudo systemctl restart tsunagi-helper',
+    );
+    // a line without a diagnosis has no fix box
+    const plain = screen.getByText(LOG_LINES[0]!.text).closest('li')!;
+    expect(plain.querySelector('.log-line__fix')).toBeNull();
   });
 
   it('filters by level, component and text, with pressed-state toggles', async () => {

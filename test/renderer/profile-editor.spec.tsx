@@ -68,6 +68,58 @@ describe('profile editor', () => {
     expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
   });
 
+  it('fills the certificate, key and CA fields from main’s file dialog (Choose…)', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fireEvent.change(screen.getByLabelText('Method'), { target: { value: 'cert' } });
+    fake.programmed.files.push('/home/alice/vpn/alice.pem', '/home/alice/vpn/alice.key');
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Choose the certificate file' })),
+    );
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Choose the private key file' })),
+    );
+    expect(field('Certificate file').value).toBe('/home/alice/vpn/alice.pem');
+    expect(field('Private key file').value).toBe('/home/alice/vpn/alice.key');
+    // a CA is added as one more line; a cancelled dialog changes nothing
+    fireEvent.change(field('CA certificates'), { target: { value: 'root.pem\n' } });
+    fake.programmed.files.push('/etc/ssl/office-ca.pem');
+    const addCa = screen.getByRole('button', { name: 'Add a CA certificate file' });
+    await act(async () => fireEvent.click(addCa));
+    await act(async () => fireEvent.click(addCa));
+    expect(field('CA certificates').value).toBe('root.pem\n/etc/ssl/office-ca.pem');
+    expect(fake.calls.filter((c) => c.name === 'profiles.chooseFile').map((c) => c.args)).toEqual([
+      { kind: 'certificate' },
+      { kind: 'private-key' },
+      { kind: 'ca' },
+      { kind: 'ca' },
+    ]);
+  });
+
+  it('fills the proposals from a preset, and says Custom for hand-written ones', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    const preset = screen.getByLabelText('Preset') as HTMLSelectElement;
+    // empty fields are the defaults: Modern
+    expect(preset.value).toBe('modern');
+    fireEvent.change(preset, { target: { value: 'cnsa' } });
+    expect(field('IKE proposals').value).toBe('aes256gcm16-prfsha384-ecp384');
+    expect(field('ESP proposals').value).toBe('aes256gcm16');
+    expect(screen.getByText(/only AES-256-GCM, ECP-384 and SHA-384/)).toBeTruthy();
+    fireEvent.change(preset, { target: { value: 'compatible' } });
+    expect(field('IKE proposals').value).toMatch(/^aes256-sha256-modp2048,/);
+    fireEvent.change(field('IKE proposals'), { target: { value: 'aes128gcm16-prfsha256-ecp256' } });
+    expect(preset.value).toBe('custom');
+    fireEvent.change(preset, { target: { value: 'cnsa' } });
+    fireEvent.change(field('Name'), { target: { value: 'Secure' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('User name'), { target: { value: 'alice' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+    expect(fake.calls.find((c) => c.name === 'profiles.save')?.args).toMatchObject({
+      profile: { ike: 'aes256gcm16-prfsha384-ecp384', esp: 'aes256gcm16' },
+    });
+  });
+
   it('shows main’s validation messages on the fields', async () => {
     const { fake } = renderWith([]);
     fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
@@ -271,10 +323,102 @@ describe('settings view', () => {
     expect(fake.calls).toContainEqual({ name: 'settings.update', args: { killSwitch: false } });
     const trust = await screen.findByRole('button', { name: 'Trust this network' });
     await act(async () => fireEvent.click(trust));
-    expect(fake.calls.some((c) => c.name === 'network.trustCurrent')).toBe(true);
+    expect(fake.calls).toContainEqual({
+      name: 'network.trustCurrent',
+      args: { pinBssid: false },
+    });
   });
 
-  it('disables "Trust this network" with the reason for open Wi-Fi', async () => {
+  it('offers to trust only the current access point', async () => {
+    const { fake } = renderWith();
+    fake.programmed.network = {
+      detected: true,
+      type: 'wifi',
+      label: 'Wi-Fi “Office”',
+      bssid: '02:00:5e:10:00:01',
+      trusted: false,
+      trustable: { kind: 'wifi', rule: { ssid: 'Office' } },
+    };
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    fireEvent.click(await screen.findByLabelText('Only this access point 02:00:5e:10:00:01'));
+    await act(async () =>
+      fireEvent.click(screen.getByRole('button', { name: 'Trust this network' })),
+    );
+    expect(fake.calls).toContainEqual({ name: 'network.trustCurrent', args: { pinBssid: true } });
+  });
+
+  it('disables what depends on "Act on the network I join" while it is off', async () => {
+    const { fake } = renderWith();
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const dependent = [
+      screen.getByLabelText('On a trusted network'),
+      screen.getByLabelText('On any other network'),
+      screen.getByLabelText('Always connect on open Wi-Fi'),
+      screen.getByLabelText(/^Keep the kill switch on there/),
+    ] as HTMLInputElement[];
+    expect(dependent.map((e) => e.disabled)).toEqual([true, true, true, true]);
+    await act(async () => fireEvent.click(screen.getByLabelText('Act on the network I join')));
+    act(() =>
+      fake.events.settings.emit({
+        ...EMPTY_SNAPSHOT.settings,
+        trustedNetworks: { ...EMPTY_SNAPSHOT.settings.trustedNetworks, enabled: true },
+      }),
+    );
+    expect(dependent.map((e) => e.disabled)).toEqual([false, false, false, false]);
+    await act(async () => fireEvent.click(screen.getByLabelText(/^Keep the kill switch on there/)));
+    expect(fake.calls.at(-1)).toMatchObject({
+      name: 'settings.update',
+      args: { trustedNetworks: { enabled: true, killSwitchOnUntrusted: true } },
+    });
+  });
+
+  it('adds a wired network by gateway MAC and DNS suffix, checked on the field, and lists what each rule matches', async () => {
+    const { fake } = renderWith();
+    fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
+    const mac = screen.getByLabelText('Gateway MAC address');
+    const suffix = screen.getByLabelText('DNS suffix');
+    fireEvent.change(mac, { target: { value: '00:11:22:33:44' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add' })));
+    expect(screen.getByRole('alert').textContent).toBe(
+      'A MAC address looks like 00:11:22:33:44:55',
+    );
+    expect(mac.getAttribute('aria-invalid')).toBe('true');
+    expect(fake.calls.some((c) => c.name === 'settings.update')).toBe(false);
+    fireEvent.change(mac, { target: { value: '00-1B-21-3A-4F-10' } });
+    fireEvent.change(suffix, { target: { value: 'Corp.Example.com.' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add' })));
+    expect(fake.calls.at(-1)).toMatchObject({
+      name: 'settings.update',
+      args: {
+        trustedNetworks: {
+          wired: [{ gatewayMac: '00:1b:21:3a:4f:10', dnsSuffix: 'corp.example.com' }],
+        },
+      },
+    });
+    act(() =>
+      fake.events.settings.emit({
+        ...EMPTY_SNAPSHOT.settings,
+        trustedNetworks: {
+          ...EMPTY_SNAPSHOT.settings.trustedNetworks,
+          wifi: [{ ssid: 'Office', bssids: ['02:00:5e:10:00:01'] }, { ssid: 'Home' }],
+          wired: [{ gatewayMac: '00:1b:21:3a:4f:10', dnsSuffix: 'corp.example.com' }],
+        },
+      }),
+    );
+    const list = screen.getByRole('list', { name: 'Trusted networks' });
+    expect(
+      within(list)
+        .getAllByRole('listitem')
+        .map((li) => li.textContent),
+    ).toEqual([
+      'Wi-Fi “Office”only access point 02:00:5e:10:00:01Forget',
+      'Wi-Fi “Home”any access point with this nameForget',
+      'Wired networkgateway MAC 00:1b:21:3a:4f:10 and DNS suffix corp.example.comForget',
+    ]);
+    expect((mac as HTMLInputElement).value).toBe('');
+  });
+
+  it('says once why open Wi-Fi cannot be trusted, with no dead button beside it', async () => {
     const { fake } = renderWith();
     fake.programmed.network = {
       detected: true,
@@ -284,10 +428,8 @@ describe('settings view', () => {
       untrustableReason: 'Open Wi-Fi is never trusted: anyone can use its name',
     };
     fireEvent.click(await screen.findByRole('button', { name: 'Settings' }));
-    const trust = (await screen.findByRole('button', {
-      name: 'Trust this network',
-    })) as HTMLButtonElement;
-    expect(trust.disabled).toBe(true);
-    expect(screen.getByText('Open Wi-Fi is never trusted: anyone can use its name')).toBeTruthy();
+    await screen.findByText('Open Wi-Fi is never trusted: anyone can use its name');
+    expect(screen.getAllByText(/Open Wi-Fi is never trusted/)).toHaveLength(1);
+    expect(screen.queryByRole('button', { name: 'Trust this network' })).toBeNull();
   });
 });

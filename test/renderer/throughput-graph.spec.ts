@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   graphGeometry,
+  graphWindowMs,
   niceScaleMax,
   throughputSummary,
   visibleSamples,
+  windowStartLabel,
   type RateSample,
 } from '../../renderer/lib/throughput-graph';
 
@@ -73,5 +75,31 @@ describe('throughput graph', () => {
       'Now receiving 1.00 Mbit/s and sending 300 kbit/s. Over the last 2 minutes: received on ' +
         'average 1.00 Mbit/s (peak 2.00 Mbit/s), sent on average 167 kbit/s (peak 300 kbit/s).',
     );
+  });
+
+  it('fits the window to a young connection, in round steps up to 2 minutes', () => {
+    const history = (seconds: number) =>
+      Array.from({ length: seconds + 1 }, (_, i) => s(1_000 * i, 1, 1));
+    expect(graphWindowMs([])).toBe(10_000);
+    // the first seconds fill the plot (at least 2 s, whole seconds)
+    expect(graphWindowMs(history(0))).toBe(2_000);
+    expect(graphWindowMs(history(4))).toBe(4_000);
+    expect(graphWindowMs([s(0, 1, 1), s(2_300, 1, 1)])).toBe(3_000);
+    expect(graphWindowMs(history(10))).toBe(10_000);
+    // then round steps
+    expect(graphWindowMs(history(11))).toBe(15_000);
+    expect(graphWindowMs(history(29))).toBe(30_000);
+    expect(graphWindowMs(history(61))).toBe(90_000);
+    expect(graphWindowMs(history(119))).toBe(120_000);
+    expect(graphWindowMs(history(300))).toBe(120_000);
+    // 4 s of data span the whole plot, not the last 3 % of two minutes
+    const g = graphGeometry(history(4), 100, 50, graphWindowMs(history(4)));
+    expect(g.inLine.startsWith('M0 ')).toBe(true);
+    // 12 s in a 15 s window: the right 80 %
+    expect(graphGeometry(history(12), 100, 50, graphWindowMs(history(12))).inLine).toMatch(/^M20 /);
+    expect(windowStartLabel(10_000)).toBe('10 s ago');
+    expect(windowStartLabel(3_000)).toBe('3 s ago');
+    expect(windowStartLabel(90_000)).toBe('1 min 30 s ago');
+    expect(windowStartLabel(120_000)).toBe('2 min ago');
   });
 });

@@ -464,19 +464,38 @@ export class FakeTray
 
 export class FakeNativeTheme
   extends EventEmitter
-  implements Pick<NativeTheme, 'shouldUseDarkColors'>
+  implements Pick<NativeTheme, 'shouldUseDarkColors' | 'themeSource'>
 {
-  shouldUseDarkColors = false;
+  private systemDark = false;
+  private source: NativeTheme['themeSource'] = 'system';
+
+  /** As Electron: the pinned theme when the app pins one, else the system's. */
+  get shouldUseDarkColors(): boolean {
+    return this.source === 'system' ? this.systemDark : this.source === 'dark';
+  }
+
+  get themeSource(): NativeTheme['themeSource'] {
+    return this.source;
+  }
+
+  /** As Electron: setting it re-evaluates the colours and emits 'updated' when they change. */
+  set themeSource(source: NativeTheme['themeSource']) {
+    const before = this.shouldUseDarkColors;
+    this.source = source;
+    if (this.shouldUseDarkColors !== before) this.emit('updated');
+  }
 
   /** Simulates the system switching between light and dark. */
   setDark(dark: boolean): void {
-    this.shouldUseDarkColors = dark;
-    this.emit('updated');
+    const before = this.shouldUseDarkColors;
+    this.systemDark = dark;
+    if (this.shouldUseDarkColors !== before) this.emit('updated');
   }
 
   reset(): void {
     this.removeAllListeners();
-    this.shouldUseDarkColors = false;
+    this.systemDark = false;
+    this.source = 'system';
   }
 }
 
@@ -504,10 +523,14 @@ export class FakeNotification implements Pick<Notification, 'show'> {
 export class FakeDialog {
   readonly openAnswers: string[] = [];
   readonly saveAnswers: string[] = [];
+  /** The options of every dialog shown, in order. */
   readonly opened: unknown[] = [];
+  /** Whether each dialog was attached to a window (modal to it), in order. */
+  readonly parents: boolean[] = [];
 
   async showOpenDialog(...args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> {
     this.opened.push(args.at(-1));
+    this.parents.push(args.length > 1);
     const answer = this.openAnswers.shift();
     return answer === undefined
       ? { canceled: true, filePaths: [] }
@@ -516,6 +539,7 @@ export class FakeDialog {
 
   async showSaveDialog(...args: unknown[]): Promise<{ canceled: boolean; filePath: string }> {
     this.opened.push(args.at(-1));
+    this.parents.push(args.length > 1);
     const answer = this.saveAnswers.shift();
     return answer === undefined
       ? { canceled: true, filePath: '' }
@@ -526,6 +550,7 @@ export class FakeDialog {
     this.openAnswers.length = 0;
     this.saveAnswers.length = 0;
     this.opened.length = 0;
+    this.parents.length = 0;
   }
 }
 

@@ -26,8 +26,9 @@
 //                    the page directly (for states no helper is there to produce)
 //     controller     the TunnelController: snapshot(), logs(), connect(id), disconnect()
 //     secrets        the keychain (MemorySecretStore) the editor and connect read
-//     importAnswers / exportAnswers / logExportAnswers
-//                    files the next file dialogs answer (cancelled when empty)
+//     importAnswers / exportAnswers / logExportAnswers / fileAnswers
+//                    files the next file dialogs answer (cancelled when empty); fileAnswers
+//                    answer the editor's "Choose…" buttons, fileRequests records their kinds
 //     notifications  every desktop notification main showed, in order
 //     settings()     the current settings
 //     dispose()      closes the helper link and removes the handlers
@@ -50,7 +51,7 @@ import { MemorySecretStore } from '../../electron/main/secrets/secret-store';
 import type { TunnelController } from '../../electron/main/tunnel/tunnel-controller';
 import { DEFAULT_SETTINGS, settingsPatchProblem } from '../../electron/shared/settings-schema';
 import type { SenderFrameLike } from '../../electron/shared/ipc-helpers';
-import type { AppSettings } from '../../electron/shared/ipc-schema';
+import type { AppSettings, ProfileFileKind } from '../../electron/shared/ipc-schema';
 import { FakeIpcMain } from './fake-electron';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -127,6 +128,10 @@ export interface UiBridge {
   readonly importAnswers: string[];
   readonly exportAnswers: string[];
   readonly logExportAnswers: string[];
+  /** Files the next "Choose…" dialogs of the profile editor answer (cancelled when empty). */
+  readonly fileAnswers: string[];
+  /** Which kinds of file the editor asked for, in order. */
+  readonly fileRequests: ProfileFileKind[];
   /** Every notification main showed (the app shows them on the desktop). */
   readonly notifications: NotificationContent[];
   settings(): AppSettings;
@@ -158,6 +163,8 @@ export async function installUiBridge(page: Page, options: BridgeOptions): Promi
   const importAnswers: string[] = [];
   const exportAnswers: string[] = [];
   const logExportAnswers: string[] = [];
+  const fileAnswers: string[] = [];
+  const fileRequests: ProfileFileKind[] = [];
   const notifications: NotificationContent[] = [];
   let settings: AppSettings = options.settings ?? DEFAULT_SETTINGS;
   const storeFile = (options.profileStore as { filePath?: unknown }).filePath;
@@ -175,6 +182,10 @@ export async function installUiBridge(page: Page, options: BridgeOptions): Promi
       chooseProfileToImport: async () => importAnswers.shift(),
       chooseExportPath: async () => exportAnswers.shift(),
       chooseLogExportPath: async () => logExportAnswers.shift(),
+      chooseProfileFile: async (kind) => {
+        fileRequests.push(kind);
+        return fileAnswers.shift();
+      },
     },
     writeTextFile: (file, text) => writeFile(file, text, 'utf8'),
     settings: {
@@ -211,6 +222,8 @@ export async function installUiBridge(page: Page, options: BridgeOptions): Promi
     importAnswers,
     exportAnswers,
     logExportAnswers,
+    fileAnswers,
+    fileRequests,
     notifications,
     settings: () => settings,
     dispose: () => core.dispose(),

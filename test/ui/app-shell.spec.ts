@@ -35,6 +35,8 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
     viewport: { width: 960, height: 640 },
     deviceScaleFactor: 1,
+    // no CSS transitions at all: a screenshot never catches a button or a selection mid-fade
+    reducedMotion: 'reduce',
   });
 });
 
@@ -132,10 +134,15 @@ describe('app shell', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       // no transitions: the shot shows the scheme, not a fade between the two
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      // the pointer off the page: no button is shot in its hover colour
+      await page.mouse.move(0, 0);
       await page.getByText('No profiles yet').waitFor();
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(background).toBe(colorScheme === 'light' ? 'rgb(244, 245, 247)' : 'rgb(18, 20, 25)');
-      await page.screenshot({ path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`) });
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, `app-shell-${colorScheme}.png`),
+        animations: 'disabled',
+      });
     }
     expect(problems).toEqual([]);
   });
@@ -164,9 +171,12 @@ describe('app shell', () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       // no transitions: the shot shows the scheme, not a fade between the two
       await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+      // the pointer off the page: no button is shot in its hover colour
+      await page.mouse.move(0, 0);
       await page.screenshot({
         path: path.join(SCREENSHOTS, `profile-editor-errors-${colorScheme}.png`),
         fullPage: true,
+        animations: 'disabled',
       });
     }
     await page.emulateMedia({ colorScheme: 'light' });
@@ -191,6 +201,39 @@ describe('app shell', () => {
     await list.getByText('203.0.113.7').waitFor();
     await page.getByRole('button', { name: 'Edit Office' }).click();
     await page.getByRole('heading', { name: 'Edit Office' }).waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('picks the certificate, key and CA with Choose… (main’s open dialog) and saves them', async () => {
+    // the profile file is shared with the tests before: there may be profiles already
+    await page
+      .getByRole('navigation', { name: 'Sections' })
+      .getByRole('button', { name: 'Profiles' })
+      .click();
+    await page.getByRole('button', { name: 'New profile' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Cert office');
+    await page.getByLabel('Server', { exact: true }).fill('vpn.example.com');
+    await page.getByLabel('Method', { exact: true }).selectOption('cert');
+    const value = (label: string) => page.getByLabel(label, { exact: true }).inputValue();
+    const certificate = path.join(profileDir, 'alice.pem');
+    const key = path.join(profileDir, 'alice.key');
+    const ca = path.join(profileDir, 'office-ca.pem');
+    bridge.fileAnswers.push(certificate, key, ca);
+    await page.getByRole('button', { name: 'Choose the certificate file' }).click();
+    await expect.poll(() => value('Certificate file')).toBe(certificate);
+    await page.getByRole('button', { name: 'Choose the private key file' }).click();
+    await expect.poll(() => value('Private key file')).toBe(key);
+    await page.getByRole('button', { name: 'Add a CA certificate file' }).click();
+    await expect.poll(() => value('CA certificates')).toBe(ca);
+    expect(bridge.fileRequests).toEqual(['certificate', 'private-key', 'ca']);
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Saved “Cert office”.').waitFor();
+    const saved = JSON.parse(await readFile(path.join(profileDir, 'profiles.json'), 'utf8')) as {
+      profiles: { profile: { name: string; auth: unknown; ca?: string[] } }[];
+    };
+    const profile = saved.profiles.find((p) => p.profile.name === 'Cert office')!.profile;
+    expect(profile.auth).toMatchObject({ method: 'cert', certificate, privateKey: key });
+    expect(profile.ca).toEqual([ca]);
     expect(problems).toEqual([]);
   });
 

@@ -9,13 +9,20 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JsonFileProfileStore } from '../../electron/main/profile-store';
-import type { ConnectionSnapshot, LogEntry, Stats } from '../../electron/shared/ipc-schema';
+import type {
+  ConnectionSnapshot,
+  LogEntry,
+  Stats,
+  TsunagiApi,
+} from '../../electron/shared/ipc-schema';
 import { parseProfile } from '../../native-helper/profile/profile';
 import { IDLE_CONNECTION } from '../renderer/fake-tsunagi';
 import {
   AUTH_ERROR,
   connectedSince,
+  FAILED_TIMELINE,
   LOG_LINES,
+  shownTimelineTexts,
   statsSeries,
   T0,
   TIMELINE,
@@ -50,6 +57,8 @@ beforeAll(async () => {
     args: CHROMIUM_ARGS,
     viewport: { width: WIDTH, height: HEIGHT },
     deviceScaleFactor: 1,
+    // no CSS transitions at all: a screenshot never catches a button or a selection mid-fade
+    reducedMotion: 'reduce',
   });
 });
 
@@ -97,7 +106,12 @@ beforeEach(async () => {
   page.on('request', (request) => {
     if (!request.url().startsWith('file://')) problems.push(`network request: ${request.url()}`);
   });
-  bridge = await installUiBridge(page, { profileStore: store, version: '0.1.0' });
+  bridge = await installUiBridge(page, {
+    profileStore: store,
+    version: '0.1.0',
+    // what the settings view shows: the office Wi-Fi, as NetworkManager would report it
+    network: OFFICE_WIFI,
+  });
   await bridge.secrets.set('profile/office/secret', 'office psk');
   await page.goto(RENDERER_URL);
   await page.getByRole('heading', { name: 'Connection', level: 2 }).waitFor();
@@ -115,6 +129,8 @@ async function screenshots(name: string, options: { fitContent?: boolean } = {})
   for (const colorScheme of ['light', 'dark'] as const) {
     // no transitions: the shot shows the scheme, not a fade between the two
     await page.emulateMedia({ colorScheme, reducedMotion: 'reduce' });
+    // the pointer off the page: no button is shot in its hover colour
+    await page.mouse.move(0, 0);
     if (fit) {
       const height = await page.evaluate(() => {
         const content = document.querySelector('.shell__content');
@@ -122,10 +138,15 @@ async function screenshots(name: string, options: { fitContent?: boolean } = {})
       });
       await page.setViewportSize({ width: WIDTH, height: Math.max(HEIGHT, height) });
     }
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`) });
+    // nothing mid-transition or mid-animation: what is shot is the finished state
+    expect(await page.evaluate(() => document.getAnimations().length)).toBe(0);
+    await page.screenshot({
+      path: path.join(SCREENSHOTS, `${name}-${colorScheme}.png`),
+      animations: 'disabled',
+    });
   }
   await page.setViewportSize({ width: WIDTH, height: HEIGHT });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await page.emulateMedia({ colorScheme: 'light', reducedMotion: 'reduce' });
 }
 
 /** A connection that has been up for 1:02:03, with two minutes of traffic, as main would send it. */
@@ -133,18 +154,36 @@ function liveConnection(): { snapshot: ConnectionSnapshot; stats: Stats[] } {
   const now = Date.now();
   const since = now - 3_723_000;
   const shift = since - (T0 + 1_400);
-  const stats = statsSeries(120, now - 119_000);
+  const timeline = TIMELINE.map((e) => ({ ...e, at: e.at + shift }));
+  // as the helper reports them: the Child SA rekeyed when the timeline says, the IKE SA not yet
+  const childRekeyed = timeline.find((e) => e.kind === 'child-rekeyed')!.at;
+  const rekey = {
+    ike: { last: null, next: since + 13_000_000 },
+    child: { last: childRekeyed, next: childRekeyed + 3_240_000 },
+  };
+  const stats = statsSeries(120, now - 119_000).map((s) => ({ ...s, rekey }));
   return {
     snapshot: {
       helper: { status: 'ready', helperVersion: '0.1.0' },
       tunnel: connectedSince(since),
       profileId: 'office',
       stats: stats[0]!,
-      timeline: TIMELINE.slice(0, 9).map((e) => ({ ...e, at: e.at + shift })),
+      timeline,
     },
     stats,
   };
 }
+
+const OFFICE_WIFI = {
+  type: 'wifi',
+  interface: 'wlp2s0',
+  ssid: 'Office',
+  bssid: '02:00:5e:10:00:01',
+  open: false,
+  gatewayIp: '192.0.2.1',
+  gatewayMac: '02:00:5e:10:00:fe',
+  dnsSuffix: 'corp.example.com',
+} as const;
 
 const READY = { ...IDLE_CONNECTION, helper: { status: 'ready' as const, helperVersion: '0.1.0' } };
 
@@ -197,10 +236,13 @@ describe('connection view', () => {
     const tunnel = page.getByRole('region', { name: 'Tunnel' });
     await tunnel.waitFor();
     const fact = (label: string) =>
-      tunnel.locator('.facts__row', { has: page.locator('dt', { hasText: label }) }).locator('dd');
-    expect(await fact('Virtual IP').first().textContent()).toBe('10.10.1.2');
+      tunnel.locator('.facts__row', { has: page.getByText(label, { exact: true }) }).locator('dd');
+    expect(await fact('Virtual IP').textContent()).toBe('10.10.1.2');
     expect(await fact('Virtual IPv6').textContent()).toBe('fd00:10::2');
     expect(await fact('IKE').textContent()).toBe('aes256gcm16-prfsha384-x25519');
+    // the helper's rekey times
+    expect(await fact('IKE SA rekeyed').textContent()).toMatch(/^not yet · next in 2 h 3\d min$/);
+    expect(await fact('Child SA rekeyed').textContent()).toMatch(/^8 min ago · next in 4\d min$/);
     expect(await fact('Routes').locator('li').allTextContents()).toEqual(['0.0.0.0/0', '::/0']);
 
     // The graph fills as the stats arrive; its text alternative says the same in words.
@@ -227,7 +269,7 @@ describe('connection view', () => {
 
     const timeline = page.getByRole('list', { name: 'Connection timeline' });
     expect(await timeline.locator('.timeline__text').allTextContents()).toEqual(
-      TIMELINE.slice(0, 9).map((e) => e.text),
+      shownTimelineTexts(TIMELINE.length),
     );
     await page
       .getByText('Kill switch on: only traffic through the tunnel can leave this computer.')
@@ -240,10 +282,11 @@ describe('connection view', () => {
     bridge.main.notify.connection.changed({
       ...READY,
       tunnel: AUTH_ERROR,
-      timeline: TIMELINE.slice(0, 4),
+      timeline: FAILED_TIMELINE,
     });
     await page.getByRole('heading', { name: 'Connection failed' }).waitFor();
     await page
+      .locator('.hero')
       .getByText('The gateway did not accept the pre-shared key', { exact: false })
       .waitFor();
     await page.getByText('How to fix it').waitFor();
@@ -253,6 +296,10 @@ describe('connection view', () => {
       )
       .waitFor();
     expect(await page.getByRole('button', { name: 'Connect again' }).isEnabled()).toBe(true);
+    // the timeline ends on the failure (red), not on a green step
+    const last = page.getByRole('list', { name: 'Connection timeline' }).locator('li').last();
+    expect(await last.getAttribute('data-kind')).toBe('closed');
+    expect(await last.getAttribute('data-tone')).toBe('danger');
     expect(await page.getByRole('button', { name: 'Disconnect and unblock' }).isEnabled()).toBe(
       true,
     );
@@ -308,7 +355,42 @@ describe('logs view', () => {
     base = Date.now() + 10_000;
     await page.getByRole('button', { name: 'Logs' }).click();
     await page.getByRole('heading', { name: 'Logs', level: 2 }).waitFor();
-    for (const entry of LOG_LINES) {
+    // The story the lines tell, and the state that goes with it: the service came up, the
+    // tunnel ran, the gateway stopped answering, reconnecting failed: main logged the failure
+    // with the helper's diagnosis (as TunnelController does) and the state is that error.
+    const unreachable = {
+      state: 'error',
+      code: 'peer-unreachable',
+      message: 'no answer from 203.0.113.7 during IKE_SA_INIT after 30 s',
+      fix: 'check the server address and that UDP ports 500 and 4500 are not blocked on this network',
+      blocking: true,
+    } as const;
+    bridge.main.notify.connection.changed({ ...READY, tunnel: unreachable, profileId: 'office' });
+    const failedAt = LOG_LINES.at(-1)!.at + 31_000;
+    const story: LogEntry[] = [
+      LOG_LINES[0]!,
+      {
+        at: LOG_LINES[0]!.at + 400,
+        level: 'info',
+        component: 'app',
+        text: 'connected to the Tsunagi service 0.1.0',
+      },
+      ...LOG_LINES.slice(1),
+      {
+        at: failedAt,
+        level: 'warn',
+        component: 'helper',
+        text: `state error: ${unreachable.message}`,
+      },
+      {
+        at: failedAt + 2,
+        level: 'error',
+        component: 'app',
+        text: `connection failed: ${unreachable.message}`,
+        diagnosis: { code: unreachable.code, fix: unreachable.fix },
+      },
+    ];
+    for (const entry of story) {
       bridge.main.notify.logs.entry({ ...entry, at: entry.at - T0 + base });
     }
     const box = page.getByRole('region', { name: 'Log lines' });
@@ -323,6 +405,11 @@ describe('logs view', () => {
         (li) => getComputedStyle(li.querySelector('.log-line__text')!).fontWeight,
       ),
     ).toBe('650');
+    await page.getByRole('status').filter({ hasText: 'Connection failed' }).first().waitFor();
+    // the failure comes with its diagnosis and fix, as in the connection view
+    const failure = box.locator('li', { hasText: 'connection failed: no answer' });
+    await failure.getByText('How to fix it (peer-unreachable)').waitFor();
+    await failure.getByText(/UDP ports 500 and 4500/).waitFor();
     await screenshots('logs', { fitContent: false });
 
     // Filters: level, component, text.
@@ -360,6 +447,13 @@ describe('logs view', () => {
     await expect.poll(gap).toBeLessThanOrEqual(1);
     // ...and staying put once the user scrolls up.
     await box.evaluate((el) => el.scrollBy(0, -600));
+    // rows that scrolled into view take their real height (content-visibility) in the next
+    // frames and Chrome's scroll anchoring settles the position: read it once that is done
+    const settled = () =>
+      page.evaluate(
+        () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
+      );
+    await settled();
     const top = await box.evaluate((el) => el.scrollTop);
     for (let i = 400; i < 420; i++) bridge.main.notify.logs.entry(line(i));
     await page.getByRole('button', { name: /^Jump to latest \(\d+ new\)$/ }).waitFor();
@@ -425,9 +519,28 @@ describe('other views', () => {
     expect(saved?.profile.retransmit).toEqual({ timeout: 4, base: 2, tries: 5 });
     expect(saved?.profile.childLifetime).toBe(1800);
 
+    // settings as a user who set them up has them, changed through main like the window does
+    await page.evaluate(() =>
+      (window as unknown as { tsunagi: TsunagiApi }).tsunagi.settings.update({
+        autoConnect: true,
+        autoConnectProfileId: 'office',
+        trustedNetworks: {
+          enabled: true,
+          wifi: [{ ssid: 'Home' }, { ssid: 'Lab', bssids: ['02:00:5e:30:00:01'] }],
+          wired: [{ gatewayMac: '02:00:5e:20:00:fe', dnsSuffix: 'lab.example.com' }],
+          onTrusted: 'disconnect',
+          onUntrusted: 'connect',
+          alwaysConnectOnOpenWifi: true,
+          killSwitchOnUntrusted: true,
+        },
+      }),
+    );
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
-    await page.getByText('Not connected to a network').waitFor();
+    // on the office Wi-Fi (what detection reports): not trusted, so the VPN is up, as the pill says
+    await page.getByText('Current network:').waitFor();
+    await page.getByText('Only this access point').waitFor();
+    await page.getByText('only access point 02:00:5e:30:00:01').waitFor();
     await screenshots('settings');
     expect(problems).toEqual([]);
   });

@@ -11,7 +11,7 @@ import { classifyNetwork, describeNetwork, type TrustRules } from './trust-rules
 
 export function rulesFromSettings(
   trusted: TrustedNetworkSettings,
-  extra: { killSwitch: boolean; profileId: string | null },
+  extra: { profileId: string | null },
 ): TrustRules {
   return {
     enabled: trusted.enabled,
@@ -20,7 +20,7 @@ export function rulesFromSettings(
     onTrusted: trusted.onTrusted,
     onUntrusted: trusted.onUntrusted,
     alwaysConnectOnOpenWifi: trusted.alwaysConnectOnOpenWifi,
-    killSwitch: extra.killSwitch,
+    killSwitchOnUntrusted: trusted.killSwitchOnUntrusted ?? false,
     ...(extra.profileId !== null ? { profileId: extra.profileId } : {}),
   };
 }
@@ -29,10 +29,7 @@ export function describeCurrentNetwork(
   network: NetworkInfo,
   trusted: TrustedNetworkSettings,
 ): CurrentNetwork {
-  const rules = rulesFromSettings(
-    { ...trusted, enabled: true },
-    { killSwitch: false, profileId: null },
-  );
+  const rules = rulesFromSettings({ ...trusted, enabled: true }, { profileId: null });
   const isTrusted = classifyNetwork(network, rules) === 'trusted';
   const label =
     network.type === 'none'
@@ -73,6 +70,7 @@ export function describeCurrentNetwork(
       detected: true,
       type: 'wifi',
       label,
+      ...(network.bssid !== undefined ? { bssid: network.bssid } : {}),
       trusted: isTrusted,
       trustable: { kind: 'wifi', rule },
     };
@@ -98,14 +96,26 @@ export function describeCurrentNetwork(
   };
 }
 
-/** The trusted-network settings with the current network added (unchanged when already there). */
+/**
+ * The trusted-network settings with the current network added (unchanged when already there).
+ * `pinBssid`: a Wi-Fi network is trusted only through its current access point (added to a rule
+ * of that SSID that is already pinned); otherwise any access point of that name is, and the
+ * name's pinned rules are folded into that one.
+ */
 export function trustNetwork(
   trusted: TrustedNetworkSettings,
   current: CurrentNetwork,
+  options: { readonly pinBssid?: boolean } = {},
 ): TrustedNetworkSettings {
   if (!current.detected || !current.trustable || current.trusted) return trusted;
   const t = current.trustable;
-  return t.kind === 'wifi'
-    ? { ...trusted, wifi: [...trusted.wifi, t.rule] }
-    : { ...trusted, wired: [...trusted.wired, t.rule] };
+  if (t.kind === 'wired') return { ...trusted, wired: [...trusted.wired, t.rule] };
+  const ssid = t.rule.ssid;
+  const others = trusted.wifi.filter((r) => r.ssid !== ssid);
+  if (!options.pinBssid || current.bssid === undefined) {
+    return { ...trusted, wifi: [...others, { ssid }] };
+  }
+  const pinned = trusted.wifi.find((r) => r.ssid === ssid && (r.bssids?.length ?? 0) > 0);
+  const bssids = [...(pinned?.bssids ?? []), current.bssid];
+  return { ...trusted, wifi: [...others, { ssid, bssids }] };
 }

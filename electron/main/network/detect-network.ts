@@ -19,6 +19,7 @@ import {
   parseIpNeigh,
   parseIpRouteDefault,
   parseIwLink,
+  parseIwScanOpen,
   parseNmcliDeviceShow,
   parseNmcliDeviceStatus,
   parseNmcliWifiList,
@@ -209,6 +210,18 @@ async function iwLink(runner: CommandRunner, dev: string) {
   }
 }
 
+async function iwScanOpen(
+  runner: CommandRunner,
+  dev: string,
+  bssid: string,
+): Promise<boolean | undefined> {
+  try {
+    return parseIwScanOpen(await runner.run('iw', ['dev', dev, 'scan', 'dump']), bssid);
+  } catch {
+    return undefined;
+  }
+}
+
 async function withoutNetworkManager(runner: CommandRunner, dev: string): Promise<Details> {
   const uevent = (await runner.readText(`/sys/class/net/${dev}/uevent`)) ?? '';
   const devtype = /^DEVTYPE=(\S+)/m.exec(uevent)?.[1];
@@ -216,10 +229,11 @@ async function withoutNetworkManager(runner: CommandRunner, dev: string): Promis
   const dnsSuffix = resolv === undefined ? undefined : parseResolvConfSuffix(resolv);
   if (devtype === 'wlan') {
     const link = await iwLink(runner, dev);
-    // Security is not in `iw link`; `open` stays unknown rather than guessed.
-    return link?.connected
-      ? { type: 'wifi', ssid: link.ssid, bssid: link.bssid, dnsSuffix }
-      : { type: 'wifi', dnsSuffix };
+    if (!link?.connected) return { type: 'wifi', dnsSuffix };
+    // Security is not in `iw link`: the cached scan has it; without it `open` stays unknown
+    // rather than guessed.
+    const open = link.bssid === undefined ? undefined : await iwScanOpen(runner, dev, link.bssid);
+    return { type: 'wifi', ssid: link.ssid, bssid: link.bssid, open, dnsSuffix };
   }
   // A plain Ethernet device has no DEVTYPE; bridges, VLANs, tun… have one.
   const isEthernet = uevent !== '' && devtype === undefined;

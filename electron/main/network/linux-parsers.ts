@@ -1,5 +1,15 @@
-// Parsers for the Linux tools the trust agent reads. Pure: text in, values out; the fixtures in
-// test/unit/electron/main/network/fixtures are real-format samples of each command.
+// Parsers for the Linux tools the trust agent reads. Pure: text in, values out. The fixtures in
+// test/unit/electron/main/network/fixtures follow each tool's output format as its source prints
+// it (their README says where each format comes from; none is a capture from this machine).
+//
+// nmcli, from NetworkManager's clients/cli/utils.c: tabular terse output (`device status`,
+// `device wifi list`) separates fields with ':' and escapes ':' and '\' inside a value with '\';
+// multiline output (`device show`, multiline by default) prints `FIELD:value` with the value raw,
+// multi-valued fields numbered `FIELD[1]:`. Terse output prints an empty value as "", the other
+// modes as "--".
+//
+// iw, from iw's util.c print_ssid_escaped(): SSID bytes are printed as they are when printable,
+// except '\' and a space at either end, which (like every other byte) become \xNN.
 
 import { normalizeMac } from './network-info.js';
 
@@ -87,14 +97,18 @@ export interface NmcliDeviceDetails {
 /**
  * `nmcli -t -f GENERAL.TYPE,IP4.GATEWAY,IP4.DOMAIN,IP6.GATEWAY,IP6.DOMAIN device show <dev>`:
  * one `FIELD:value` per line, multi-valued fields numbered (`IP4.DOMAIN[1]:corp.example.com`).
+ * Multiline output is not escaped: the value is everything after the first ':' (an IPv6
+ * gateway keeps its colons).
  */
 export function parseNmcliDeviceShow(text: string): NmcliDeviceDetails {
   let type: string | undefined;
   let gateway: string | undefined;
   const domains: string[] = [];
   for (const line of lines(text)) {
-    const [key = '', ...rest] = splitNmcliTerse(line);
-    const value = rest.join(':').trim();
+    const at = line.indexOf(':');
+    if (at < 0) continue;
+    const key = line.slice(0, at);
+    const value = line.slice(at + 1).trim();
     if (value === '' || value === '--') continue;
     const field = key.replace(/\[\d+\]$/, '');
     if (field === 'GENERAL.TYPE') type = value;
@@ -122,7 +136,7 @@ export type IwLink =
  *   Connected to 3c:37:86:5a:01:b2 (on wlan0)
  *   \tSSID: Home Network
  *   \tfreq: 5180
- * or "Not connected.". iw prints non-printable SSID bytes as \xNN escapes; we decode them.
+ * or "Not connected.". The SSID's \xNN escapes are decoded (decodeIwSsid).
  */
 export function parseIwLink(text: string): IwLink {
   const head = /^Connected to ([0-9a-fA-F:]{17})/m.exec(text);
@@ -133,11 +147,16 @@ export function parseIwLink(text: string): IwLink {
   return { connected: true, bssid: normalizeMac(head[1]!), ssid: ssid === '' ? undefined : ssid };
 }
 
-function decodeIwSsid(raw: string): string {
-  if (!raw.includes('\\x')) return raw;
+/**
+ * The SSID iw printed, as NetworkManager would name it (nm_utils_ssid_to_utf8), so a network
+ * reads the same through nmcli and through iw: \xNN escapes back to bytes; UTF-8 when the bytes
+ * are UTF-8, else ISO-8859-1 (NetworkManager's fallback when the locale names no other). An
+ * SSID of NUL bytes only is a hidden network that kept the name's length: no name.
+ */
+export function decodeIwSsid(raw: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < raw.length; i++) {
-    const hex = /^\\x([0-9a-fA-F]{2})/.exec(raw.slice(i));
+    const hex = /^\\x([0-9a-fA-F]{2})/.exec(raw.slice(i, i + 4));
     if (hex) {
       bytes.push(parseInt(hex[1]!, 16));
       i += 3;
@@ -145,7 +164,37 @@ function decodeIwSsid(raw: string): string {
       bytes.push(...Buffer.from(raw[i]!, 'utf8'));
     }
   }
-  return Buffer.from(bytes).toString('utf8');
+  if (bytes.length > 0 && bytes.every((b) => b === 0)) return '';
+  const buffer = Buffer.from(bytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    return buffer.toString('latin1');
+  }
+}
+
+/**
+ * `iw dev <dev> scan dump` (the kernel's cached scan, no new scan, no privileges): whether the
+ * BSS `bssid` is open, i.e. its capability has no Privacy bit and it announces neither RSN nor
+ * WPA. undefined when the dump does not list it.
+ *   BSS 3c:37:86:5a:01:b2(on wlan0) -- associated
+ *   \tcapability: ESS Privacy ShortSlotTime (0x0411)
+ *   \tRSN:\t * Version: 1
+ */
+export function parseIwScanOpen(text: string, bssid: string): boolean | undefined {
+  const want = normalizeMac(bssid);
+  if (!want) return undefined;
+  const blocks = text.split(/^(?=BSS )/m);
+  for (const block of blocks) {
+    const head = /^BSS ([0-9a-fA-F:]{17})/.exec(block);
+    if (!head || normalizeMac(head[1]!) !== want) continue;
+    const capability = /^\s*capability:(.*)$/m.exec(block)?.[1];
+    if (capability === undefined) return undefined;
+    const privacy = /\bPrivacy\b/.test(capability);
+    const rsnOrWpa = /^\s*(RSN|WPA):/m.test(block);
+    return !privacy && !rsnOrWpa;
+  }
+  return undefined;
 }
 
 /** `ip route show default`: `default via 192.168.1.1 dev wlan0 proto dhcp metric 600` (lowest metric first). */

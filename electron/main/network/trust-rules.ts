@@ -30,8 +30,8 @@ export interface TrustRules {
   readonly alwaysConnectOnOpenWifi: boolean;
   /** The profile auto-connect uses; without one the agent can only keep the kill switch on. */
   readonly profileId?: string;
-  /** The user's kill switch setting. */
-  readonly killSwitch: boolean;
+  /** Keep the kill switch on while on a network that is not trusted, whatever the user's setting. */
+  readonly killSwitchOnUntrusted: boolean;
 }
 
 export interface CurrentTunnel {
@@ -44,8 +44,11 @@ export type TrustVerdict = 'trusted' | 'untrusted' | 'open-wifi' | 'no-network';
 export type TunnelCommand =
   | { readonly command: 'connect'; readonly profileId: string; readonly reason: string }
   | { readonly command: 'disconnect'; readonly reason: string }
-  /** Leave (or put) the kill switch's block in place while there is no tunnel. */
-  | { readonly command: 'keep-kill-switch'; readonly reason: string };
+  /**
+   * Keep the helper's kill switch on (`on`), even if the user's setting is off, or give the
+   * user's setting back (`!on`, on a trusted network).
+   */
+  | { readonly command: 'kill-switch'; readonly on: boolean; readonly reason: string };
 
 export function classifyNetwork(network: NetworkInfo, rules: TrustRules): TrustVerdict {
   if (network.type === 'none') return 'no-network';
@@ -93,15 +96,19 @@ export function decideNetworkAction(
 
   switch (verdict) {
     case 'no-network':
-      // Nothing to connect over; the tunnel's own reconnection handles a short outage.
-      return rules.killSwitch
-        ? [{ command: 'keep-kill-switch', reason: 'No network: traffic stays blocked' }]
-        : [];
-    case 'trusted':
-      if (rules.onTrusted === 'disconnect' && up) {
-        return [{ command: 'disconnect', reason: `Trusted network ${describeNetwork(network)}` }];
-      }
+      // Nothing to connect over, and no network to judge: the kill switch stays as it is (a
+      // short outage between two untrusted networks must not open it).
       return [];
+    case 'trusted': {
+      const why = `Trusted network ${describeNetwork(network)}`;
+      const give: TunnelCommand[] = rules.killSwitchOnUntrusted
+        ? [{ command: 'kill-switch', on: false, reason: why }]
+        : [];
+      if (rules.onTrusted === 'disconnect' && up) {
+        return [...give, { command: 'disconnect', reason: why }];
+      }
+      return give;
+    }
     case 'open-wifi':
     case 'untrusted': {
       const why =
@@ -109,11 +116,12 @@ export function decideNetworkAction(
           ? `Open Wi-Fi ${describeNetwork(network)}`
           : `Untrusted network ${describeNetwork(network)}`;
       const wantsConnect = verdict === 'open-wifi' || rules.onUntrusted === 'connect';
-      const block: TunnelCommand[] = rules.killSwitch
-        ? [{ command: 'keep-kill-switch', reason: why }]
+      // First the block, then the tunnel: nothing leaks while it connects or if it fails.
+      const block: TunnelCommand[] = rules.killSwitchOnUntrusted
+        ? [{ command: 'kill-switch', on: true, reason: why }]
         : [];
       // Already up (whatever profile the user chose): never fight the user's own connection.
-      if (up) return [];
+      if (up) return block;
       if (!wantsConnect) return block;
       if (rules.profileId === undefined) return block;
       return [...block, { command: 'connect', profileId: rules.profileId, reason: why }];

@@ -11,11 +11,23 @@ import type {
   TunnelState,
 } from '../../shared/ipc-schema.js';
 
-export type TrayStatus = 'disconnected' | 'connecting' | 'connected' | 'error';
+/**
+ * The tray's states. `blocked`: there is no tunnel and the firewall blocks traffic (lockdown, the
+ * kill switch after a failure, or rules left in the kernel by a helper that went away): the user
+ * has no network, and the tray says so as the window does (blockingNotice in the renderer).
+ */
+export type TrayStatus = 'disconnected' | 'connecting' | 'connected' | 'error' | 'blocked';
 /** The colour of the panel the icon sits on (a dark panel needs a light glyph). */
 export type PanelTheme = 'light' | 'dark';
 
+/** No tunnel carries traffic, yet the firewall blocks it. */
+export function isBlockedWithoutTunnel(connection: ConnectionSnapshot): boolean {
+  const state = connection.tunnel;
+  return state.blocking && (state.state === 'disconnected' || state.state === 'error');
+}
+
 export function trayStatus(connection: ConnectionSnapshot): TrayStatus {
+  if (isBlockedWithoutTunnel(connection)) return 'blocked';
   // Without the service nothing can protect the traffic: that is an error to see at a glance.
   if (connection.helper.status === 'unavailable') return 'error';
   const state = connection.tunnel;
@@ -60,6 +72,21 @@ function nameOf(connection: ConnectionSnapshot, profiles: readonly ProfileSummar
 }
 
 export function trayTooltip(
+  connection: ConnectionSnapshot,
+  profiles: readonly ProfileSummary[],
+  now: number,
+): string {
+  const text = tooltipText(connection, profiles, now);
+  if (!isBlockedWithoutTunnel(connection)) return text;
+  const state = connection.tunnel;
+  if (connection.helper.status === 'unavailable')
+    return `${text} — traffic outside the VPN stays blocked`;
+  return state.state === 'disconnected'
+    ? `${text} — lockdown blocks all traffic outside the VPN`
+    : `${text} — the kill switch blocks your traffic`;
+}
+
+function tooltipText(
   connection: ConnectionSnapshot,
   profiles: readonly ProfileSummary[],
   now: number,

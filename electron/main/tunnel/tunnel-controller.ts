@@ -18,7 +18,6 @@ import {
   DEFAULT_SOCKET_PATH,
   HISTORY_LIMITS,
   type HelperEvent,
-  type LogEntry,
   type LogLevel,
   type Settings as HelperSettings,
   type Stats,
@@ -31,6 +30,8 @@ import type {
   ConnectionSnapshot,
   ConnectResult,
   HelperLink,
+  LogDiagnosis,
+  LogEntry,
   ProfileSummary,
   SettingsPatch,
 } from '../../shared/ipc-schema.js';
@@ -175,6 +176,11 @@ export class TunnelController {
   private helperSettings: HelperSettings | undefined;
   /** A settings change the user made while the helper could not be reached. */
   private settingsPending = false;
+  /**
+   * Why the helper's kill switch is kept on whatever the user's setting (an untrusted network,
+   * trust-rules.ts), or undefined: the user's setting applies.
+   */
+  private killSwitchKept: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
   private running = false;
@@ -238,9 +244,18 @@ export class TunnelController {
     return all.slice(-HISTORY_LIMITS.logs);
   }
 
-  /** A line of the app's own (auto-connect decisions, keychain trouble): component `app`. */
-  appLog(level: LogLevel, text: string): void {
-    const entry: LogEntry = { at: this.now(), level, component: 'app', text };
+  /**
+   * A line of the app's own (auto-connect decisions, keychain trouble): component `app`; a
+   * failure the app can explain carries its diagnosis (the logs view shows the fix under it).
+   */
+  appLog(level: LogLevel, text: string, diagnosis?: LogDiagnosis): void {
+    const entry: LogEntry = {
+      at: this.now(),
+      level,
+      component: 'app',
+      text,
+      ...(diagnosis ? { diagnosis } : {}),
+    };
     this.appLogs.push(entry);
     if (this.appLogs.length > HISTORY_LIMITS.logs) this.appLogs.shift();
     this.emit('log', entry);
@@ -269,7 +284,9 @@ export class TunnelController {
 
     const prepared = await this.prepare(profileId);
     if (!prepared.ok) {
-      this.appLog('error', `cannot connect ${profileId}: ${prepared.result.message}`);
+      this.appLog('error', `cannot connect ${profileId}: ${prepared.result.message}`, {
+        fix: prepared.result.fix,
+      });
       return prepared.result;
     }
     const { stored, secrets, files } = prepared;
@@ -303,6 +320,7 @@ export class TunnelController {
       this.appLog(
         'error',
         `the service refused to connect ${stored.profile.name}: ${result.message}`,
+        { fix: result.fix },
       );
       return result;
     }
@@ -338,9 +356,45 @@ export class TunnelController {
       if (error instanceof HelperError && error.code === 'not-connected')
         return refused('There is no VPN connection to end', 'Nothing to do.');
       const result = this.describeRefusal(error, '');
-      this.appLog('error', `the service refused to disconnect: ${result.message}`);
+      this.appLog('error', `the service refused to disconnect: ${result.message}`, {
+        fix: result.fix,
+      });
       return result;
     }
+  }
+
+  /**
+   * Keeps the helper's kill switch on (a reason) even while the user's setting is off, or gives
+   * the user's setting back (undefined). The trusted-network rules call it: on a network that is
+   * not trusted, traffic outside the tunnel is blocked whenever the tunnel is not up.
+   */
+  async keepKillSwitch(reason: string | undefined): Promise<void> {
+    if ((reason === undefined) === (this.killSwitchKept === undefined)) {
+      this.killSwitchKept = reason;
+      return;
+    }
+    this.killSwitchKept = reason;
+    const own = this.options.settings.get().killSwitch;
+    if (reason !== undefined)
+      this.appLog(
+        'info',
+        own
+          ? `kill switch stays on: ${reason}`
+          : `kill switch on although it is off in the settings: ${reason}`,
+      );
+    else if (!own) this.appLog('info', 'kill switch back to your setting (off): trusted network');
+    await this.pushSettings();
+  }
+
+  /** Whether the kill switch is kept on by the trusted-network rules, and why. */
+  killSwitchKeptBy(): string | undefined {
+    return this.killSwitchKept;
+  }
+
+  /** What the helper should enforce: the user's settings, with the kept kill switch. */
+  private wantedSettings(settings: AppSettings = this.options.settings.get()): HelperSettings {
+    const own = helperSettingsOf(settings);
+    return this.killSwitchKept !== undefined ? { ...own, killSwitch: true } : own;
   }
 
   /**
@@ -351,7 +405,7 @@ export class TunnelController {
    */
   async pushSettings(settings: AppSettings = this.options.settings.get()): Promise<void> {
     const client = this.client;
-    const wanted = helperSettingsOf(settings);
+    const wanted = this.wantedSettings(settings);
     if (!client || this.link.status !== 'ready') {
       this.settingsPending = true;
       return;
@@ -441,7 +495,7 @@ export class TunnelController {
       if (r.kind !== 'subscribed') throw new Error(`unexpected answer ${r.kind}`);
       // A change the user made while the helper was away is in force before anything can be
       // connected; otherwise the helper's settings (kept across reboots) are the truth.
-      const wanted = helperSettingsOf(this.options.settings.get());
+      const wanted = this.wantedSettings();
       let helperSettings = r.status.settings;
       if (this.settingsPending && !sameSettings(helperSettings, wanted)) {
         const set = await client.request({ method: 'set-settings', settings: wanted });
@@ -479,7 +533,7 @@ export class TunnelController {
         this.link.status === 'unavailable' &&
         this.link.reason !== link.reason);
     if (changed && link.status === 'unavailable')
-      this.appLog('warn', `${link.reason}. ${link.fix}`);
+      this.appLog('warn', `${link.reason}. ${link.fix}`, { fix: link.fix });
     this.link = link;
     this.expected = undefined;
     const previous = this.helperTunnel;
@@ -533,6 +587,12 @@ export class TunnelController {
     this.helperTunnel = state;
     if (state.state !== 'connected') this.stats = { ...ZERO_STATS, at: this.now() };
     if (this.profileId === null && 'profile' in state) void this.matchProfile(state.profile);
+    // a failed connection in the log as the window shows it: the diagnosis and the fix
+    if (announce && state.state === 'error' && !sameError(previous, state))
+      this.appLog('error', `connection failed: ${state.message}`, {
+        code: state.code,
+        fix: state.fix,
+      });
     if (announce && (previous.state !== state.state || state.state === 'error'))
       this.emit('tunnel', state, previous, this.profileId);
   }
@@ -553,13 +613,17 @@ export class TunnelController {
   private async adoptSettings(settings: HelperSettings): Promise<void> {
     this.helperSettings = settings;
     const app = this.options.settings.get();
-    if (sameSettings(helperSettingsOf(app), settings)) return;
+    if (sameSettings(this.wantedSettings(app), settings)) return;
+    // the kill switch the rules keep on is not the user's choice: the app keeps its own
+    const adopted =
+      this.killSwitchKept !== undefined ? { ...settings, killSwitch: app.killSwitch } : settings;
+    if (sameSettings(helperSettingsOf(app), adopted)) return;
     this.appLog(
       'info',
       `the service's settings (kill switch ${settings.killSwitch ? 'on' : 'off'}, lockdown ${settings.lockdown ? 'on' : 'off'}, LAN ${settings.allowLan ? 'allowed' : 'blocked'}) differ from the app's: the app follows the service`,
     );
     try {
-      const next = await this.options.settings.update(settings);
+      const next = await this.options.settings.update(adopted);
       this.emit('settingsChanged', next);
     } catch (error) {
       this.appLog('error', `cannot save the settings: ${(error as Error).message}`);
@@ -726,6 +790,13 @@ export class TunnelController {
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
+}
+
+/** The same failure announced again (the helper repeats its state when settings change). */
+function sameError(previous: TunnelState, next: Extract<TunnelState, { state: 'error' }>): boolean {
+  return (
+    previous.state === 'error' && previous.code === next.code && previous.message === next.message
+  );
 }
 
 /** Rejects with an ETIMEDOUT error when `promise` takes longer than `ms`. */

@@ -60,6 +60,7 @@ async function startCore(withSecret = true): Promise<AppCore> {
       chooseProfileToImport: async () => undefined,
       chooseExportPath: async () => undefined,
       chooseLogExportPath: async () => undefined,
+      chooseProfileFile: async () => undefined,
     },
     writeTextFile: async () => undefined,
     settings: {
@@ -157,6 +158,51 @@ describe('app core with trusted networks', () => {
       urgency: 'normal',
     });
     expect(helper.machine.state.name).toBe('disconnected');
+  });
+
+  it('"keep the kill switch on there": an untrusted network blocks at the helper although the kill switch is off; a trusted one gives it back', async () => {
+    // the user turned the kill switch off (the helper's own default is on), then the rules on
+    const on = settings.trustedNetworks;
+    settings = { ...settings, autoConnect: false, trustedNetworks: { ...on, enabled: false } };
+    const c = await startCore();
+    await until(() => expect(c.controller.snapshot().helper.status).toBe('ready'));
+    settings = { ...settings, killSwitch: false };
+    c.settingsChanged(settings);
+    await until(() => expect(helper.machine.settings.killSwitch).toBe(false));
+    settings = {
+      ...settings,
+      autoConnect: true,
+      trustedNetworks: { ...on, killSwitchOnUntrusted: true },
+    };
+    c.settingsChanged(settings);
+    // the helper enforces it before the tunnel comes up: connecting already blocks
+    await until(() => expect(fake.tunnels).toHaveLength(1));
+    expect(helper.machine.settings.killSwitch).toBe(true);
+    await until(() => expect(c.controller.snapshot().tunnel).toMatchObject({ blocking: true }));
+    // the user's own setting is untouched (and the helper's echo does not overwrite it)
+    expect(settings.killSwitch).toBe(false);
+    expect(c.controller.killSwitchKeptBy()).toBe('Untrusted network "Cafe"');
+    expect(c.controller.logs().map((l) => l.text)).toContain(
+      'kill switch on although it is off in the settings: Untrusted network "Cafe"',
+    );
+    fake.last.callbacks.up(UP);
+    await until(() => expect(c.controller.snapshot().tunnel.state).toBe('connected'));
+
+    network = home;
+    await until(() => expect(helper.machine.settings.killSwitch).toBe(false));
+    await until(() => expect(c.controller.snapshot().tunnel.state).toBe('disconnected'));
+    expect(c.controller.killSwitchKeptBy()).toBeUndefined();
+    expect(settings.killSwitch).toBe(false);
+
+    // back on an untrusted network, then the user turns the choice off: the setting applies again
+    network = cafe;
+    await until(() => expect(helper.machine.settings.killSwitch).toBe(true));
+    settings = {
+      ...settings,
+      trustedNetworks: { ...settings.trustedNetworks, killSwitchOnUntrusted: false },
+    };
+    c.settingsChanged(settings);
+    await until(() => expect(helper.machine.settings.killSwitch).toBe(false));
   });
 
   it('a failing auto-connect (no keychain secret) is a notification with the fix, not a crash', async () => {

@@ -201,6 +201,51 @@ describe('startMainProcess', () => {
     expect(states).toEqual([snapshot]);
   });
 
+  it('the editor’s Choose… buttons open Electron’s open dialog on the window, per kind of file', async () => {
+    const { window } = await start();
+    const tsunagi = await loadPreloadInto(window!);
+    fakeElectron.dialog.openAnswers.push('/home/alice/vpn/alice.pem');
+    await expect(tsunagi.profiles.chooseFile({ kind: 'certificate' })).resolves.toEqual({
+      ok: true,
+      value: { chosen: true, path: '/home/alice/vpn/alice.pem' },
+    });
+    // nothing queued: the user cancelled
+    await expect(tsunagi.profiles.chooseFile({ kind: 'private-key' })).resolves.toEqual({
+      ok: true,
+      value: { chosen: false },
+    });
+    fakeElectron.dialog.openAnswers.push('/etc/ssl/office-ca.pem');
+    await expect(tsunagi.profiles.chooseFile({ kind: 'ca' })).resolves.toMatchObject({
+      value: { chosen: true, path: '/etc/ssl/office-ca.pem' },
+    });
+    expect(fakeElectron.dialog.parents).toEqual([true, true, true]);
+    expect(fakeElectron.dialog.opened).toEqual([
+      expect.objectContaining({
+        title: 'Choose your certificate',
+        properties: ['openFile', 'dontAddToRecent'],
+        filters: [
+          { name: 'Certificate (PEM)', extensions: ['pem', 'crt', 'cer'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      }),
+      expect.objectContaining({
+        title: 'Choose your private key',
+        filters: expect.arrayContaining([
+          { name: 'Private key (PEM)', extensions: ['pem', 'key'] },
+        ]),
+      }),
+      expect.objectContaining({ title: expect.stringMatching(/^Choose the CA certificate/) }),
+    ]);
+    // a kind the schema does not know never reaches the dialog
+    const bad = await (
+      tsunagi.profiles.chooseFile as (
+        args: unknown,
+      ) => ReturnType<TsunagiApi['profiles']['chooseFile']>
+    )({ kind: '/etc/shadow' });
+    expect(bad.ok).toBe(false);
+    expect(fakeElectron.dialog.opened).toHaveLength(3);
+  });
+
   it('refuses every permission request from the page', async () => {
     await start();
     await expect(fakeElectron.defaultSession.requestPermission('notifications')).resolves.toBe(
@@ -322,6 +367,113 @@ describe('startMainProcess', () => {
     expect(seen.at(-1)).toMatchObject({ tunnel: { state: 'disconnected' }, profileId: null });
     expect(fakeElectron.notifications.at(-1)).toMatchObject({ title: 'Disconnected' });
     expect(main.controller.logs().some((l) => l.component === 'helper')).toBe(true);
+  });
+
+  it('the theme chosen in the app pins Electron’s nativeTheme, and the tray’s icons follow it', async () => {
+    const { window } = await start();
+    const tsunagi = await loadPreloadInto(window!);
+    const tray = fakeElectron.trays[0]!;
+    expect(fakeElectron.nativeTheme.themeSource).toBe('system');
+    expect(tray.image).toMatch(/-light\.png$/);
+    await tsunagi.settings.update({ theme: 'dark' });
+    expect(fakeElectron.nativeTheme.themeSource).toBe('dark');
+    expect(tray.image).toMatch(/-dark\.png$/);
+    // pinned: the system going light or dark changes nothing
+    fakeElectron.nativeTheme.setDark(false);
+    expect(tray.image).toMatch(/-dark\.png$/);
+    await tsunagi.settings.update({ theme: 'system' });
+    expect(fakeElectron.nativeTheme.themeSource).toBe('system');
+    expect(tray.image).toMatch(/-light\.png$/);
+    fakeElectron.nativeTheme.setDark(true);
+    expect(tray.image).toMatch(/-dark\.png$/);
+  });
+
+  it('a saved theme is pinned at start', async () => {
+    await writeFile(
+      path.join(userData, 'settings.json'),
+      JSON.stringify({ version: 1, theme: 'light' }),
+    );
+    fakeElectron.nativeTheme.setDark(true);
+    await start();
+    expect(fakeElectron.nativeTheme.themeSource).toBe('light');
+    expect(fakeElectron.trays[0]!.image).toMatch(/-light\.png$/);
+  });
+
+  it('notifications go through Electron’s Notification, once per event: a flapping tunnel and a repeated failure tell once', async () => {
+    const { socket, fake } = await runHelper();
+    await writeFile(
+      path.join(userData, 'profiles.json'),
+      JSON.stringify({
+        version: 1,
+        profiles: [
+          {
+            id: 'lab',
+            profile: {
+              version: 1,
+              name: 'Lab',
+              server: '192.0.2.10',
+              auth: { method: 'psk', secret: { keychain: 'tsunagi/lab' } },
+            },
+          },
+        ],
+      }),
+    );
+    const secrets = new MemorySecretStore();
+    await secrets.set('tsunagi/lab', 'lab-psk-value');
+    const { main, window } = await start({ helperSocket: socket, secrets });
+    const tsunagi = await loadPreloadInto(window!);
+    const state = () => main.controller.snapshot().tunnel.state;
+    const titles = () => fakeElectron.notifications.map((n) => n.title);
+
+    // up and down three times in a row (a flapping link): told once each
+    for (let i = 1; i <= 3; i++) {
+      expect(await main.controller.connect('lab')).toEqual({ accepted: true });
+      await until(() => expect(fake.tunnels).toHaveLength(i));
+      fake.last.callbacks.up(UP);
+      await until(() => expect(state()).toBe('connected'));
+      await main.controller.disconnect();
+      await until(() => expect(state()).toBe('disconnected'));
+    }
+    expect(titles()).toEqual(['Connected to Lab', 'Disconnected']);
+
+    // the same failure twice: one critical notification with the fix
+    const failure = {
+      kind: 'error',
+      code: 'auth-failed',
+      message: 'The gateway did not accept the pre-shared key',
+      fix: 'Check the pre-shared key in the profile',
+    } as const;
+    for (let i = 0; i < 2; i++) {
+      await main.controller.connect('lab');
+      await until(() => expect(fake.tunnels).toHaveLength(4 + i));
+      fake.last.callbacks.closed(failure);
+      await until(() => expect(state()).toBe('error'));
+      await main.controller.disconnect();
+      await until(() => expect(state()).toBe('disconnected'));
+    }
+    expect(fakeElectron.notifications.filter((n) => n.title === 'VPN connection failed')).toEqual([
+      {
+        title: 'VPN connection failed',
+        body: 'The gateway did not accept the pre-shared key\nCheck the pre-shared key in the profile',
+        urgency: 'critical',
+        silent: false,
+      },
+    ]);
+    // another failure is news; with notifications off, nothing is shown at all
+    await main.controller.connect('lab');
+    await until(() => expect(fake.tunnels).toHaveLength(6));
+    fake.last.callbacks.closed({ ...failure, code: 'peer-unreachable', message: 'No answer' });
+    await until(() =>
+      expect(titles().filter((t) => t === 'VPN connection failed')).toHaveLength(2),
+    );
+    await main.controller.disconnect();
+    await tsunagi.settings.update({ notifications: false });
+    const shown = fakeElectron.notifications.length;
+    await main.controller.connect('lab');
+    await until(() => expect(fake.tunnels).toHaveLength(7));
+    fake.last.callbacks.closed({ ...failure, message: 'Yet another failure' });
+    await until(() => expect(state()).toBe('error'));
+    expect(fakeElectron.notifications).toHaveLength(shown);
   });
 
   it('the window connects through connection.connect; a missing secret is a refusal with a fix', async () => {

@@ -22,6 +22,7 @@ describe('preload', () => {
       connection: ['connect', 'disconnect', 'listenChanged', 'listenStats'],
       logs: ['export', 'listenEntry'],
       profiles: [
+        'chooseFile',
         'delete',
         'duplicate',
         'export',

@@ -22,6 +22,7 @@ describe('ipcSchema', () => {
         duplicate: 'invoke',
         import: 'invoke',
         export: 'invoke',
+        chooseFile: 'invoke',
         changed: 'notify',
       },
       settings: { update: 'invoke', changed: 'notify' },
@@ -36,6 +37,14 @@ describe('ipcSchema', () => {
     expect(ipcSchema.logs.export.isArgs({ text: 'a\nb' })).toBe(true);
     expect(ipcSchema.logs.export.isArgs({ text: 1 })).toBe(false);
     expect(ipcSchema.logs.export.isArgs({ text: 'x'.repeat(4 * 1024 * 1024 + 1) })).toBe(false);
+  });
+
+  it('lets the file picker ask only for the three kinds of profile file', () => {
+    for (const kind of ['certificate', 'private-key', 'ca'])
+      expect(ipcSchema.profiles.chooseFile.isArgs({ kind })).toBe(true);
+    expect(ipcSchema.profiles.chooseFile.isArgs({ kind: 'key' })).toBe(false);
+    expect(ipcSchema.profiles.chooseFile.isArgs({ kind: 'ca', path: '/etc/shadow' })).toBe(false);
+    expect(ipcSchema.profiles.chooseFile.isArgs(undefined)).toBe(false);
   });
 
   it('checks the shape of profile and settings arguments', () => {

@@ -138,6 +138,24 @@ describe('detectNetwork on Linux without NetworkManager (iw fallback)', () => {
     expect(network).not.toHaveProperty('open');
   });
 
+  it('open Wi-Fi without NetworkManager: the cached scan (iw scan dump) tells', async () => {
+    const { runner, calls } = machine(
+      {
+        'ip route show default': 'default via 192.168.1.1 dev wlan0 proto dhcp metric 600\n',
+        'iw dev wlan0 link': fixture('iw-link-escaped.txt'),
+        'iw dev wlan0 scan dump': fixture('iw-scan-dump.txt'),
+      },
+      wlan,
+    );
+    expect(await detectNetwork('linux', runner)).toMatchObject({
+      type: 'wifi',
+      ssid: 'Café Guest',
+      bssid: 'b4:fb:e4:70:00:01',
+      open: true,
+    });
+    expect(calls).toContain('iw dev wlan0 scan dump');
+  });
+
   it('nmcli not installed, plain Ethernet from sysfs', async () => {
     const { runner } = machine(
       { 'ip route show default': 'default via 10.0.0.1 dev eth0\n' },

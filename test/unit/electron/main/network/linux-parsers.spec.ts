@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   parseIpNeigh,
   parseIpRouteDefault,
+  decodeIwSsid,
   parseIwLink,
+  parseIwScanOpen,
   parseNmcliDeviceShow,
   parseNmcliDeviceStatus,
   parseNmcliWifiList,
@@ -130,5 +132,68 @@ describe('ip and resolv.conf', () => {
     expect(parseResolvConfSuffix('domain Corp.Example.\nsearch b.example a.example\n')).toBe(
       'b.example',
     );
+  });
+});
+
+describe('edge cases, in the tools’ own formats (fixtures/README.md)', () => {
+  it('nmcli: escaped colons and backslashes inside an SSID, a UTF-8 name, mixed WPA2/WPA3', () => {
+    expect(parseNmcliWifiList(fixture('nmcli-wifi-escaped.txt'))).toEqual([
+      {
+        active: false,
+        ssid: 'Home WPA2',
+        bssid: '3c:37:86:5a:01:b2',
+        security: 'WPA2',
+        open: false,
+      },
+      {
+        active: true,
+        ssid: 'Lab: 5G \\ Guest',
+        bssid: '02:00:5e:30:00:01',
+        security: 'WPA2 WPA3',
+        open: false,
+      },
+      { active: false, ssid: 'Café', bssid: '02:00:5e:30:00:02', security: 'WPA2', open: false },
+    ]);
+  });
+
+  it('nmcli device show: values are raw in multiline output (an IPv6 gateway keeps its colons)', () => {
+    expect(parseNmcliDeviceShow('IP6.GATEWAY:fe80::1\nIP4.DOMAIN[1]:a\\b.example\n')).toEqual({
+      gateway: 'fe80::1',
+      domains: ['a\\b.example'],
+    });
+    expect(parseNmcliDeviceShow(fixture('nmcli-show-wifi.txt')).gateway).toBe('192.168.1.1');
+  });
+
+  it('iw: a non-UTF-8 SSID reads as NetworkManager names it (ISO-8859-1)', () => {
+    expect(parseIwLink(fixture('iw-link-latin1.txt'))).toEqual({
+      connected: true,
+      bssid: '02:00:5e:40:00:01',
+      ssid: 'Café',
+    });
+    // the same name through both tools: UTF-8 bytes and Latin-1 bytes of "Café"
+    expect(decodeIwSsid('Caf\\xc3\\xa9')).toBe(decodeIwSsid('Caf\\xe9'));
+  });
+
+  it('iw: spaces at the ends and a backslash come as \\xNN; a NUL-filled SSID is hidden', () => {
+    expect(parseIwLink(fixture('iw-link-edge-spaces.txt'))).toMatchObject({
+      ssid: ' Lab\\Guest ',
+    });
+    expect(parseIwLink(fixture('iw-link-hidden-nul.txt'))).toEqual({
+      connected: true,
+      bssid: '02:00:5e:40:00:03',
+      ssid: undefined,
+    });
+    // an unfinished escape is text, not a byte
+    expect(decodeIwSsid('A\\x4')).toBe('A\\x4');
+  });
+
+  it('iw scan dump: open only without the Privacy bit and without RSN or WPA', () => {
+    const dump = fixture('iw-scan-dump.txt');
+    expect(parseIwScanOpen(dump, '3C:37:86:5A:01:B2')).toBe(false); // WPA2 (RSN)
+    expect(parseIwScanOpen(dump, 'b4:fb:e4:70:00:01')).toBe(true); // open
+    expect(parseIwScanOpen(dump, '02:00:5e:50:00:01')).toBe(false); // WEP: Privacy
+    expect(parseIwScanOpen(dump, '02:00:5e:50:00:02')).toBe(false); // a WPA section
+    expect(parseIwScanOpen(dump, '02:00:5e:99:99:99')).toBeUndefined();
+    expect(parseIwScanOpen('', 'b4:fb:e4:70:00:01')).toBeUndefined();
   });
 });

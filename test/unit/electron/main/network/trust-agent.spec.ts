@@ -42,7 +42,7 @@ const rules: TrustRules = {
   onUntrusted: 'connect',
   alwaysConnectOnOpenWifi: true,
   profileId: 'office',
-  killSwitch: false,
+  killSwitchOnUntrusted: false,
 };
 const home: NetworkInfo = { type: 'wifi', interface: 'wlan0', ssid: 'Home', open: false };
 const cafe: NetworkInfo = { type: 'wifi', interface: 'wlan0', ssid: 'Cafe', open: true };

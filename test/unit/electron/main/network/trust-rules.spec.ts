@@ -17,7 +17,7 @@ const rules: TrustRules = {
   onUntrusted: 'connect',
   alwaysConnectOnOpenWifi: true,
   profileId: 'office',
-  killSwitch: false,
+  killSwitchOnUntrusted: false,
 };
 
 type Connected = Exclude<NetworkInfo, { type: 'none' }>;
@@ -138,24 +138,39 @@ describe('decideNetworkAction', () => {
     ]);
   });
 
-  it('keeps the kill switch on for untrusted networks and when there is no network', () => {
-    const ks = { ...rules, killSwitch: true };
+  it('keeps the kill switch on for untrusted networks, before connecting; a trusted one gives it back', () => {
+    const ks = { ...rules, killSwitchOnUntrusted: true };
     expect(decideNetworkAction(wifi({ ssid: 'Airport' }), ks, down)).toEqual([
-      { command: 'keep-kill-switch', reason: 'Untrusted network "Airport"' },
+      { command: 'kill-switch', on: true, reason: 'Untrusted network "Airport"' },
       { command: 'connect', profileId: 'office', reason: 'Untrusted network "Airport"' },
     ]);
-    expect(decideNetworkAction({ type: 'none' }, ks, down)).toEqual([
-      { command: 'keep-kill-switch', reason: 'No network: traffic stays blocked' },
+    // open Wi-Fi is untrusted too; a tunnel that is up keeps it on for when it drops
+    expect(decideNetworkAction(wifi({ ssid: 'Cafe', open: true }), ks, up)).toEqual([
+      { command: 'kill-switch', on: true, reason: 'Open Wi-Fi "Cafe"' },
     ]);
-    expect(decideNetworkAction({ type: 'none' }, rules, up)).toEqual([]);
+    expect(decideNetworkAction(wifi(), ks, up)).toEqual([
+      { command: 'kill-switch', on: false, reason: 'Trusted network "Home WPA2"' },
+      { command: 'disconnect', reason: 'Trusted network "Home WPA2"' },
+    ]);
+    expect(decideNetworkAction(wifi(), ks, down)).toEqual([
+      { command: 'kill-switch', on: false, reason: 'Trusted network "Home WPA2"' },
+    ]);
+    // no network between two: the kill switch stays as it is
+    expect(decideNetworkAction({ type: 'none' }, ks, down)).toEqual([]);
     // Without a profile to connect, the block is all that can be done.
     const { profileId: _unused, ...noProfile } = ks;
     expect(decideNetworkAction(wifi({ ssid: 'Airport' }), noProfile, down)).toEqual([
-      { command: 'keep-kill-switch', reason: 'Untrusted network "Airport"' },
+      { command: 'kill-switch', on: true, reason: 'Untrusted network "Airport"' },
     ]);
+    // the choice off: the rules never touch the kill switch
     expect(
-      decideNetworkAction(wifi({ ssid: 'Airport' }), { ...noProfile, killSwitch: false }, down),
+      decideNetworkAction(
+        wifi({ ssid: 'Airport' }),
+        { ...noProfile, killSwitchOnUntrusted: false },
+        down,
+      ),
     ).toEqual([]);
+    expect(decideNetworkAction(wifi(), rules, down)).toEqual([]);
   });
 
   it('names a hidden network in reasons', () => {

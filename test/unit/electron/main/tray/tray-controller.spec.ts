@@ -94,8 +94,11 @@ describe('TrayController', () => {
         blocking: true,
       }),
     });
-    expect(tray.image).toMatch(/tray-error-light\.png$/);
-    expect(tray.toolTip).toBe('Tsunagi: DNS lookup of vpn.example.com failed');
+    // failed with the kill switch on: no tunnel and nothing gets out, as the window says
+    expect(tray.image).toMatch(/tray-blocked-light\.png$/);
+    expect(tray.toolTip).toBe(
+      'Tsunagi: DNS lookup of vpn.example.com failed — the kill switch blocks your traffic',
+    );
   });
 
   it('switches to the dark icons when the system goes dark', () => {

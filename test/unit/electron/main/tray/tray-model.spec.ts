@@ -15,6 +15,7 @@ import {
   trayTooltip,
 } from '../../../../../electron/main/tray/tray-model.js';
 import { ZERO_STATS } from '../../../../../electron/main/tunnel/tunnel-controller.js';
+import { blockingNotice } from '../../../../../renderer/lib/tunnel-state-view.js';
 
 const profiles: ProfileSummary[] = [
   { id: 'office', name: 'Office', server: 'vpn.example.com', authMethod: 'psk' },
@@ -76,7 +77,8 @@ describe('trayIcon', () => {
     ['reconnecting', 'tray-connecting'],
     ['disconnecting', 'tray-connecting'],
     ['connected', 'tray-connected'],
-    ['error', 'tray-error'],
+    // the fixture's error blocks (kill switch on): the padlock says so
+    ['error', 'tray-blocked'],
   ] as const)('%s → %s, for both panel themes, and the files exist', (state, base) => {
     for (const theme of ['light', 'dark'] as const) {
       const name = trayIcon(states[state], theme);
@@ -93,6 +95,38 @@ describe('trayIcon', () => {
   it('no service: the error icon, whatever the last tunnel state was', () => {
     expect(trayStatus(snap('disconnected', NOT_RUNNING))).toBe('error');
     expect(trayStatus(snap('disconnected', { status: 'connecting' }))).toBe('disconnected');
+  });
+
+  it('blocked without a tunnel (lockdown, the kill switch after a failure): the padlock', () => {
+    const with_ = (tunnel: TunnelState, helper: HelperLink = READY): ConnectionSnapshot => ({
+      ...snap('disconnected', helper),
+      tunnel,
+    });
+    const lockdown: TunnelState = { state: 'disconnected', reason: 'user', blocking: true };
+    expect(trayStatus(with_(lockdown))).toBe('blocked');
+    expect(trayIcon(with_(lockdown), 'dark')).toBe('tray-blocked-dark.png');
+    expect(trayStatus(with_({ ...tunnels.error, blocking: false } as TunnelState))).toBe('error');
+    // the kernel keeps a crashed helper's block: still blocked, not just "error"
+    expect(trayStatus(with_(lockdown, NOT_RUNNING))).toBe('blocked');
+    // a tunnel that is up or on its way is not "blocked", whatever its kill switch does
+    for (const state of ['connecting', 'connected', 'reconnecting', 'disconnecting'] as const)
+      expect(trayStatus(states[state])).not.toBe('blocked');
+  });
+
+  it('says blocked exactly when the window says traffic is blocked without a tunnel', () => {
+    const all: TunnelState[] = Object.values(tunnels).flatMap((t) => [
+      { ...t, blocking: true } as TunnelState,
+      { ...t, blocking: false } as TunnelState,
+    ]);
+    for (const tunnel of all) {
+      const connection = { ...snap('disconnected'), tunnel };
+      const windowBlocked =
+        blockingNotice(tunnel) !== undefined &&
+        (tunnel.state === 'disconnected' || tunnel.state === 'error');
+      expect(trayStatus(connection) === 'blocked', `${tunnel.state} ${tunnel.blocking}`).toBe(
+        windowBlocked,
+      );
+    }
   });
 });
 
@@ -112,8 +146,25 @@ describe('trayTooltip', () => {
       'Tsunagi: disconnecting from Office (vpn.example.com)…',
     );
     expect(trayTooltip(states.error, profiles, NOW)).toBe(
-      'Tsunagi: The gateway refused the pre-shared key',
+      'Tsunagi: The gateway refused the pre-shared key — the kill switch blocks your traffic',
     );
+    expect(
+      trayTooltip(
+        { ...states.error, tunnel: { ...tunnels.error, blocking: false } as TunnelState },
+        profiles,
+        NOW,
+      ),
+    ).toBe('Tsunagi: The gateway refused the pre-shared key');
+    expect(
+      trayTooltip(
+        {
+          ...states.disconnected,
+          tunnel: { state: 'disconnected', reason: 'user', blocking: true },
+        },
+        profiles,
+        NOW,
+      ),
+    ).toBe('Tsunagi: disconnected — lockdown blocks all traffic outside the VPN');
     // started by the CLI: the helper's profile name
     expect(trayTooltip(snap('connecting', READY, null), profiles, NOW)).toBe(
       'Tsunagi: connecting to Office…',

@@ -172,6 +172,50 @@ describe('TunnelController against a real helper', () => {
     expect(await c.disconnect()).toMatchObject({ accepted: false });
   });
 
+  it('failures reach the log with their diagnosis: a failed tunnel, a refused connect', async () => {
+    await runHelper();
+    const c = makeController();
+    const logs: LogEntry[] = [];
+    c.on('log', (e) => logs.push(e));
+    await ready(c);
+    // refused before the helper: the keychain has no secret
+    await c.connect('lab');
+    expect(logs.at(-1)).toMatchObject({
+      level: 'error',
+      component: 'app',
+      diagnosis: { fix: 'Open the profile in the editor and enter the secret again.' },
+    });
+    // the helper's tunnel fails: one error line with the helper's code, message and fix
+    await secrets.set('profile/lab/psk', PSK);
+    expect(await c.connect('lab')).toEqual({ accepted: true });
+    fake.last.callbacks.closed({
+      kind: 'error',
+      code: 'auth-failed',
+      message: 'The gateway did not accept the pre-shared key',
+      fix: 'Check the pre-shared key in the profile against the one configured on the gateway.',
+    });
+    await until(() => expect(c.snapshot().tunnel.state).toBe('error'));
+    await until(() =>
+      expect(logs.filter((l) => l.diagnosis?.code === 'auth-failed')).toEqual([
+        expect.objectContaining({
+          level: 'error',
+          component: 'app',
+          text: 'connection failed: The gateway did not accept the pre-shared key',
+          diagnosis: {
+            code: 'auth-failed',
+            fix: 'Check the pre-shared key in the profile against the one configured on the gateway.',
+          },
+        }),
+      ]),
+    );
+    // the same failure announced again (a settings change) is not a second line
+    await c.pushSettings({ ...appSettings, allowLan: !appSettings.allowLan });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.logs().filter((l) => l.diagnosis?.code === 'auth-failed')).toHaveLength(1);
+    // the renderer gets them in the snapshot too
+    expect(c.logs().filter((l) => l.diagnosis !== undefined).length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a connect asked while the socket is still opening waits for it (app start, auto-connect)', async () => {
     await runHelper();
     await secrets.set('profile/lab/psk', PSK);
