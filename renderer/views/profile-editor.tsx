@@ -358,7 +358,7 @@ export function ProfileEditor({
             placeholder: jitterPlaceholder(form),
             inputMode: 'numeric',
             medium: true,
-            hint: 'Each rekey starts up to this much earlier, at random, so clients do not all rekey at once; empty: 10 % of the rekey time',
+            hint: 'Rekeys start up to this much early, at random, so clients spread out; empty: 10 % of the rekey time',
           })}
         </Section>
 

@@ -322,7 +322,9 @@ describe('profile editor', () => {
     expect(shownUnder('IKE SA rekey time (seconds)')).toBe(
       'Empty: 90 % of the lifetime (3 hours 36 minutes)',
     );
-    expect(shownUnder('Rekey jitter (seconds)')).toMatch(/^Each rekey starts up to this much/);
+    expect(shownUnder('Rekey jitter (seconds)')).toMatch(
+      /^Rekeys start up to this much early, at random/,
+    );
     // the placeholders follow the lifetimes
     fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '1234' } });
     expect(field('Child SA rekey time (seconds)').placeholder).toBe('1110.6');
