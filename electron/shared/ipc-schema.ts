@@ -164,6 +164,8 @@ export interface ProfileDocument {
   readonly server: string;
   readonly port?: number;
   readonly remoteId?: string;
+  /** Whether IKE_AUTH asks the gateway for `remoteId` (IDr); true by default. */
+  readonly sendRemoteId?: boolean;
   readonly localId?: string;
   readonly auth:
     | { readonly method: 'psk'; readonly secret?: KeychainRef }
@@ -190,6 +192,11 @@ export interface ProfileDocument {
   readonly keyingTries?: number;
   readonly ikeLifetime?: number;
   readonly childLifetime?: number;
+  /** Seconds (≥ 10, below the lifetime) after which the SA is rekeyed; 90 % of it by default. */
+  readonly ikeRekeyTime?: number;
+  readonly childRekeyTime?: number;
+  /** Seconds (≥ 0, below each rekey time) a rekey may start early; 10 % of it by default. */
+  readonly rekeyJitter?: number;
   /** TUN MTU in bytes (576..9000) instead of the one computed from the path. */
   readonly mtu?: number;
   /** Inbound ESP anti-replay window in packets (32..4096; 128 by default). */

@@ -12,6 +12,8 @@ export interface ProfileForm {
   server: string;
   port: string;
   remoteId: string;
+  /** Whether IKE_AUTH asks the gateway for remoteId (IDr); true is the format's default. */
+  sendRemoteId: boolean;
   localId: string;
   method: ProfileAuthMethod;
   username: string;
@@ -41,6 +43,11 @@ export interface ProfileForm {
   /** Seconds; '' = default. */
   ikeLifetime: string;
   childLifetime: string;
+  /** Seconds; '' = 90 % of the lifetime. */
+  ikeRekeyTime: string;
+  childRekeyTime: string;
+  /** Seconds; '' = 10 % of each rekey time. */
+  rekeyJitter: string;
   /** TUN MTU in bytes; '' = computed from the path. */
   mtu: string;
   /** ESP anti-replay window in packets; '' = default. */
@@ -61,6 +68,10 @@ export const PROFILE_DEFAULTS = {
   ikeLifetime: 14_400,
   childLifetime: 3_600,
   replayWindow: 128,
+  /** Without a rekey time an SA is rekeyed at this share of its lifetime. */
+  rekeyShare: 0.9,
+  /** Without a jitter a rekey starts up to this share of the rekey time early. */
+  jitterShare: 0.1,
 } as const;
 
 export function emptyProfileForm(): ProfileForm {
@@ -69,6 +80,7 @@ export function emptyProfileForm(): ProfileForm {
     server: '',
     port: '',
     remoteId: '',
+    sendRemoteId: true,
     localId: '',
     method: 'eap-mschapv2',
     username: '',
@@ -91,6 +103,9 @@ export function emptyProfileForm(): ProfileForm {
     keyingTries: '',
     ikeLifetime: '',
     childLifetime: '',
+    ikeRekeyTime: '',
+    childRekeyTime: '',
+    rekeyJitter: '',
     mtu: '',
     replayWindow: '',
   };
@@ -111,6 +126,7 @@ export function formFromDocument(doc: ProfileDocument): ProfileForm {
     server: doc.server,
     port: doc.port === undefined || doc.port === 500 ? '' : String(doc.port),
     remoteId: doc.remoteId ?? '',
+    sendRemoteId: doc.sendRemoteId ?? true,
     localId: doc.localId ?? '',
     method: auth.method,
     username: auth.method === 'eap-mschapv2' ? auth.username : '',
@@ -133,6 +149,9 @@ export function formFromDocument(doc: ProfileDocument): ProfileForm {
     keyingTries: text(doc.keyingTries),
     ikeLifetime: text(doc.ikeLifetime),
     childLifetime: text(doc.childLifetime),
+    ikeRekeyTime: text(doc.ikeRekeyTime),
+    childRekeyTime: text(doc.childRekeyTime),
+    rekeyJitter: text(doc.rekeyJitter),
     mtu: text(doc.mtu),
     replayWindow: text(doc.replayWindow),
   };
@@ -176,6 +195,9 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
   const keyingTries = numberOrAbsent(form.keyingTries);
   const ikeLifetime = numberOrAbsent(form.ikeLifetime);
   const childLifetime = numberOrAbsent(form.childLifetime);
+  const ikeRekeyTime = numberOrAbsent(form.ikeRekeyTime);
+  const childRekeyTime = numberOrAbsent(form.childRekeyTime);
+  const rekeyJitter = numberOrAbsent(form.rekeyJitter);
   const mtu = numberOrAbsent(form.mtu);
   const replayWindow = numberOrAbsent(form.replayWindow);
   const retransmitText = [form.retransmitTimeout, form.retransmitBase, form.retransmitTries];
@@ -193,6 +215,8 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
     server: form.server.trim(),
     ...(port !== undefined ? { port } : {}),
     ...(form.remoteId.trim() ? { remoteId: form.remoteId.trim() } : {}),
+    // Only the non-default value is written, like the other optional fields.
+    ...(form.sendRemoteId ? {} : { sendRemoteId: false }),
     ...(form.localId.trim() ? { localId: form.localId.trim() } : {}),
     auth,
     ca: lines(form.ca),
@@ -207,6 +231,9 @@ export function documentFromForm(form: ProfileForm, original?: ProfileDocument):
     ...(keyingTries !== undefined ? { keyingTries } : {}),
     ...(ikeLifetime !== undefined ? { ikeLifetime } : {}),
     ...(childLifetime !== undefined ? { childLifetime } : {}),
+    ...(ikeRekeyTime !== undefined ? { ikeRekeyTime } : {}),
+    ...(childRekeyTime !== undefined ? { childRekeyTime } : {}),
+    ...(rekeyJitter !== undefined ? { rekeyJitter } : {}),
     ...(mtu !== undefined ? { mtu } : {}),
     ...(replayWindow !== undefined ? { replayWindow } : {}),
   };
@@ -275,6 +302,24 @@ const NUMBER_RULES: readonly NumberRule[] = [
     min: [10, 'must be at least 10 s'],
   },
   {
+    field: 'ikeRekeyTime',
+    form: 'ikeRekeyTime',
+    integer: 'must be whole seconds',
+    min: [10, 'must be at least 10 s'],
+  },
+  {
+    field: 'childRekeyTime',
+    form: 'childRekeyTime',
+    integer: 'must be whole seconds',
+    min: [10, 'must be at least 10 s'],
+  },
+  {
+    field: 'rekeyJitter',
+    form: 'rekeyJitter',
+    integer: 'must be whole seconds',
+    min: [0, 'must be 0 or more seconds'],
+  },
+  {
     field: 'mtu',
     form: 'mtu',
     integer: 'must be whole bytes',
@@ -309,6 +354,46 @@ export function localIssues(form: ProfileForm): ProfileFieldIssue[] {
     if (message) issues.push({ field: rule.field, message });
   }
   return issues;
+}
+
+/**
+ * Fields whose rules depend on each other (each rekey time below its lifetime, the jitter below
+ * each rekey time): a change to one may put main's message on another, so they are checked together.
+ */
+export const REKEY_FIELDS: readonly FormField[] = [
+  'ikeLifetime',
+  'childLifetime',
+  'ikeRekeyTime',
+  'childRekeyTime',
+  'rekeyJitter',
+];
+
+const wholeSecondsAtLeast10 = (text: string, fallback: number): number | undefined => {
+  const value = text.trim() === '' ? fallback : Number(text.trim());
+  return Number.isInteger(value) && value >= 10 ? value : undefined;
+};
+
+/** The lifetime (seconds) of the IKE or Child SA with these settings; undefined while it does not parse. */
+export function lifetimeSeconds(form: ProfileForm, sa: 'ike' | 'child'): number | undefined {
+  return sa === 'ike'
+    ? wholeSecondsAtLeast10(form.ikeLifetime, PROFILE_DEFAULTS.ikeLifetime)
+    : wholeSecondsAtLeast10(form.childLifetime, PROFILE_DEFAULTS.childLifetime);
+}
+
+/**
+ * When the IKE or Child SA is rekeyed with these settings (seconds): the typed rekey time, or the
+ * profile format's default share of the lifetime; undefined while a field does not parse.
+ */
+export function rekeySeconds(form: ProfileForm, sa: 'ike' | 'child'): number | undefined {
+  const typed = sa === 'ike' ? form.ikeRekeyTime : form.childRekeyTime;
+  if (typed.trim() !== '') return wholeSecondsAtLeast10(typed, 0);
+  const lifetime = lifetimeSeconds(form, sa);
+  return lifetime === undefined ? undefined : lifetime * PROFILE_DEFAULTS.rekeyShare;
+}
+
+/** A number of seconds as a placeholder: whole, or to a tenth ("1110.6", not "1110.6000000000001"). */
+export function secondsText(seconds: number): string {
+  return String(Math.round(seconds * 10) / 10);
 }
 
 /**
@@ -349,6 +434,7 @@ export function formFieldOf(issueField: string): FormField | 'method' | undefine
     case 'server':
     case 'port':
     case 'remoteId':
+    case 'sendRemoteId':
     case 'localId':
     case 'ca':
     case 'ike':
@@ -358,6 +444,9 @@ export function formFieldOf(issueField: string): FormField | 'method' | undefine
     case 'keyingTries':
     case 'ikeLifetime':
     case 'childLifetime':
+    case 'ikeRekeyTime':
+    case 'childRekeyTime':
+    case 'rekeyJitter':
     case 'mtu':
     case 'replayWindow':
     case 'dns':

@@ -13,8 +13,12 @@ import {
   formFromDocument,
   issuesByField,
   localIssues,
+  lifetimeSeconds,
   PROFILE_DEFAULTS,
+  REKEY_FIELDS,
+  rekeySeconds,
   retransmitGiveUpSeconds,
+  secondsText,
   secretLabel,
   type FormField,
   type ProfileForm,
@@ -59,6 +63,10 @@ export function ProfileEditor({
   // The form's own checks (number ranges) come first: they say exactly what to type.
   const validate = async (field: string) => {
     const nowTouched = new Set(touched).add(field);
+    // A lifetime lowered below its rekey time is reported on the rekey time: show it there too.
+    if ((REKEY_FIELDS as readonly string[]).includes(field)) {
+      for (const related of REKEY_FIELDS) nowTouched.add(related);
+    }
     setTouched(nowTouched);
     const local = localIssues(form);
     const answer = await api.profiles.validate(draft(form));
@@ -155,6 +163,12 @@ export function ProfileEditor({
           {text('remoteId', 'Gateway identity', {
             placeholder: 'Defaults to the server name',
           })}
+          <Check
+            label="Ask the gateway for this identity (send IDr)"
+            checked={form.sendRemoteId}
+            onChange={(v) => set('sendRemoteId', v)}
+            note="Turn it off when the gateway refuses an identity it does not know: it then answers with its own, so a wrong gateway identity is reported as exactly that"
+          />
           {text('localId', 'Your identity', { placeholder: 'Defaults to your address' })}
         </Section>
 
@@ -326,6 +340,26 @@ export function ProfileEditor({
               hint: lifetimeHint(form.childLifetime, PROFILE_DEFAULTS.childLifetime),
             })}
           </div>
+          <div className="editor__row">
+            {text('ikeRekeyTime', 'IKE SA rekey time (seconds)', {
+              placeholder: rekeyPlaceholder(form, 'ike'),
+              inputMode: 'numeric',
+              grow: true,
+              hint: rekeyHint(form, 'ike'),
+            })}
+            {text('childRekeyTime', 'Child SA rekey time (seconds)', {
+              placeholder: rekeyPlaceholder(form, 'child'),
+              inputMode: 'numeric',
+              grow: true,
+              hint: rekeyHint(form, 'child'),
+            })}
+          </div>
+          {text('rekeyJitter', 'Rekey jitter (seconds)', {
+            placeholder: jitterPlaceholder(form),
+            inputMode: 'numeric',
+            medium: true,
+            hint: 'Rekeys start up to this much early, at random, so clients spread out; empty: 10 % of the rekey time',
+          })}
         </Section>
 
         <Section title="Data plane">
@@ -387,6 +421,31 @@ function lifetimeHint(text: string, fallback: number): string | undefined {
   const seconds = text.trim() === '' ? fallback : Number(text);
   if (!Number.isInteger(seconds) || seconds < 10) return undefined;
   return `${describeDuration(seconds * 1000)}; rekeyed a little before it ends`;
+}
+
+/** The rekey time used while the field is empty (90 % of the lifetime), as a placeholder. */
+function rekeyPlaceholder(form: ProfileForm, sa: 'ike' | 'child'): string {
+  const lifetime = lifetimeSeconds(form, sa);
+  return lifetime === undefined ? '' : secondsText(lifetime * PROFILE_DEFAULTS.rekeyShare);
+}
+
+/** "3 hours 36 minutes; …" under a rekey time: when the rekey happens, and the rule it must meet. */
+function rekeyHint(form: ProfileForm, sa: 'ike' | 'child'): string | undefined {
+  const seconds = rekeySeconds(form, sa);
+  if (seconds === undefined) return undefined;
+  const typed = (sa === 'ike' ? form.ikeRekeyTime : form.childRekeyTime).trim() !== '';
+  return typed
+    ? `${describeDuration(seconds * 1000)}; below the lifetime`
+    : `Empty: 90 % of the lifetime (${describeDuration(seconds * 1000)})`;
+}
+
+/** The jitters used while the field is empty (10 % of each rekey time), as a placeholder. */
+function jitterPlaceholder(form: ProfileForm): string {
+  const ike = rekeySeconds(form, 'ike');
+  const child = rekeySeconds(form, 'child');
+  if (ike === undefined || child === undefined) return '';
+  const share = PROFILE_DEFAULTS.jitterShare;
+  return `${secondsText(ike * share)} (IKE), ${secondsText(child * share)} (Child)`;
 }
 
 function Section({ title, children }: { title: string; children: ReactNode }) {

@@ -82,6 +82,11 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
   const programmed = {
     validate: [] as ProfileFieldIssue[],
     save: undefined as ProfileSaveResult | undefined,
+    /**
+     * When set, validate and save answer what this finds in the draft (a test passes main's own
+     * validateDraft here), instead of `validate` and `save`.
+     */
+    validateWith: undefined as ((draft: ProfileDraft) => ProfileFieldIssue[]) | undefined,
     network: { detected: false, reason: 'not detected in tests' } as CurrentNetwork,
     connect: { accepted: true } as ConnectResult,
     disconnect: { accepted: true } as ConnectResult,
@@ -134,10 +139,12 @@ export function createFakeTsunagi(snapshot: AppSnapshot = EMPTY_SNAPSHOT) {
       },
       validate: async (draft: ProfileDraft) => {
         record('profiles.validate', draft);
-        return ok(programmed.validate);
+        return ok(programmed.validateWith ? programmed.validateWith(draft) : programmed.validate);
       },
       save: async (draft: ProfileDraft) => {
         record('profiles.save', draft);
+        const issues = programmed.validateWith?.(draft) ?? [];
+        if (issues.length > 0) return ok({ saved: false, issues });
         return ok(
           programmed.save ?? {
             saved: true,

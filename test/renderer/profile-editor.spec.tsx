@@ -1,5 +1,7 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateDraft } from '../../electron/main/profile-editor';
+import type { ProfileDocument, ProfileDraft } from '../../electron/shared/ipc-schema';
 import { App } from '../../renderer/app';
 import { createAppStore } from '../../renderer/store/app-store';
 import { createFakeTsunagi, EMPTY_SNAPSHOT } from './fake-tsunagi';
@@ -21,6 +23,34 @@ function renderWith(profiles = [office]) {
 }
 
 const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+/** The text under a field: its error when it has one, else its hint. */
+const shownUnder = (label: string) =>
+  document.getElementById(field(label).getAttribute('aria-describedby') ?? '')?.textContent;
+const saveClick = () =>
+  act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
+const savedProfile = (fake: ReturnType<typeof renderWith>['fake']) =>
+  (fake.calls.filter((c) => c.name === 'profiles.save').at(-1)?.args as ProfileDraft | undefined)
+    ?.profile;
+const ASK_FOR_IDR = /^Ask the gateway for this identity \(send IDr\)/;
+
+/** Opens the editor on a stored PSK profile with these extra fields. */
+async function editOffice(extra: Partial<ProfileDocument>) {
+  const rendered = renderWith();
+  rendered.fake.details.set('office', {
+    id: 'office',
+    profile: {
+      version: 1,
+      name: 'Office',
+      server: 'vpn.example.com',
+      auth: { method: 'psk', secret: { keychain: 'profile/office/secret' } },
+      ...extra,
+    },
+  });
+  fireEvent.click(await screen.findByRole('button', { name: 'Profiles' }));
+  fireEvent.click(screen.getByRole('button', { name: 'Edit Office' }));
+  await screen.findByRole('heading', { name: 'Edit Office' });
+  return rendered;
+}
 
 describe('profile editor', () => {
   it('creates a profile: every section is there, the secret goes with the draft', async () => {
@@ -235,6 +265,190 @@ describe('profile editor', () => {
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Save profile' })));
     const save = fake.calls.find((c) => c.name === 'profiles.save');
     expect(save?.args).toMatchObject({ profile: { mtu: 1280, replayWindow: 512 } });
+  });
+
+  it('asks the gateway for the remote identity unless turned off (sendRemoteId)', async () => {
+    const { fake } = renderWith([]);
+    const fillAndSave = async (askForIdr: boolean) => {
+      fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+      const ask = screen.getByRole('checkbox', { name: ASK_FOR_IDR }) as HTMLInputElement;
+      expect(ask.checked).toBe(true);
+      fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+      fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+      fireEvent.change(field('User name'), { target: { value: 'alice' } });
+      if (!askForIdr) fireEvent.click(ask);
+      expect(ask.checked).toBe(askForIdr);
+      await saveClick();
+      expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
+      return savedProfile(fake);
+    };
+    // left on: absent from the document, so the format's default (true) applies
+    expect(await fillAndSave(true)).not.toHaveProperty('sendRemoteId');
+    expect(await fillAndSave(false)).toMatchObject({ sendRemoteId: false });
+  });
+
+  it('explains what turning off the IDr request is for', async () => {
+    renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    const ask = screen.getByRole('checkbox', { name: ASK_FOR_IDR });
+    expect(within(screen.getByRole('group', { name: 'Identities' })).getByRole('checkbox')).toBe(
+      ask,
+    );
+    expect(ask.closest('label')?.textContent).toMatch(
+      /refuses an identity it does not know: it then answers with its own, so a wrong gateway identity is reported as exactly that$/,
+    );
+  });
+
+  it('keeps a stored "sendRemoteId": false, and drops it when turned back on', async () => {
+    const { fake } = await editOffice({ remoteId: 'gw.example.com', sendRemoteId: false });
+    const ask = () => screen.getByRole('checkbox', { name: ASK_FOR_IDR }) as HTMLInputElement;
+    expect(ask().checked).toBe(false);
+    await saveClick();
+    expect(savedProfile(fake)).toMatchObject({ remoteId: 'gw.example.com', sendRemoteId: false });
+    fireEvent.click(screen.getByRole('button', { name: 'Edit Office' }));
+    await screen.findByRole('heading', { name: 'Edit Office' });
+    fireEvent.click(ask());
+    await saveClick();
+    expect(savedProfile(fake)).not.toHaveProperty('sendRemoteId');
+  });
+
+  it('edits the rekey times and the jitter: defaults as placeholders, absent when empty, saved as numbers', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    // 90 % of the lifetimes (14400 s, 3600 s), and 10 % of those for the jitter
+    expect(field('IKE SA rekey time (seconds)').placeholder).toBe('12960');
+    expect(field('Child SA rekey time (seconds)').placeholder).toBe('3240');
+    expect(field('Rekey jitter (seconds)').placeholder).toBe('1296 (IKE), 324 (Child)');
+    expect(shownUnder('IKE SA rekey time (seconds)')).toBe(
+      'Empty: 90 % of the lifetime (3 hours 36 minutes)',
+    );
+    expect(shownUnder('Rekey jitter (seconds)')).toMatch(
+      /^Rekeys start up to this much early, at random/,
+    );
+    // the placeholders follow the lifetimes
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '1234' } });
+    expect(field('Child SA rekey time (seconds)').placeholder).toBe('1110.6');
+    expect(field('Rekey jitter (seconds)').placeholder).toBe('1296 (IKE), 111.1 (Child)');
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '' } });
+
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('User name'), { target: { value: 'alice' } });
+    await saveClick();
+    expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
+    for (const key of ['ikeRekeyTime', 'childRekeyTime', 'rekeyJitter']) {
+      expect(savedProfile(fake)).not.toHaveProperty(key);
+    }
+
+    fireEvent.click(screen.getByRole('button', { name: 'New profile' }));
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('User name'), { target: { value: 'alice' } });
+    fireEvent.change(field('IKE SA rekey time (seconds)'), { target: { value: ' 10800 ' } });
+    fireEvent.change(field('Child SA rekey time (seconds)'), { target: { value: '2700' } });
+    fireEvent.change(field('Rekey jitter (seconds)'), { target: { value: '0' } });
+    expect(shownUnder('Child SA rekey time (seconds)')).toBe('45 minutes; below the lifetime');
+    await saveClick();
+    expect(savedProfile(fake)).toMatchObject({
+      ikeRekeyTime: 10800,
+      childRekeyTime: 2700,
+      rekeyJitter: 0,
+    });
+  });
+
+  it('round-trips stored rekey times and jitter through the editor', async () => {
+    const { fake } = await editOffice({
+      ikeLifetime: 28800,
+      ikeRekeyTime: 25200,
+      childRekeyTime: 3000,
+      rekeyJitter: 120,
+    });
+    expect(field('IKE SA rekey time (seconds)').value).toBe('25200');
+    expect(field('Child SA rekey time (seconds)').value).toBe('3000');
+    expect(field('Rekey jitter (seconds)').value).toBe('120');
+    fireEvent.change(field('Rekey jitter (seconds)'), { target: { value: '300' } });
+    await saveClick();
+    expect(savedProfile(fake)).toMatchObject({
+      ikeLifetime: 28800,
+      ikeRekeyTime: 25200,
+      childRekeyTime: 3000,
+      rekeyJitter: 300,
+    });
+  });
+
+  it('checks the rekey fields’ ranges as the user types, and saves nothing until fixed', async () => {
+    const { fake } = renderWith([]);
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(field('User name'), { target: { value: 'alice' } });
+    const cases: [string, string, string][] = [
+      ['IKE SA rekey time (seconds)', '9', 'must be at least 10 s'],
+      ['Child SA rekey time (seconds)', '600.5', 'must be whole seconds'],
+      ['Rekey jitter (seconds)', '-1', 'must be 0 or more seconds'],
+    ];
+    for (const [label, value, message] of cases) {
+      fireEvent.change(field(label), { target: { value } });
+      await act(async () => fireEvent.blur(field(label)));
+      expect(field(label).getAttribute('aria-invalid')).toBe('true');
+      expect(shownUnder(label)).toBe(message);
+    }
+    await saveClick();
+    expect(fake.calls.some((c) => c.name === 'profiles.save')).toBe(false);
+  });
+
+  it('shows the profile format’s own message on the rekey field it is about (main’s validateDraft)', async () => {
+    const { fake } = renderWith([]);
+    fake.programmed.validateWith = validateDraft;
+    fireEvent.click(await screen.findByRole('button', { name: 'New profile' }));
+    fireEvent.change(field('Name'), { target: { value: 'Lab' } });
+    fireEvent.change(field('Server'), { target: { value: '192.0.2.10' } });
+    fireEvent.change(screen.getByLabelText('Method'), { target: { value: 'psk' } });
+    fireEvent.change(field('Pre-shared key'), { target: { value: 's3cret' } });
+
+    // a rekey time at the lifetime: the message is on the rekey time
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '1200' } });
+    fireEvent.change(field('Child SA rekey time (seconds)'), { target: { value: '1200' } });
+    await act(async () => fireEvent.blur(field('Child SA rekey time (seconds)')));
+    const childMessage =
+      '1200 s must be below "childLifetime" (1200 s, the hard limit): lower "childRekeyTime" or raise "childLifetime"';
+    expect(field('Child SA rekey time (seconds)').getAttribute('aria-invalid')).toBe('true');
+    expect(shownUnder('Child SA rekey time (seconds)')).toBe(childMessage);
+    expect(field('Child SA lifetime (seconds)').getAttribute('aria-invalid')).toBeNull();
+    await saveClick();
+    expect(savedProfile(fake)).toMatchObject({ childLifetime: 1200, childRekeyTime: 1200 });
+    expect(screen.getByRole('heading', { name: 'New profile' })).toBeTruthy();
+    expect(shownUnder('Child SA rekey time (seconds)')).toBe(childMessage);
+
+    // a jitter at the (default) IKE rekey time: the message is on the jitter
+    fireEvent.change(field('Child SA rekey time (seconds)'), { target: { value: '1000' } });
+    fireEvent.change(field('IKE SA lifetime (seconds)'), { target: { value: '600' } });
+    fireEvent.change(field('Rekey jitter (seconds)'), { target: { value: '540' } });
+    await act(async () => fireEvent.blur(field('Rekey jitter (seconds)')));
+    expect(field('Child SA rekey time (seconds)').getAttribute('aria-invalid')).toBeNull();
+    expect(shownUnder('Rekey jitter (seconds)')).toBe(
+      '540 s must be below the IKE SA rekey time (540 s, 90 % of "ikeLifetime"): lower "rekeyJitter" or set "ikeRekeyTime"',
+    );
+
+    fireEvent.change(field('Rekey jitter (seconds)'), { target: { value: '60' } });
+    await saveClick();
+    expect(await screen.findByText('Saved “Lab”.')).toBeTruthy();
+    expect(savedProfile(fake)).toMatchObject({
+      ikeLifetime: 600,
+      childLifetime: 1200,
+      childRekeyTime: 1000,
+      rekeyJitter: 60,
+    });
+  });
+
+  it('shows a rekey time’s message when its lifetime is lowered below it', async () => {
+    const { fake } = await editOffice({ childRekeyTime: 3000 });
+    fake.programmed.validateWith = validateDraft;
+    fireEvent.change(field('Child SA lifetime (seconds)'), { target: { value: '2000' } });
+    await act(async () => fireEvent.blur(field('Child SA lifetime (seconds)')));
+    expect(shownUnder('Child SA rekey time (seconds)')).toBe(
+      '3000 s must be below "childLifetime" (2000 s, the hard limit): lower "childRekeyTime" or raise "childLifetime"',
+    );
   });
 
   it('shows main’s issues for the timers on their fields', async () => {

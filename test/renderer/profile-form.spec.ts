@@ -1,13 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import type { ProfileDocument } from '../../electron/shared/ipc-schema';
 import {
+  defaultRekeyJitter,
+  defaultRekeyTime,
+  parseProfile,
+  ProfileError,
+  type Profile,
+} from '../../native-helper/profile/profile';
+import {
   documentFromForm,
   emptyProfileForm,
+  formFieldOf,
   formFromDocument,
   issuesByField,
   localIssues,
+  PROFILE_DEFAULTS,
+  rekeySeconds,
   retransmitGiveUpSeconds,
+  secondsText,
 } from '../../renderer/lib/profile-form';
+
+// Every field of the profile format has a place in the editor's document: a field added to
+// native-helper/profile/profile.ts and not to ProfileDocument fails to compile here.
+type MissingFromDocument = Exclude<keyof Profile, keyof ProfileDocument>;
+const documentHasEveryField: [MissingFromDocument] extends [never] ? true : MissingFromDocument =
+  true;
+void documentHasEveryField;
+
+/** The profile format's own messages for a document with these fields. */
+function formatIssues(fields: Partial<ProfileDocument>) {
+  try {
+    parseProfile({
+      version: 1,
+      name: 'X',
+      server: 'x.example',
+      auth: { method: 'psk', secret: 's' },
+      ...fields,
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ProfileError)) throw error;
+    return error.issues;
+  }
+}
 
 const stored: ProfileDocument = {
   version: 1,
@@ -141,6 +176,93 @@ describe('profile form', () => {
       mtu: 'must be at least 576 (the IPv4 minimum)',
       replayWindow: 'must be at most 4096',
     });
+  });
+
+  it('sendRemoteId: absent when on (the default), false when off, and back', () => {
+    const base = { ...emptyProfileForm(), name: 'X', server: 'x.example' };
+    expect(emptyProfileForm().sendRemoteId).toBe(true);
+    expect(documentFromForm(base)).not.toHaveProperty('sendRemoteId');
+    const off = documentFromForm({ ...base, sendRemoteId: false });
+    expect(off.sendRemoteId).toBe(false);
+    expect(formFromDocument(off).sendRemoteId).toBe(false);
+    expect(formFromDocument({ ...off, sendRemoteId: true }).sendRemoteId).toBe(true);
+    const full = { ...stored, remoteId: 'gw.example.com', sendRemoteId: false };
+    expect(documentFromForm(formFromDocument(full), full)).toEqual(full);
+    expect(formFieldOf('sendRemoteId')).toBe('sendRemoteId');
+  });
+
+  it('rekey times and jitter: empty is absent (the format’s defaults), typed values round-trip', () => {
+    const base = { ...emptyProfileForm(), name: 'X', server: 'x.example' };
+    const doc = documentFromForm(base);
+    for (const key of ['ikeRekeyTime', 'childRekeyTime', 'rekeyJitter']) {
+      expect(doc).not.toHaveProperty(key);
+    }
+    const typed = documentFromForm({
+      ...base,
+      ikeRekeyTime: ' 12000 ',
+      childRekeyTime: '3000',
+      rekeyJitter: '0',
+    });
+    expect(typed).toMatchObject({ ikeRekeyTime: 12000, childRekeyTime: 3000, rekeyJitter: 0 });
+    expect(formFromDocument(typed)).toMatchObject({
+      ikeRekeyTime: '12000',
+      childRekeyTime: '3000',
+      rekeyJitter: '0',
+    });
+    const full = { ...stored, ikeRekeyTime: 12000, childRekeyTime: 3000, rekeyJitter: 60 };
+    expect(documentFromForm(formFromDocument(full), full)).toEqual(full);
+    expect(
+      issuesByField([
+        { field: 'ikeRekeyTime', message: 'a' },
+        { field: 'childRekeyTime', message: 'b' },
+        { field: 'rekeyJitter', message: 'c' },
+      ]),
+    ).toEqual({ ikeRekeyTime: 'a', childRekeyTime: 'b', rekeyJitter: 'c' });
+  });
+
+  it('checks the rekey fields as the user types, with the profile format’s own messages', () => {
+    const cases: Partial<ProfileDocument>[] = [
+      { ikeRekeyTime: 9, childRekeyTime: 600.5, rekeyJitter: -1 },
+      { ikeRekeyTime: 10.5, childRekeyTime: 9, rekeyJitter: 0.5 },
+    ];
+    for (const fields of cases) {
+      const form = {
+        ...emptyProfileForm(),
+        ikeRekeyTime: String(fields.ikeRekeyTime),
+        childRekeyTime: String(fields.childRekeyTime),
+        rekeyJitter: String(fields.rekeyJitter),
+      };
+      const local = localIssues(form);
+      expect(local).toHaveLength(3);
+      // the same words the helper's schema uses, field by field
+      expect(local).toEqual(formatIssues(fields));
+    }
+    expect(localIssues({ ...emptyProfileForm(), ikeRekeyTime: 'soon' })).toEqual([
+      { field: 'ikeRekeyTime', message: 'must be a number' },
+    ]);
+    expect(
+      localIssues({
+        ...emptyProfileForm(),
+        ikeRekeyTime: '10',
+        childRekeyTime: '10',
+        rekeyJitter: '0',
+      }),
+    ).toEqual([]);
+  });
+
+  it('knows when each SA is rekeyed: the typed time, else the format’s share of the lifetime', () => {
+    // the shares are the helper's own defaults
+    expect(PROFILE_DEFAULTS.rekeyShare * 3600).toBe(defaultRekeyTime(3600));
+    expect(PROFILE_DEFAULTS.jitterShare * 3240).toBe(defaultRekeyJitter(3240, 3600));
+    const form = emptyProfileForm();
+    expect(rekeySeconds(form, 'ike')).toBe(defaultRekeyTime(14_400));
+    expect(rekeySeconds(form, 'child')).toBe(defaultRekeyTime(3_600));
+    expect(rekeySeconds({ ...form, childLifetime: '1234' }, 'child')).toBe(defaultRekeyTime(1234));
+    expect(rekeySeconds({ ...form, childRekeyTime: '1000' }, 'child')).toBe(1000);
+    expect(rekeySeconds({ ...form, ikeLifetime: 'x' }, 'ike')).toBeUndefined();
+    expect(rekeySeconds({ ...form, ikeRekeyTime: '5' }, 'ike')).toBeUndefined();
+    expect(secondsText(defaultRekeyTime(1234))).toBe('1110.6');
+    expect(secondsText(3240)).toBe('3240');
   });
 
   it('adds up the retransmission schedule like strongSwan (4 s, ×1.8, 5 tries ≈ 165 s)', () => {

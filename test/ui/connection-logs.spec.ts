@@ -505,6 +505,16 @@ describe('other views', () => {
     // A stored profile carries the format's defaults: the editor shows them as values.
     expect(await page.getByLabel('First timeout (seconds)').inputValue()).toBe('4');
     expect(await page.getByLabel('IKE SA lifetime (seconds)').inputValue()).toBe('14400');
+    // The rekey times and jitter are not stored: the placeholders are what the helper will use.
+    expect(await page.getByLabel('IKE SA rekey time (seconds)').inputValue()).toBe('');
+    expect(await page.getByLabel('IKE SA rekey time (seconds)').getAttribute('placeholder')).toBe(
+      '12960',
+    );
+    expect(await page.getByLabel('Rekey jitter (seconds)').getAttribute('placeholder')).toBe(
+      '1296 (IKE), 324 (Child)',
+    );
+    const askForIdr = page.getByRole('checkbox', { name: /^Ask the gateway for this identity/ });
+    expect(await askForIdr.isChecked()).toBe(true);
     await page.getByLabel('Backoff factor').fill('9');
     await page.getByLabel('Backoff factor').blur();
     await page.getByText('must be at most 4').waitFor();
@@ -513,11 +523,30 @@ describe('other views', () => {
 
     await page.getByLabel('Backoff factor').fill('2');
     await page.getByLabel('Child SA lifetime (seconds)').fill('1800');
+    // a rekey time at its lifetime: main's check (the helper's schema) answers on that field
+    const childRekey = page.getByLabel('Child SA rekey time (seconds)');
+    await childRekey.fill('1800');
+    await childRekey.blur();
+    await page
+      .getByText(
+        '1800 s must be below "childLifetime" (1800 s, the hard limit): lower "childRekeyTime" or raise "childLifetime"',
+      )
+      .waitFor();
+    expect(await childRekey.getAttribute('aria-invalid')).toBe('true');
+    await childRekey.fill('1500');
+    await page.getByLabel('Rekey jitter (seconds)').fill('60');
+    await askForIdr.uncheck();
     await page.getByRole('button', { name: 'Save profile' }).click();
     await page.getByText('Saved “Office”.').waitFor();
     const saved = await store.read('office');
     expect(saved?.profile.retransmit).toEqual({ timeout: 4, base: 2, tries: 5 });
-    expect(saved?.profile.childLifetime).toBe(1800);
+    expect(saved?.profile).toMatchObject({
+      childLifetime: 1800,
+      childRekeyTime: 1500,
+      rekeyJitter: 60,
+      sendRemoteId: false,
+    });
+    expect(saved?.profile.ikeRekeyTime).toBeUndefined();
 
     // settings as a user who set them up has them, changed through main like the window does
     await page.evaluate(() =>
