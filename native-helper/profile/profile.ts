@@ -247,8 +247,19 @@ export function defaultRekeyJitter(rekeyTime: number | undefined, lifetime: numb
   return (rekeyTime ?? lifetime) * 0.1;
 }
 
+const TIMER_FIELDS = [
+  'ikeLifetime',
+  'childLifetime',
+  'ikeRekeyTime',
+  'childRekeyTime',
+  'rekeyJitter',
+] as const;
+/** The timer fields alone (other fields ignored), so their rules are checked even when the rest of the profile is not valid yet. */
+const TimersSchema = v.object(v.pick(ProfileSchema, TIMER_FIELDS).entries);
+type Timers = v.InferOutput<typeof TimersSchema>;
+
 /** Rules between fields: each rekey time below its lifetime, the jitter below each rekey time. */
-function lifetimeIssues(p: Profile): ProfileIssue[] {
+function lifetimeIssues(p: Timers): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
   for (const sa of ['ike', 'child'] as const) {
     const rekeyField = `${sa}RekeyTime` as const;
@@ -281,6 +292,9 @@ export function parseProfile(input: unknown, source?: string): Profile {
     return result.output;
   }
   const issues = result.issues.map((i) => ({ field: issuePath(i), message: i.message }));
+  // an editor shows every message at once: the rules between timers too, when the timers parse
+  const timers = v.safeParse(TimersSchema, input);
+  if (timers.success) issues.push(...lifetimeIssues(timers.output));
   // the variant's own message covers a bad auth method; drop duplicates of the same field
   const seen = new Set<string>();
   throw new ProfileError(

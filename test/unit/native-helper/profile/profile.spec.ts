@@ -207,6 +207,15 @@ describe('profile format v1', () => {
           '90 s must be below the Child SA rekey time (90 s, 90 % of "childLifetime"): lower "rekeyJitter" or set "childRekeyTime"',
       },
     ]);
+    // reported with the other fields' problems too (an editor shows them all at once)
+    expect(issuesOf({ ...office, name: '', childRekeyTime: 3600 })).toEqual([
+      { field: 'name', message: expect.any(String) },
+      {
+        field: 'childRekeyTime',
+        message:
+          '3600 s must be below "childLifetime" (3600 s, the hard limit): lower "childRekeyTime" or raise "childLifetime"',
+      },
+    ]);
     expect(issuesOf({ ...office, ikeRekeyTime: 9 })).toEqual([
       { field: 'ikeRekeyTime', message: 'must be at least 10 s' },
     ]);
