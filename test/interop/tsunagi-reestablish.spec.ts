@@ -116,6 +116,13 @@ async function reestablishAround(
   expect(eventsOf(client, 'mobike-update')).toHaveLength(0);
   // the device stayed (strongSwan gives the new SA another virtual IP while the old SA holds
   // the first: the device and its routes moved to it in place, never torn down)
+  // the `connected` line follows the switch once the device's addresses are moved (async work
+  // after the data plane already switched): wait for it rather than race it
+  await until(
+    'connected on the new IKE SA',
+    () => states(client, mark).some((l) => l.state === 'connected'),
+    10_000,
+  );
   const again = states(client, mark).filter((l) => l.state === 'connected');
   expect(again).toHaveLength(1);
   expect(again[0]).toMatchObject({ tun });
