@@ -12,7 +12,7 @@
  * is put back.
  */
 import { readFile } from 'node:fs/promises';
-import { NftablesFirewall } from '../firewall/nftables.js';
+import { NftablesFirewall, nftBackend } from '../firewall/nftables.js';
 import type { Firewall } from '../firewall/firewall.js';
 import { groupAccess, type AccessPolicy } from '../ipc/peer-credentials.js';
 import { DEFAULT_SOCKET_PATH } from '../ipc/protocol.js';
@@ -155,6 +155,14 @@ export async function startHelper(
     ...(deps.peerCredentials ? { peerCredentials: deps.peerCredentials } : {}),
   });
   sink.server = server;
+  if (!deps.firewall) {
+    const nft = nftBackend();
+    log(
+      nft.kind === 'libnftables'
+        ? 'info: firewall rulesets through libnftables (no nft process per change)'
+        : `info: firewall rulesets through the nft command (${nft.reason})`,
+    );
+  }
   await machine.start();
   await server.listen();
   log(`info: listening on ${args.socketPath} (protocol ${version})`);
