@@ -42,7 +42,7 @@ import {
   openUdpTransport,
   type UdpTransport,
 } from '../platform/udp/udp-transport.js';
-import { watchNetwork } from '../platform/network/network-monitor.js';
+import { watchNetwork, type NetworkMonitor } from '../platform/network/network-monitor.js';
 import type { Profile } from '../profile/profile.js';
 import type { ProfileFiles } from '../profile/profile-files.js';
 import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
@@ -221,6 +221,14 @@ export class TunnelConnection {
   private journal: JournalEntry | undefined;
   /** What the TUN MTU was computed from (a move to another path recomputes it). */
   private mtuFrom: { pathMtu: number; mtu: number; ipv6Inside: boolean } | undefined;
+  /**
+   * Watches the network from the first IKE_SA_INIT on (startMonitor) until run() ends: starting
+   * `ip monitor` is a process start (5–10 ms of this thread), done while the gateway computes
+   * its answer instead of before the first message goes out.
+   */
+  private monitor: NetworkMonitor | undefined;
+  /** run() ended: no monitor any more. */
+  private monitorDone = false;
 
   constructor(
     private readonly profile: Profile,
@@ -318,11 +326,6 @@ export class TunnelConnection {
     } catch (e) {
       return this.end(errorState({ code: 'local-setup-failed', detail: (e as Error).message }));
     }
-    const monitor = watchNetwork({
-      change: () => void this.onNetworkChange(),
-      wake: (sleptMs) => this.onWake(sleptMs),
-      log: (text) => this.events.log(text),
-    });
     try {
       // consecutive attempts that did not get the tunnel back (keyingTries counts these)
       let failures = 0;
@@ -403,7 +406,9 @@ export class TunnelConnection {
         await this.followPath(config.server);
       }
     } finally {
-      monitor.dispose();
+      this.monitorDone = true;
+      this.monitor?.dispose();
+      this.monitor = undefined;
     }
   }
 
@@ -675,6 +680,16 @@ export class TunnelConnection {
     }
   }
 
+  /** Starts watching the network, once per run() (the first session's IKE_SA_INIT is out). */
+  private startMonitor(): void {
+    if (this.monitor || this.monitorDone) return;
+    this.monitor = watchNetwork({
+      change: () => void this.onNetworkChange(),
+      wake: (sleptMs) => this.onWake(sleptMs),
+      log: (text) => this.events.log(text),
+    });
+  }
+
   /** One IKE SA from IKE_SA_INIT to closed (or the SA that replaced it, make-before-break). */
   private runSession(config: IkeSessionConfig): Promise<IkeCloseReason> {
     return new Promise<IkeCloseReason>((resolve) => {
@@ -685,6 +700,7 @@ export class TunnelConnection {
       const runner = this.createRunner(config, this.transport!);
       this.runner = runner;
       runner.start();
+      setImmediate(() => this.startMonitor());
       if (this.stopRequested) runner.close();
     });
   }
@@ -889,13 +905,17 @@ export class TunnelConnection {
     await this.tun?.close().catch(() => undefined);
     this.dns = this.routes = this.tun = this.journal = undefined;
     this.upWith = tc;
+    // how long each step took, for the log (connect time is what users notice first)
+    const marks = [performance.now()];
     const mtu = await this.tunnelMtu(serverAddress, tc.virtualIp6 !== undefined);
+    marks.push(performance.now());
     this.dataPlane?.setMss({ v4: tcpMssFor(mtu, 4), v6: tcpMssFor(mtu, 6) });
     this.tun = await createTunDevice({
       name: 'tsunagi%d',
       mtu,
       addresses: [`${tc.virtualIp4}/32`, ...(tc.virtualIp6 ? [`${tc.virtualIp6}/128`] : [])],
     });
+    marks.push(performance.now());
     const tun = this.tun;
     tun.onPackets(
       (packets) => this.dataPlane?.outbound(packets),
@@ -920,6 +940,7 @@ export class TunnelConnection {
     );
     journal.routes = this.routes.added;
     await writeJournal(journal);
+    marks.push(performance.now());
     if (this.profile.dns && tc.dns.length) {
       // restoring only ever writes over our own file, so this is safe with resolved too
       journal.dns = {
@@ -936,6 +957,11 @@ export class TunnelConnection {
       if (this.dns.kind === 'none') delete journal.dns;
       await writeJournal(journal);
     }
+    marks.push(performance.now());
+    const step = (i: number) => (marks[i]! - marks[i - 1]!).toFixed(1);
+    this.events.log(
+      `tunnel set up in ${(marks[4]! - marks[0]!).toFixed(1)} ms (path MTU ${step(1)}, TUN ${step(2)}, routes ${step(3)}, DNS ${step(4)} ms)`,
+    );
     this.connected = true;
     this.ownChangesUntil = Date.now() + OWN_CHANGES_MS;
     this.connectedState = {
