@@ -81,6 +81,26 @@ describe.skipIf(missing !== undefined)(
         expect(listTable()).toBeUndefined();
       });
 
+      it('a table left behind (a crash, another version) is replaced, not added to', async () => {
+        ns.sh(['nft', 'add', 'table', 'inet', TABLE]);
+        ns.sh([
+          'nft',
+          'add chain inet tsunagi stale { type filter hook output priority 0; policy drop; }',
+        ]);
+        ns.sh(['nft', 'add rule inet tsunagi stale ip daddr 203.0.113.99 accept']);
+        // a fresh helper tries to create the table first: that fails, changing nothing, and the
+        // replacing script runs
+        expect(await ns.run([{ op: 'firewall-apply', policy: blocked }], env)).toEqual([
+          { ok: true },
+        ]);
+        const table = listTable()!;
+        expect(table).not.toContain('stale');
+        expect(table).not.toContain('203.0.113.99');
+        expect(table).toContain('ip daddr 192.0.2.10 udp dport { 500, 4500 } accept');
+        await ns.run([{ op: 'firewall-apply', policy: { kind: 'allow-all' } }], env);
+        expect(listTable()).toBeUndefined();
+      });
+
       it("a bad ruleset fails with nft's own error text and its line, and changes nothing", async () => {
         const before = renderNftables(planFirewall(blocked));
         const [applied, bad, exists] = await ns.run(
