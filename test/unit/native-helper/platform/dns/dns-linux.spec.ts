@@ -146,11 +146,11 @@ describe('execCommand: a command that is not installed fails without a process s
     writeFileSync(join(dir, 'tool'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(dir, 'tool'), 0o755);
     writeFileSync(join(dir, 'data'), 'not a program\n');
-    expect(await inPath('tool', `/nonexistent:${dir}`)).toBe(true);
-    expect(await inPath('data', dir)).toBe(false);
-    expect(await inPath('absent', dir)).toBe(false);
-    expect(await inPath(join(dir, 'tool'), '')).toBe(true);
-    expect(await inPath('tool', '')).toBe(false);
+    expect(inPath('tool', `/nonexistent:${dir}`)).toBe(true);
+    expect(inPath('data', dir)).toBe(false);
+    expect(inPath('absent', dir)).toBe(false);
+    expect(inPath(join(dir, 'tool'), '')).toBe(true);
+    expect(inPath('tool', '')).toBe(false);
   });
 
   it('rejects with ENOENT as execFile does (applyDns then takes the resolv.conf branch), and runs what is there', async () => {
