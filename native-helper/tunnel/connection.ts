@@ -42,7 +42,7 @@ import {
   openUdpTransport,
   type UdpTransport,
 } from '../platform/udp/udp-transport.js';
-import { watchNetwork, type NetworkMonitor } from '../platform/network/network-monitor.js';
+import { watchNetwork } from '../platform/network/network-monitor.js';
 import type { Profile } from '../profile/profile.js';
 import type { ProfileFiles } from '../profile/profile-files.js';
 import { EspDataPlane, type DataPlaneStats } from './data-plane.js';
@@ -65,6 +65,13 @@ const FATAL_AFTER_CONNECTED: ReadonlySet<IkeError['code']> = new Set([
 ]);
 export const RECONNECT_FIRST_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
+/**
+ * How long after a connection starts `ip monitor` starts: a connect is usually done by then
+ * (20–60 ms), so the process start (3–5 ms of this thread) does not hold up the IKE exchange or
+ * the set-up. Wakes are watched from the start; a path change in the first moments is found by
+ * the retransmissions, as before the monitor runs.
+ */
+export const MONITOR_DELAY_MS = 250;
 /** How long the network monitor's reports after our own setup (TUN, routes) are not news. */
 const OWN_CHANGES_MS = 3_000;
 
@@ -124,6 +131,8 @@ export interface TunnelOptions {
   gatewayAddress?: string;
   /** Outbound ESP sequence number that triggers an early Child SA rekey (default: the SA's). */
   softSequenceLimit?: number;
+  /** When `ip monitor` starts after the connection does (default MONITOR_DELAY_MS). */
+  monitorDelayMs?: number;
 }
 
 /** Milestones of the connection itself (not the IKE engine's), for the same timeline. */
@@ -221,14 +230,6 @@ export class TunnelConnection {
   private journal: JournalEntry | undefined;
   /** What the TUN MTU was computed from (a move to another path recomputes it). */
   private mtuFrom: { pathMtu: number; mtu: number; ipv6Inside: boolean } | undefined;
-  /**
-   * Watches the network from the first IKE_SA_INIT on (startMonitor) until run() ends: starting
-   * `ip monitor` is a process start (5–10 ms of this thread), done while the gateway computes
-   * its answer instead of before the first message goes out.
-   */
-  private monitor: NetworkMonitor | undefined;
-  /** run() ended: no monitor any more. */
-  private monitorDone = false;
 
   constructor(
     private readonly profile: Profile,
@@ -326,6 +327,15 @@ export class TunnelConnection {
     } catch (e) {
       return this.end(errorState({ code: 'local-setup-failed', detail: (e as Error).message }));
     }
+    // wakes are watched from now on; `ip monitor` starts a moment later (MONITOR_DELAY_MS)
+    const monitor = watchNetwork(
+      {
+        change: () => void this.onNetworkChange(),
+        wake: (sleptMs) => this.onWake(sleptMs),
+        log: (text) => this.events.log(text),
+      },
+      { startDelayMs: this.options.monitorDelayMs ?? MONITOR_DELAY_MS },
+    );
     try {
       // consecutive attempts that did not get the tunnel back (keyingTries counts these)
       let failures = 0;
@@ -406,9 +416,7 @@ export class TunnelConnection {
         await this.followPath(config.server);
       }
     } finally {
-      this.monitorDone = true;
-      this.monitor?.dispose();
-      this.monitor = undefined;
+      monitor.dispose();
     }
   }
 
@@ -680,16 +688,6 @@ export class TunnelConnection {
     }
   }
 
-  /** Starts watching the network, once per run() (the first session's IKE_SA_INIT is out). */
-  private startMonitor(): void {
-    if (this.monitor || this.monitorDone) return;
-    this.monitor = watchNetwork({
-      change: () => void this.onNetworkChange(),
-      wake: (sleptMs) => this.onWake(sleptMs),
-      log: (text) => this.events.log(text),
-    });
-  }
-
   /** One IKE SA from IKE_SA_INIT to closed (or the SA that replaced it, make-before-break). */
   private runSession(config: IkeSessionConfig): Promise<IkeCloseReason> {
     return new Promise<IkeCloseReason>((resolve) => {
@@ -700,7 +698,6 @@ export class TunnelConnection {
       const runner = this.createRunner(config, this.transport!);
       this.runner = runner;
       runner.start();
-      setImmediate(() => this.startMonitor());
       if (this.stopRequested) runner.close();
     });
   }
