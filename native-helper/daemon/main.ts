@@ -12,8 +12,9 @@
  * is put back.
  */
 import { readFile } from 'node:fs/promises';
-import { NftablesFirewall } from '../firewall/nftables.js';
+import { NftablesFirewall, nftBackend } from '../firewall/nftables.js';
 import type { Firewall } from '../firewall/firewall.js';
+import type { FirewallPolicy } from '../firewall/policy.js';
 import { groupAccess, type AccessPolicy } from '../ipc/peer-credentials.js';
 import { DEFAULT_SOCKET_PATH } from '../ipc/protocol.js';
 import { TunnelStateMachine, type TunnelDriver } from '../tunnel/state-machine.js';
@@ -122,7 +123,9 @@ export async function startHelper(
   // the machine reports to the server, which needs the machine: wired through this holder
   const sink: { server?: HelperServer } = {};
   const machine = new TunnelStateMachine({
-    firewall: deps.firewall ?? new NftablesFirewall(),
+    firewall:
+      deps.firewall ??
+      timedFirewall(new NftablesFirewall(), (text) => sink.server?.log('debug', text, 'firewall')),
     driver: deps.driver ?? connectionDriver,
     settings: loaded.settings,
     onState: (s) => sink.server?.onState(s),
@@ -155,6 +158,14 @@ export async function startHelper(
     ...(deps.peerCredentials ? { peerCredentials: deps.peerCredentials } : {}),
   });
   sink.server = server;
+  if (!deps.firewall) {
+    const nft = nftBackend();
+    log(
+      nft.kind === 'libnftables'
+        ? 'info: firewall rulesets through libnftables (no nft process per change)'
+        : `info: firewall rulesets through the nft command (${nft.reason})`,
+    );
+  }
   await machine.start();
   await server.listen();
   log(`info: listening on ${args.socketPath} (protocol ${version})`);
@@ -210,4 +221,23 @@ export async function helperCommand(args: readonly string[], version: string): P
     process.on('SIGINT', stop);
   });
   return 0;
+}
+
+/**
+ * The firewall with each apply's time in the debug log: a policy change is one kernel commit
+ * that waits for an RCU grace period when it replaces rules (8–16 ms), on every connect.
+ */
+function timedFirewall(firewall: Firewall, log: (text: string) => void): Firewall {
+  return {
+    apply: async (policy: FirewallPolicy) => {
+      const start = performance.now();
+      await firewall.apply(policy);
+      const backend = nftBackend().kind;
+      log(
+        `applied the ${policy.kind} policy in ${(performance.now() - start).toFixed(1)} ms (${backend})`,
+      );
+    },
+    ...(firewall.intact ? { intact: (p: FirewallPolicy) => firewall.intact!(p) } : {}),
+    ...(firewall.watch ? { watch: (changed: () => void) => firewall.watch!(changed) } : {}),
+  };
 }

@@ -6,9 +6,12 @@
  * loads before the device exists and a re-created device is matched again. The rules stay in
  * the kernel when the helper dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
  * The forward chain holds traffic routed for others (containers, VMs) to the same rules.
+ * The script runs through libnftables inside the helper when it can be loaded (no process start
+ * on the way to the tunnel), else through `nft -f -`; `nft monitor` is always a process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Firewall } from './firewall.js';
+import { loadNftAddon, NFT_NATIVE_ENV, type NftAddon } from './native-nft.js';
 import {
   planFirewall,
   type FirewallPolicy,
@@ -129,12 +132,25 @@ function renderRules(rules: Rule[], match: (m: Match) => string[]): string[] {
 export function renderNftables(plan: RulePlan): string {
   const reset = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
   if (plan.kind === 'none') return reset;
+  return reset + renderTable(plan);
+}
+
+/**
+ * The script that installs this plan where our table does not exist: `create table` fails (and
+ * the transaction changes nothing) when it does. Replacing a live table makes the kernel's commit
+ * wait for an RCU grace period (8–16 ms measured, even for a table deleted and created again in
+ * one transaction); creating one does not (1–3 ms): that is the first policy of every connect.
+ */
+export function renderNftablesCreate(plan: Extract<RulePlan, { kind: 'filter' }>): string {
+  return `create table inet ${TABLE}\n` + renderTable(plan);
+}
+
+function renderTable(plan: Extract<RulePlan, { kind: 'filter' }>): string {
   const chain = (name: string, hook: string, lines: string[]) =>
     `  chain ${name} {\n    type filter hook ${hook} priority 0; policy drop;\n` +
     lines.map((l) => `    ${l}\n`).join('') +
     '  }\n';
   return (
-    reset +
     `table inet ${TABLE} {\n` +
     chain('output', 'output', renderRules(plan.output, matchOut)) +
     chain('input', 'input', renderRules(plan.input, matchIn)) +
@@ -145,8 +161,50 @@ export function renderNftables(plan: RulePlan): string {
 
 export type NftRunner = (script: string) => Promise<void>;
 
+/**
+ * What applies rulesets: libnftables inside this process (the addon), or the `nft` binary
+ * spawned for each script (no addon, no libnftables.so.1, TSUNAGI_NFT_NATIVE=0, or TSUNAGI_NFT
+ * naming a binary). The same script either way, in one transaction.
+ */
+export type NftBackend = { kind: 'libnftables'; addon: NftAddon } | { kind: 'nft'; reason: string };
+
+let backend: { key: string; value: NftBackend } | undefined;
+
+/** The backend for the current environment (loaded once; again when the switches change). */
+export function nftBackend(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): NftBackend {
+  const key = `${env[NFT_NATIVE_ENV] ?? ''}\0${env.TSUNAGI_NFT ?? ''}`;
+  if (backend?.key !== key) {
+    const { addon, reason } = loadNftAddon(env);
+    backend = {
+      key,
+      value: addon ? { kind: 'libnftables', addon } : { kind: 'nft', reason: reason ?? 'unknown' },
+    };
+  }
+  return backend.value;
+}
+
+/** Applies the script with the backend of the moment; rejects with nft's error text. */
+export const runNft: NftRunner = (script) => {
+  const b = nftBackend();
+  return b.kind === 'libnftables' ? runLibnftables(b.addon, script) : spawnNft(script);
+};
+
+/**
+ * Runs the script through libnftables; rejects with nft's stderr, its locations naming
+ * /dev/stdin as `nft -f -` does.
+ */
+export async function runLibnftables(addon: NftAddon, script: string): Promise<void> {
+  const r = await addon.run(script);
+  if (!r.ok) {
+    const text = r.source ? r.error.split(r.source).join('/dev/stdin') : r.error;
+    throw new Error(`nft failed (libnftables): ${text.trim() || 'no error text'}`);
+  }
+}
+
 /** Runs `nft -f -` with the script on stdin; rejects with nft's stderr. */
-export const runNft: NftRunner = (script) =>
+export const spawnNft: NftRunner = (script) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['-f', '-'], {
       stdio: ['pipe', 'ignore', 'pipe'],
@@ -160,23 +218,49 @@ export const runNft: NftRunner = (script) =>
     child.stdin.end(script);
   });
 
-/** Runs `nft list table inet tsunagi`; true when it exits 0 (the table exists). */
-export const tableExists = (): Promise<boolean> =>
-  new Promise((resolve) => {
+/** Whether our table exists (`nft list table inet tsunagi` succeeds). */
+export const tableExists = async (): Promise<boolean> => {
+  const b = nftBackend();
+  if (b.kind === 'libnftables')
+    return b.addon.run(`list table inet ${TABLE}`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  return new Promise((resolve) => {
     const child = spawn(process.env.TSUNAGI_NFT ?? 'nft', ['list', 'table', 'inet', TABLE], {
       stdio: 'ignore',
     });
     child.on('error', () => resolve(false));
     child.on('close', (code) => resolve(code === 0));
   });
+};
 
 export class NftablesFirewall implements Firewall {
+  /** The kind of plan our last apply left (undefined before the first, or after a failure). */
+  private last: RulePlan['kind'] | undefined;
+
   constructor(
     private readonly run: NftRunner = runNft,
     private readonly exists: () => Promise<boolean> = tableExists,
   ) {}
   async apply(policy: FirewallPolicy): Promise<void> {
-    await this.run(renderNftables(planFirewall(policy)));
+    const plan = planFirewall(policy);
+    const before = this.last;
+    this.last = undefined; // until this apply has settled
+    if (plan.kind === 'filter' && before !== 'filter') {
+      // most likely there is no table (our last policy removed it, or the helper just started):
+      // create it; if one is there after all, nothing changed and the replacing script runs
+      const created = await this.run(renderNftablesCreate(plan)).then(
+        () => true,
+        () => false,
+      );
+      if (created) {
+        this.last = 'filter';
+        return;
+      }
+    }
+    await this.run(renderNftables(plan));
+    this.last = plan.kind;
   }
   /**
    * Checks that our table is still there: what `nft flush ruleset` (Debian's nftables.service,

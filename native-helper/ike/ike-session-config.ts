@@ -4,6 +4,7 @@
  * touches files or the keychain.
  */
 import type { Random } from './crypto/random.js';
+import type { EcdhProvider } from './crypto/ecdh-provider.js';
 import type { ModpProvider } from './crypto/modp-provider.js';
 import type { CertificateProvider } from './crypto/certificate-provider.js';
 import type { SignatureProvider } from './crypto/signature-provider.js';
@@ -96,6 +97,8 @@ export interface IkeSessionConfig {
   trustedCas: (string | Uint8Array)[];
   random: Random;
   modp?: ModpProvider | undefined;
+  /** ECP and Curve25519/448 key agreement (node:crypto in the helper); @noble/curves without it. */
+  ecdh?: EcdhProvider | undefined;
   /** Follow RFC 5685 redirects (announced with REDIRECT_SUPPORTED); undefined means yes. */
   followRedirects?: boolean | undefined;
   /** This session follows a redirect from that gateway: sent as REDIRECTED_FROM. */

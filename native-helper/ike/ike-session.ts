@@ -378,7 +378,11 @@ export class IkeSession {
 
   private createKe(group: number): KeyExchange | undefined {
     try {
-      return createKeyExchange(group, { random: this.config.random, modp: this.config.modp });
+      return createKeyExchange(group, {
+        random: this.config.random,
+        modp: this.config.modp,
+        ecdh: this.config.ecdh,
+      });
     } catch (e) {
       this.fail({ code: 'config-invalid', field: 'ike', detail: (e as Error).message });
       return undefined;

@@ -7,6 +7,9 @@
 # with dlsym (src/esp_crypto_linux.c: links against no OpenSSL, so it loads under Electron's
 # BoringSSL too and then reports what is missing).
 # tsunagi_udp: batched UDP (recvmmsg/sendmmsg) for the IKE/ESP sockets (src/udp_linux.c).
+# tsunagi_route: routes and route lookups over rtnetlink, no `ip` process (src/route_linux.c).
+# tsunagi_nft: nftables rulesets through libnftables, loaded with dlopen at run time (links
+# against no nftables library; without it the helper spawns `nft -f -`) (src/nft_linux.c).
 {
   'targets': [
     {
@@ -57,6 +60,33 @@
           'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
           'cflags!': ['-O3'],
           'cflags_c!': ['-O3'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+    {
+      'target_name': 'tsunagi_route',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/route_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+        }, {
+          'type': 'none',
+        }],
+      ],
+    },
+    {
+      'target_name': 'tsunagi_nft',
+      'conditions': [
+        ['OS=="linux"', {
+          'sources': ['src/nft_linux.c'],
+          'cflags_c': ['-std=gnu11', '-Wall', '-Wextra', '-O2'],
+          'cflags!': ['-O3'],
+          'cflags_c!': ['-O3'],
+          'libraries': ['-ldl', '-lpthread'],
         }, {
           'type': 'none',
         }],

@@ -3,7 +3,8 @@
  * the record after a clean teardown. A later start that finds a record whose process is gone
  * undoes it (a SIGKILLed helper must not leave the machine's routing or DNS broken).
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreResolvConf } from '../platform/dns/dns-linux.js';
 import { removeRoutes } from '../platform/routes/routes-linux.js';
@@ -24,8 +25,11 @@ export function stateDir(): string {
 const file = () => join(stateDir(), 'connection.journal.json');
 
 export async function writeJournal(entry: JournalEntry): Promise<void> {
-  await mkdir(stateDir(), { recursive: true, mode: 0o700 });
-  await writeFile(file(), JSON.stringify(entry), { mode: 0o600 });
+  // A few hundred bytes to tmpfs, several times on the way to `connected`: written on this
+  // thread, since each thread-pool round trip costs more than the write itself.
+  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+  writeFileSync(file(), JSON.stringify(entry), { mode: 0o600 });
+  return Promise.resolve();
 }
 
 export async function clearJournal(): Promise<void> {

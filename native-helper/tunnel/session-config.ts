@@ -17,7 +17,11 @@ import type { IkeError } from '../ike/ike-error.js';
 import type { IkeIdentity, IkeSessionConfig } from '../ike/ike-session-config.js';
 import type { ConfiguredProposal } from '../ike/sa-negotiation.js';
 import { ANY_IPV4, ANY_IPV6, cidrToRange } from '../ike/traffic-selectors.js';
-import { nodeModpProvider, nodeRandom } from '../platform/crypto/node-crypto-provider.js';
+import {
+  nodeEcdhProvider,
+  nodeModpProvider,
+  nodeRandom,
+} from '../platform/crypto/node-crypto-provider.js';
 import { NodeCryptoProvider } from '../platform/crypto/node-signature-provider.js';
 import { localAddressFor } from '../platform/udp/udp-transport.js';
 import type { Profile } from '../profile/profile.js';
@@ -265,6 +269,7 @@ export async function resolveSessionConfig(
       },
       random: nodeRandom,
       modp: nodeModpProvider,
+      ecdh: nodeEcdhProvider,
     },
   };
 }

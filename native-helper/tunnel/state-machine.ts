@@ -1,7 +1,9 @@
 /**
  * The tunnel state machine: one current state (tunnel/states/*), events applied one at a time.
  * A transition applies the new state's firewall policy first, then announces the state, then
- * runs the state's entry side effects (starting a tunnel, arming a retry). If a policy cannot
+ * runs the state's entry side effects (starting a tunnel, arming a retry) — except that a tunnel
+ * starts while its connecting policy is committed when the policy in force already lets IKE
+ * reach its gateway (all the tunnel does before the next transition). If a policy cannot
  * be applied the machine goes to `error`, whose policy blocks: nothing fails open. What clients
  * are told follows the kernel: `blocking` is true only while a blocking policy is applied, and a
  * failure is surfaced with its cause (an `error` state, and `firewall()` for status).
@@ -21,6 +23,7 @@ import type {
   TimelineEntry,
   TunnelState,
 } from '../ipc/protocol.js';
+import { ConnectingState } from './states/connecting.js';
 import { DisconnectedState } from './states/disconnected.js';
 import { ErrorState } from './states/error.js';
 import type {
@@ -91,6 +94,18 @@ export interface MachineOptions {
 }
 
 const FIREWALL_FIX = 'Check that nftables is installed and the nf_tables module can be loaded.';
+
+/** Whether IKE (and ESP) to `gateway` may leave under `policy` (undefined: not known). */
+function allowsIke(policy: FirewallPolicy | undefined, gateway: string): boolean {
+  if (policy === undefined) return false;
+  switch (policy.kind) {
+    case 'allow-all':
+      return true;
+    case 'blocked':
+    case 'connected':
+      return policy.gateway?.address === gateway;
+  }
+}
 
 export class TunnelStateMachine {
   private current: StateNode;
@@ -235,6 +250,16 @@ export class TunnelStateMachine {
    */
   private async enter(next: StateNode, runEntry = true, quiet = false): Promise<void> {
     const policy = next.policy(this.settingsNow);
+    // A tunnel that starts only talks IKE to its gateway: when the policy in the kernel already
+    // allows that, the tunnel starts while the new policy is committed (an nftables commit that
+    // replaces rules waits 8–16 ms for the kernel's RCU grace period). Everything else it does
+    // (TUN, routes, the connected policy) comes in turn after this transition.
+    const early =
+      runEntry &&
+      next instanceof ConnectingState &&
+      this.firewallError === undefined &&
+      allowsIke(this.kernelPolicy, next.target.gateway.address);
+    if (early) next.enter(this.ctx);
     try {
       await this.options.firewall.apply(policy);
       this.kernelPolicy = policy;
@@ -265,7 +290,7 @@ export class TunnelStateMachine {
     const text = JSON.stringify(described);
     if (!quiet || text !== this.lastAnnounced) this.options.onState?.(described);
     this.lastAnnounced = text;
-    if (runEntry) next.enter(this.ctx);
+    if (runEntry && !early) next.enter(this.ctx);
   }
 
   /**

@@ -216,6 +216,12 @@ async function iperfWithCpu(bed: Testbed, pid: number, seconds: number, reverse:
   return { r, cpu, peak };
 }
 
+/** The median of the values measured, '–' when none was. */
+function medianOf(values: (number | undefined)[]): string {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length ? fmt(median(known)) : '–';
+}
+
 async function gatewayIdle(gw: Gateway): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if ((await gw.listSas()).length === 0) return;
@@ -546,7 +552,7 @@ async function main(): Promise<number> {
         resident.slice(0, n).map((r) => r.connectMs),
         B.map((r) => r.connectMs),
         { kind: '<=', ratio: 0.8 },
-        `how the app connects (helper already running, kill switch on by default); ref = charon initiate. Median phases: request → IKE_SA_INIT ${fmt(median(resident.map((r) => r.toInitMs)))} ms, engine ${fmt(median(resident.map((r) => r.engineMs)))} ms, established → connected (TUN, routes, DNS) ${fmt(median(resident.map((r) => r.setupMs)))} ms, connected → first reply ${fmt(median(resident.map((r) => r.toReplyMs)))} ms`,
+        `how the app connects (helper already running, kill switch on by default); ref = charon initiate. Median phases: request → IKE_SA_INIT ${fmt(median(resident.map((r) => r.toInitMs)))} ms, engine ${fmt(median(resident.map((r) => r.engineMs)))} ms, established → connected (TUN, routes, DNS, connected policy) ${fmt(median(resident.map((r) => r.setupMs)))} ms [TUN, routes, DNS ${medianOf(resident.map((r) => r.tunnelSetupMs))} ms; connected policy ${medianOf(resident.map((r) => r.connectedPolicyMs))} ms], connected → first reply ${fmt(median(resident.map((r) => r.toReplyMs)))} ms; connecting policy ${medianOf(resident.map((r) => r.connectingPolicyMs))} ms (during the IKE exchange)`,
       ),
       compare(
         'connect, engine alone: IKE_SA_INIT sent → established',

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HelperClient } from '../../native-helper/ipc/client.js';
-import type { TimelineEntry, TunnelState } from '../../native-helper/ipc/protocol.js';
+import type { LogEntry, TimelineEntry, TunnelState } from '../../native-helper/ipc/protocol.js';
 import type { Testbed } from '../interop/support/testbed.js';
 import { CLI, sleep, timeToFirstReply } from './lib.js';
 
@@ -20,8 +20,14 @@ export interface ResidentConnect {
   toInitMs: number;
   /** IKE_SA_INIT sent → established (the engine alone) */
   engineMs: number;
-  /** established → the `connected` state (TUN, routes, DNS) */
+  /** established → the `connected` state (TUN, routes, DNS, the connected policy) */
   setupMs: number;
+  /** of setupMs: the TUN, routes and DNS (the helper's "tunnel set up in" log line) */
+  tunnelSetupMs: number | undefined;
+  /** of setupMs: applying the connected firewall policy (the helper's debug log) */
+  connectedPolicyMs: number | undefined;
+  /** the connecting (blocked) policy's apply, which overlaps the IKE exchange */
+  connectingPolicyMs: number | undefined;
   /** the `connected` state → first echo reply */
   toReplyMs: number;
 }
@@ -61,12 +67,22 @@ export async function startResidentHelper(
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>;
   const client = await HelperClient.open(socket, 'bench');
   const timeline: TimelineEntry[] = [];
+  const logs: LogEntry[] = [];
   const states: { state: TunnelState; at: number }[] = [];
   client.onEvent((e) => {
     if (e.event === 'timeline') timeline.push(e.entry);
+    if (e.event === 'log') logs.push(e.entry);
     if (e.event === 'state') states.push({ state: e.state, at: Date.now() });
   });
-  await client.request({ method: 'subscribe', topics: ['state', 'timeline'] });
+  await client.request({ method: 'subscribe', topics: ['state', 'timeline', 'log'] });
+  /** A number the helper logged in a line matching `re` (its first group), since the connect. */
+  const logged = (re: RegExp): number | undefined => {
+    for (const l of logs) {
+      const m = re.exec(l.text);
+      if (m) return Number(m[1]);
+    }
+    return undefined;
+  };
 
   const waitState = async (wanted: TunnelState['state'], sinceIndex: number) => {
     for (let i = 0; i < 600; i++) {
@@ -83,6 +99,7 @@ export async function startResidentHelper(
     pid: proc.pid!,
     async connect() {
       timeline.length = 0;
+      logs.length = 0;
       const from = states.length;
       let sentAt = 0;
       const t = await timeToFirstReply(bed, () => {
@@ -107,6 +124,9 @@ export async function startResidentHelper(
         toInitMs: init - sentAt,
         engineMs: established - init,
         setupMs: connected.at - established,
+        tunnelSetupMs: logged(/^tunnel set up in ([\d.]+) ms/),
+        connectedPolicyMs: logged(/^applied the connected policy in ([\d.]+) ms/),
+        connectingPolicyMs: logged(/^applied the blocked policy in ([\d.]+) ms/),
         toReplyMs: replyAt - connected.at,
       };
       const before = states.length;

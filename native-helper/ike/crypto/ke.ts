@@ -1,7 +1,7 @@
 /**
  * Key exchange for IKE_SA_INIT / CREATE_CHILD_SA (RFC 7296 §1.2, §3.4): ECP groups 19/20/21
- * (RFC 5903: KE data x‖y, shared secret x), Curve25519/Curve448 (RFC 8031) with @noble/curves, and
- * MODP 14/15/16 (RFC 3526) through an injected ModpProvider. Private keys come from the injected
+ * (RFC 5903: KE data x‖y, shared secret x), Curve25519/Curve448 (RFC 8031) with @noble/curves or
+ * an injected EcdhProvider, and MODP 14/15/16 (RFC 3526) through an injected ModpProvider. Private keys come from the injected
  * Random. Peer values are untrusted: computeSharedSecret returns a typed result, never throws.
  */
 import { p256, p384, p521 } from '@noble/curves/nist.js';
@@ -9,6 +9,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { IkeCryptoError } from './errors.js';
 import { zeroise } from './hash.js';
+import type { EcdhGroupId, EcdhProvider } from './ecdh-provider.js';
 import type { ModpGroupId, ModpProvider } from './modp-provider.js';
 import type { Random } from './random.js';
 import { keDescriptor } from './transforms.js';
@@ -45,6 +46,8 @@ export interface KeDependencies {
   readonly random: Random;
   /** Needed only for MODP groups 14/15/16. */
   readonly modp?: ModpProvider | undefined;
+  /** ECP and Curve25519/448 scalar multiplications; @noble/curves without it. */
+  readonly ecdh?: EcdhProvider | undefined;
 }
 
 /** Groups this module can create (14, 15, 16 only with a ModpProvider). */
@@ -63,11 +66,11 @@ export function createKeyExchange(group: number, deps: KeDependencies): KeyExcha
   if (!d) throw new IkeCryptoError('unsupported-group', `unsupported key exchange method ${group}`);
   switch (d.kind) {
     case 'ecp':
-      return new EcpKeyExchange(d, deps.random);
+      return new EcpKeyExchange(d, deps.random, deps.ecdh);
     case 'x25519':
-      return new MontgomeryKeyExchange(d, x25519, deps.random);
+      return new MontgomeryKeyExchange(d, montgomery(d, x25519, deps.ecdh), deps.random);
     case 'x448':
-      return new MontgomeryKeyExchange(d, x448, deps.random);
+      return new MontgomeryKeyExchange(d, montgomery(d, x448, deps.ecdh), deps.random);
     case 'modp':
       if (!deps.modp) {
         throw new IkeCryptoError(
@@ -110,6 +113,12 @@ function bytesToBigInt(b: Uint8Array): bigint {
   return n;
 }
 
+function bigIntToBytes(n: bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = length - 1; i >= 0; i--, n >>= 8n) out[i] = Number(n & 0xffn);
+  return out;
+}
+
 const CURVES = { 19: p256, 20: p384, 21: p521 } as const;
 
 class EcpKeyExchange implements KeyExchange {
@@ -117,11 +126,14 @@ class EcpKeyExchange implements KeyExchange {
   readonly publicValue: Uint8Array;
   private readonly curve: (typeof CURVES)[keyof typeof CURVES];
   private scalar: bigint;
+  /** The scalar as the provider takes it (with a provider only). */
+  private readonly scalarBytes: Uint8Array | undefined;
   private readonly fieldBytes: number;
 
   constructor(
     private readonly d: KeDescriptor,
     random: Random,
+    private readonly provider: EcdhProvider | undefined,
   ) {
     this.group = d.id;
     this.curve = CURVES[d.id as keyof typeof CURVES];
@@ -140,6 +152,16 @@ class EcpKeyExchange implements KeyExchange {
         this.scalar = k;
         break;
       }
+    }
+    if (provider) {
+      this.scalarBytes = bigIntToBytes(this.scalar, Fn.BYTES);
+      this.publicValue = provider.publicValue(d.id as EcdhGroupId, this.scalarBytes);
+      if (this.publicValue.length !== d.publicBytes)
+        throw new IkeCryptoError(
+          'bad-argument',
+          `ECDH provider returned a ${this.publicValue.length}-byte ${d.name} public value`,
+        );
+      return;
     }
     const pub = this.curve.Point.BASE.multiply(this.scalar).toBytes(false);
     this.publicValue = pub.slice(1);
@@ -166,6 +188,15 @@ class EcpKeyExchange implements KeyExchange {
     }
     if (point.is0())
       return fail('infinity', `${this.d.name} peer public value is the point at infinity`);
+    if (this.provider && this.scalarBytes) {
+      try {
+        const x = this.provider.sharedSecret(this.d.id as EcdhGroupId, this.scalarBytes, peerValue);
+        if (x.length === this.fieldBytes) return { ok: true, sharedSecret: x };
+      } catch {
+        // a valid point on a prime-order curve cannot give the point at infinity
+      }
+      return fail('infinity', `${this.d.name} shared point is the point at infinity`);
+    }
     const shared = point.multiply(this.scalar);
     if (shared.is0())
       return fail('infinity', `${this.d.name} shared point is the point at infinity`);
@@ -175,12 +206,23 @@ class EcpKeyExchange implements KeyExchange {
 
   dispose(): void {
     this.scalar = 0n;
+    if (this.scalarBytes) zeroise(this.scalarBytes);
   }
 }
 
 interface Montgomery {
   scalarMult(scalar: Uint8Array, u: Uint8Array): Uint8Array;
   getPublicKey(secretKey: Uint8Array): Uint8Array;
+}
+
+/** noble's curve, or the provider's operations in its shape. */
+function montgomery(d: KeDescriptor, noble: Montgomery, provider?: EcdhProvider): Montgomery {
+  if (!provider) return noble;
+  const group = d.id as EcdhGroupId;
+  return {
+    getPublicKey: (secretKey) => provider.publicValue(group, secretKey),
+    scalarMult: (scalar, u) => provider.sharedSecret(group, scalar, u),
+  };
 }
 
 class MontgomeryKeyExchange implements KeyExchange {

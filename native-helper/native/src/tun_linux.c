@@ -50,6 +50,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include "netlink_linux.h"
+
 #define MAX_BATCH 64
 /* One read buffer per device, as large as an IP packet can be without jumbograms. A read into a
  * buffer shorter than the packet would truncate it (and a later MTU change by anyone would start
@@ -553,44 +555,6 @@ static napi_value js_write_batch(napi_env env, napi_callback_info info) {
 }
 
 /* ---------- configure (rtnetlink) ---------- */
-
-typedef struct nl_req {
-  struct nlmsghdr h;
-  union {
-    struct ifinfomsg ifi;
-    struct ifaddrmsg ifa;
-  } u;
-  char attrs[64];
-} nl_req;
-
-static void nl_attr(nl_req *r, unsigned short type, const void *data, unsigned short len) {
-  struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->h.nlmsg_len));
-  a->rta_type = type;
-  a->rta_len = RTA_LENGTH(len);
-  memcpy(RTA_DATA(a), data, len);
-  r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-}
-
-/* Sends one request and waits for its acknowledgement: 0, or the errno the kernel answered. */
-static int nl_call(int fd, nl_req *r, uint32_t seq) {
-  r->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-  r->h.nlmsg_seq = seq;
-  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-  if (sendto(fd, r, r->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR) continue;
-      const struct nlmsgerr *e = NLMSG_DATA(h);
-      return -e->error; /* 0 is the acknowledgement */
-    }
-  }
-}
 
 static napi_value js_configure(napi_env env, napi_callback_info info) {
   size_t argc = 4;

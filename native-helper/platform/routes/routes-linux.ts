@@ -1,8 +1,12 @@
 /**
- * Linux routes through `ip`: applies a RoutePlan and returns the disposer that removes exactly
- * the routes it added (routes that already existed are left alone and never removed).
+ * Linux routes: applies a RoutePlan and returns the disposer that removes exactly the routes it
+ * added (routes that already existed are left alone and never removed). Routes and lookups go
+ * over rtnetlink from this process (netlink.ts: no process start on the way to the tunnel) when
+ * the addon is built, else through `ip`; either way they are recorded as `ip route` arguments
+ * (the crash journal's format).
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import {
@@ -12,6 +16,7 @@ import {
   type KernelRoute,
   type RoutePlan,
 } from './route-plan.js';
+import { parseRouteArgs, routeAddon, sameDestination } from './netlink.js';
 
 const run = promisify(execFile);
 
@@ -57,8 +62,24 @@ async function ip(args: string[]): Promise<string> {
   return stdout;
 }
 
+const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
+
+/** `ip route add|replace|del` of a recorded route: over netlink when the addon takes it. */
+async function changeRoute(op: 'add' | 'replace' | 'del', r: readonly string[]): Promise<void> {
+  const { addon } = routeAddon();
+  const route = addon ? parseRouteArgs(r) : undefined;
+  if (addon && route) return addon.change(op, route);
+  await ip(op === 'add' ? routeAdd(r) : op === 'replace' ? routeReplace(r) : routeDel(r));
+}
+
 /** The path the kernel uses now to reach `address` ("via X dev Y" or "dev Y"). */
 export async function currentPath(address: string): Promise<string[]> {
+  const { addon } = routeAddon();
+  if (addon) {
+    const r = addon.get(familyOf(address), address);
+    if (!r.dev) throw new Error(`no route to ${address}`);
+    return r.gateway ? ['via', r.gateway, 'dev', r.dev] : ['dev', r.dev];
+  }
   const out = await ip(['route', 'get', address]);
   const via = /\bvia (\S+)/.exec(out)?.[1];
   const dev = /\bdev (\S+)/.exec(out)?.[1];
@@ -94,13 +115,17 @@ export async function pathOutsideTunnel(
 ): Promise<OuterPath> {
   const v6 = address.includes(':');
   const family = v6 ? ['-6'] : [];
-  const routes = JSON.parse(
-    (await ip([...family, '-j', 'route', 'show', 'table', 'main'])) || '[]',
-  ) as KernelRoute[];
+  const { addon } = routeAddon();
+  const routes = addon
+    ? addon.dump(familyOf(address))
+    : (JSON.parse(
+        (await ip([...family, '-j', 'route', 'show', 'table', 'main'])) || '[]',
+      ) as KernelRoute[]);
   const route = chooseOuterRoute(routes, address, tunName, ours);
   if (!route) throw new Error(`no route to ${address} outside the tunnel`);
   let source = route.prefsrc;
-  if (!source) {
+  if (!source && addon) source = addon.get(familyOf(address), address, route.dev).prefsrc;
+  else if (!source) {
     const got = JSON.parse(
       (await ip([...family, '-j', 'route', 'get', address, 'oif', route.dev])) || '[]',
     ) as KernelRoute[];
@@ -115,12 +140,22 @@ export async function pathOutsideTunnel(
  * the route cache or a route's own mtu) or else the outgoing device's MTU.
  */
 export async function pathMtuTo(address: string): Promise<number> {
-  const out = await ip(['route', 'get', address]);
-  const learned = /\bmtu (?:lock )?(\d+)/.exec(out)?.[1];
+  const { addon } = routeAddon();
+  let learned: string | undefined;
+  let dev: string | undefined;
+  if (addon) {
+    const r = addon.get(familyOf(address), address);
+    learned = r.mtu !== undefined && r.mtu > 0 ? String(r.mtu) : undefined;
+    dev = r.dev;
+  } else {
+    const out = await ip(['route', 'get', address]);
+    learned = /\bmtu (?:lock )?(\d+)/.exec(out)?.[1];
+    dev = /\bdev (\S+)/.exec(out)?.[1];
+  }
   if (learned) return Number(learned);
-  const dev = /\bdev (\S+)/.exec(out)?.[1];
   if (!dev) throw new Error(`no route to ${address}`);
-  const mtu = Number((await readFile(`/sys/class/net/${dev}/mtu`, 'utf8')).trim());
+  // a few bytes from sysfs: read on this thread (a thread-pool round trip costs more)
+  const mtu = Number(readFileSync(`/sys/class/net/${dev}/mtu`, 'utf8').trim());
   if (!Number.isInteger(mtu) || mtu <= 0) throw new Error(`cannot read the MTU of ${dev}`);
   return mtu;
 }
@@ -144,11 +179,11 @@ export async function applyRoutes(
   /** Records the route in the journal first, then adds it: a kill in between can be undone. */
   const add = async (route: string[]) => {
     await intent([...added, route]);
-    await ip(routeAdd(route));
+    await changeRoute('add', route);
     added.push(route);
   };
   const remove = async () => {
-    for (const r of added.reverse()) await ip(routeDel(r)).catch(() => undefined);
+    for (const r of added.reverse()) await changeRoute('del', r).catch(() => undefined);
     added.length = 0;
   };
   try {
@@ -189,7 +224,7 @@ export async function applyRoutes(
     // replace, even when unchanged: it also restores one the kernel dropped with its link
     const changed = added[i]!.join(' ') !== next.join(' ');
     if (changed) await intent([...added, next]);
-    await ip(routeReplace(next));
+    await changeRoute('replace', next);
     if (changed) added[i] = next;
     return changed;
   };
@@ -202,7 +237,7 @@ export async function applyRoutes(
       if (r[r.indexOf('dev') + 1] !== tunName || at < 0 || !src || r[at + 1] === src) continue;
       const next = [...r.slice(0, at + 1), src, ...r.slice(at + 2)];
       await intent([...added.slice(0, i), next, ...added.slice(i + 1)]);
-      await ip(routeReplace(next));
+      await changeRoute('replace', next);
       added[i] = next;
     }
   };
@@ -218,18 +253,33 @@ async function addHostRoute(
   route: string[],
   intent: RouteIntent,
 ): Promise<void> {
-  const v6 = route[0] === '-6';
-  const dst = route[v6 ? 1 : 0]!;
-  const existing = await ip([...(v6 ? ['-6'] : []), 'route', 'show', 'exact', dst]).catch(() => '');
-  if (existing.trim()) return;
+  if (await routeExists(route)) return;
   await intent([...added, route]);
   if (
-    await ip(routeAdd(route)).then(
+    await changeRoute('add', route).then(
       () => true,
       () => false,
     )
   )
     added.push(route);
+}
+
+/** Whether the main table has a route to exactly this route's destination (`ip route show exact`). */
+async function routeExists(route: readonly string[]): Promise<boolean> {
+  const { addon } = routeAddon();
+  const parsed = addon ? parseRouteArgs(route) : undefined;
+  // a lookup that fails counts as none: adding it then says what is wrong
+  if (addon && parsed) {
+    try {
+      return addon.dump(parsed.family).some((r) => sameDestination(r.dst, parsed));
+    } catch {
+      return false;
+    }
+  }
+  const v6 = route[0] === '-6';
+  const dst = route[v6 ? 1 : 0]!;
+  const shown = await ip([...(v6 ? ['-6'] : []), 'route', 'show', 'exact', dst]).catch(() => '');
+  return shown.trim() !== '';
 }
 
 function isHostRouteTo(r: readonly string[], address: string): boolean {
@@ -247,7 +297,7 @@ function routeReplace(r: readonly string[]): string[] {
 
 /** Undo routes recorded in a crash journal (best effort: some may already be gone). */
 export async function removeRoutes(routes: readonly string[][]): Promise<void> {
-  for (const r of [...routes].reverse()) await ip(routeDel(r)).catch(() => undefined);
+  for (const r of [...routes].reverse()) await changeRoute('del', r).catch(() => undefined);
 }
 
 /** `ip route del` for a recorded route (IPv6 ones are recorded with a leading "-6"). */

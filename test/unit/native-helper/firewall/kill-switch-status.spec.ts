@@ -63,7 +63,9 @@ describe('blocking says what the kernel does', () => {
     expect(states.at(-1)).toMatchObject({ state: 'disconnected', blocking: false });
     firewall.failNext = 2; // connecting's policy and then error's
     await machine.dispatch({ type: 'connect', target: target() });
-    expect(fake.tunnels).toHaveLength(0);
+    // the tunnel that started during the commit (IKE to the gateway only) is stopped again
+    expect(fake.tunnels).toHaveLength(1);
+    expect(fake.last.stopped).toBe(true);
     // before: the state said blocking: true while nothing blocked
     expect(states.at(-1)).toMatchObject({
       state: 'error',

@@ -124,6 +124,48 @@ describe('planFirewall', () => {
     ).toThrow(/address/);
   });
 
+  it('NftablesFirewall creates the table where there is none, and replaces it where there is one', async () => {
+    const scripts: string[] = [];
+    let failCreate = false;
+    const fw = new NftablesFirewall((s) => {
+      scripts.push(s.split('\n')[0]!);
+      if (failCreate && s.startsWith('create table'))
+        return Promise.reject(new Error('nft failed: File exists'));
+      return Promise.resolve();
+    });
+    const blocked = { kind: 'blocked', gateway: gw, allowLan: false } as const;
+    await fw.apply(blocked); // just started: most likely no table
+    await fw.apply(blocked); // ours is there: replaced
+    await fw.apply({ kind: 'allow-all' }); // removed
+    await fw.apply(blocked); // gone: created
+    expect(scripts).toEqual([
+      'create table inet tsunagi',
+      'table inet tsunagi {}',
+      'table inet tsunagi {}',
+      'create table inet tsunagi',
+    ]);
+    // a table that is there after all (another helper, a crash): the create changes nothing and
+    // fails, then the replacing script runs
+    scripts.length = 0;
+    failCreate = true;
+    const fresh = new NftablesFirewall((s) => {
+      scripts.push(s.split('\n')[0]!);
+      return s.startsWith('create table')
+        ? Promise.reject(new Error('nft failed: File exists'))
+        : Promise.resolve();
+    });
+    await fresh.apply(blocked);
+    expect(scripts).toEqual(['create table inet tsunagi', 'table inet tsunagi {}']);
+    // a failed apply leaves the state unknown: the next one tries creating first again
+    scripts.length = 0;
+    const flaky = new NftablesFirewall((s) => {
+      scripts.push(s.split('\n')[0]!);
+      return Promise.reject(new Error('nft failed: injected'));
+    });
+    await expect(flaky.apply(blocked)).rejects.toThrow('injected');
+    expect(scripts).toEqual(['create table inet tsunagi', 'table inet tsunagi {}']);
+  });
+
   it('NftablesFirewall hands the whole script to nft in one run', async () => {
     const scripts: string[] = [];
     const fw = new NftablesFirewall((s) => {

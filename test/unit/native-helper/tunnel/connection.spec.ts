@@ -30,6 +30,7 @@ const h = vi.hoisted(() => ({
   pathMtu: 1500,
   lookups: {} as Record<string, string>,
   onNetworkChange: undefined as (() => void) | undefined,
+  monitorOptions: [] as { startDelayMs?: number }[],
   onWake: undefined as ((sleptMs: number) => void) | undefined,
   /** What pathOutsideTunnel answers (the route part; the source is `localAddress`). */
   outerPath: ['via', '192.0.2.1', 'dev', 'eth0'],
@@ -149,7 +150,11 @@ vi.mock('../../../../native-helper/platform/dns/dns-linux.js', () => ({
   },
 }));
 vi.mock('../../../../native-helper/platform/network/network-monitor.js', () => ({
-  watchNetwork: (events: { change(): void; wake(sleptMs: number): void }) => {
+  watchNetwork: (
+    events: { change(): void; wake(sleptMs: number): void },
+    options: { startDelayMs?: number },
+  ) => {
+    h.monitorOptions.push(options);
     h.onNetworkChange = () => events.change();
     h.onWake = (ms) => events.wake(ms);
     return { dispose: () => undefined };
@@ -173,7 +178,8 @@ vi.mock('node:dns/promises', () => ({
   },
 }));
 
-const { TunnelConnection } = await import('../../../../native-helper/tunnel/connection.js');
+const { MONITOR_DELAY_MS, TunnelConnection } =
+  await import('../../../../native-helper/tunnel/connection.js');
 type Events = ConstructorParameters<typeof TunnelConnection>[1];
 
 const any4 = {
@@ -288,6 +294,7 @@ beforeEach(() => {
   h.pathMtu = 1500;
   h.lookups = {};
   h.onNetworkChange = undefined;
+  h.monitorOptions.length = 0;
   h.onWake = undefined;
   h.outerPath = ['via', '192.0.2.1', 'dev', 'eth0'];
   h.repins.length = 0;
@@ -300,6 +307,9 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const REDIRECT_FROM = { address: '198.51.100.10', port: 500 };
+
+/** The network monitor at once (the helper starts it MONITOR_DELAY_MS after IKE_SA_INIT). */
+const NOW = { monitorDelayMs: 0 };
 
 describe('TunnelConnection: redirects (RFC 5685)', () => {
   it('a name is resolved, the firewall hook answers before the next session exists, REDIRECTED_FROM goes with it', async () => {
@@ -319,7 +329,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
       await new Promise((res) => setTimeout(res, 10)); // the machine's queue takes a while
       h.order.push(`firewall ${address} done`);
     });
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     expect(h.order).toEqual([
@@ -349,7 +359,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
     const r = recorder(async (address) => {
       h.order.push(`firewall ${address}`);
     });
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     // the gateway redirects the established SA (the engine deleted it with its Child SA, then closed)
@@ -383,7 +393,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
     // (the old inbound SA lingers a moment in the data plane, as after a rekey: new SPIs)
     h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder(() => Promise.resolve());
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     h.pathMtu = 1400;
@@ -418,7 +428,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
     const r = recorder(() =>
       Promise.reject(new Error('a disconnecting tunnel does not follow redirects')),
     );
-    const final = await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    const final = await new TunnelConnection(profile(), r.events, '/nowhere', NOW).run();
     expect(final).toMatchObject({ state: 'error', code: 'local-setup-failed' });
     expect(final.state === 'error' && final.error).toMatchObject({
       detail:
@@ -439,7 +449,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
     ]);
     const asked: string[] = [];
     const r = recorder(async (a) => void asked.push(a));
-    const final = await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    const final = await new TunnelConnection(profile(), r.events, '/nowhere', NOW).run();
     expect(final).toMatchObject({ state: 'error', code: 'peer-unreachable' });
     expect(asked).toEqual([]); // the firewall was never asked to open anything
     expect(h.sessions).toHaveLength(1);
@@ -457,7 +467,7 @@ describe('TunnelConnection: redirects (RFC 5685)', () => {
     ]);
     h.scripts.push((c) => [established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     expect(h.sessions[1]!.config.server.address).toBe('203.0.113.9');
@@ -482,7 +492,7 @@ describe('TunnelConnection: milestones and the MTU', () => {
       }),
     ]);
     const r = recorder();
-    const conn = new TunnelConnection(profile({ keyingTries: 1 }), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile({ keyingTries: 1 }), r.events, '/nowhere', NOW);
     await conn.run();
     expect(r.timeline).toContainEqual({ kind: 'dpd-timeout', afterMs: 42_600 });
   });
@@ -501,7 +511,7 @@ describe('TunnelConnection: milestones and the MTU', () => {
       }),
     ]);
     const r = recorder();
-    await new TunnelConnection(profile(), r.events, '/nowhere').run();
+    await new TunnelConnection(profile(), r.events, '/nowhere', NOW).run();
     expect(r.timeline.filter((e) => e.kind === 'dpd-timeout')).toEqual([]);
   });
 
@@ -509,7 +519,7 @@ describe('TunnelConnection: milestones and the MTU', () => {
     h.pathMtu = 1500;
     h.scripts.push((c) => [childSa, established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile({ mtu: 1200 }), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile({ mtu: 1200 }), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     expect(h.tunMtus).toEqual([1200]);
@@ -524,10 +534,22 @@ describe('TunnelConnection: milestones and the MTU', () => {
     await done;
   });
 
-  it('network changes: unchanged path, then a move to a smaller-MTU path (TUN MTU follows)', async () => {
+  it('`ip monitor` starts MONITOR_DELAY_MS into the connection (wakes are watched at once)', async () => {
     h.scripts.push((c) => [childSa, established(c)]);
     const r = recorder();
     const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const done = conn.run();
+    await until('connected', () => r.states.includes('connected'));
+    expect(h.monitorOptions).toEqual([{ startDelayMs: MONITOR_DELAY_MS }]);
+    expect(MONITOR_DELAY_MS).toBeGreaterThan(100); // past a usual connect (20–60 ms)
+    conn.stop();
+    await done;
+  });
+
+  it('network changes: unchanged path, then a move to a smaller-MTU path (TUN MTU follows)', async () => {
+    h.scripts.push((c) => [childSa, established(c)]);
+    const r = recorder();
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     // past the quiet time after our own TUN and routes
@@ -621,7 +643,7 @@ describe('TunnelConnection: roaming', () => {
   it('a change that leaves the path as it was: a liveness check on the current path, no move', async () => {
     h.scripts.push((c) => [childSa, established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     internals(conn).ownChangesUntil = 0;
@@ -640,7 +662,7 @@ describe('TunnelConnection: roaming', () => {
   it('full tunnel: the route to the gateway moved (its pin followed), same source: a liveness check even right after our own changes', async () => {
     h.scripts.push((c) => [childSa, established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     // (still within the quiet time after our own TUN and routes)
@@ -665,7 +687,7 @@ describe('TunnelConnection: roaming', () => {
     h.scripts.push((c) => [childSa, established(c, '10.10.10.1', noMobike)]);
     h.scripts.push(() => []); // the replacement: still negotiating until the test says
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     internals(conn).ownChangesUntil = 0;
@@ -710,7 +732,7 @@ describe('TunnelConnection: roaming', () => {
     h.scripts.push((c) => [childSa, established(c, '10.10.10.1', noMobike)]);
     h.scripts.push((c) => [childSaWith(2), established(c, '10.10.10.2', noMobike)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     internals(conn).ownChangesUntil = 0;
@@ -734,7 +756,7 @@ describe('TunnelConnection: roaming', () => {
     h.scripts.push((c) => [childSa, established(c, '10.10.10.1', { peerSupportsMobike: false })]);
     h.scripts.push(initFailed);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     internals(conn).ownChangesUntil = 0;
@@ -768,7 +790,7 @@ describe('TunnelConnection: roaming', () => {
     };
     h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     internals(conn).ownChangesUntil = 0;
@@ -787,7 +809,7 @@ describe('TunnelConnection: wake from sleep', () => {
     h.scripts.push((c) => [childSa, established(c)]);
     h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     h.onWake!(42_000);
@@ -810,7 +832,7 @@ describe('TunnelConnection: reconnect backoff and keyingTries', () => {
     h.scripts.push(initFailed);
     h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await advanceUntil('connected', () => r.states.includes('connected'));
     internals(conn).runner.perform([dpdFailed]);
@@ -849,7 +871,7 @@ describe('TunnelConnection: reconnect backoff and keyingTries', () => {
     h.scripts.push(initFailed);
     h.scripts.push((c) => [childSaWith(3), established(c)]); // never reached
     const r = recorder();
-    const conn = new TunnelConnection(profile({ keyingTries: 2 }), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile({ keyingTries: 2 }), r.events, '/nowhere', NOW);
     const done = conn.run();
     await advanceUntil('connected', () => r.states.includes('connected'));
     internals(conn).runner.perform([dpdFailed]);
@@ -874,7 +896,7 @@ describe('TunnelConnection: the crash journal', () => {
       return [childSa, { ...up, config: { ...up.config, dns: ['10.99.0.53'] } }];
     });
     const r = recorder();
-    const conn = new TunnelConnection(profile(), r.events, '/nowhere');
+    const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await until('connected', () => r.states.includes('connected'));
     const routeAdded = h.journal.indexOf('route add 0.0.0.0/1 dev tsunagi0');

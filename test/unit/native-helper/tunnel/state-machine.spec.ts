@@ -57,13 +57,17 @@ describe('TunnelStateMachine', () => {
     expect(fake.last.stopped).toBe(true);
   });
 
-  it('the blocking policy is in place before the tunnel starts', async () => {
+  it('from a policy that already lets IKE reach the gateway, the tunnel starts while the blocking policy is committed', async () => {
+    // an nftables commit that replaces rules waits for an RCU grace period (8–16 ms): the tunnel
+    // only sends IKE to its gateway meanwhile, which the old policy (allow-all here) allows too
     const firewall = new MemoryFirewall();
     const fake = new FakeDriver();
     let appliedWhenStarted: string | undefined;
+    const states: TunnelState[] = [];
     const machine = new TunnelStateMachine({
       firewall,
       settings: ON,
+      onState: (s) => states.push(s),
       driver: (t, cb) => {
         appliedWhenStarted = firewall.last?.kind;
         return fake.driver(t, cb);
@@ -71,7 +75,76 @@ describe('TunnelStateMachine', () => {
     });
     await machine.start();
     await machine.dispatch({ type: 'connect', target: target() });
-    expect(appliedWhenStarted).toBe('blocked');
+    expect(appliedWhenStarted).toBe('allow-all');
+    expect(firewall.last).toMatchObject({ kind: 'blocked', gateway: { address: '198.51.100.10' } });
+    // announced as connecting (and blocking) only once the blocking policy is in the kernel
+    expect(states.at(-1)).toMatchObject({ state: 'connecting', blocking: true });
+  });
+
+  it('in lockdown (blocked without a gateway) the tunnel starts only once its gateway is allowed', async () => {
+    const firewall = new MemoryFirewall();
+    const fake = new FakeDriver();
+    let appliedWhenStarted: unknown;
+    const machine = new TunnelStateMachine({
+      firewall,
+      settings: { killSwitch: true, lockdown: true, allowLan: false },
+      driver: (t, cb) => {
+        appliedWhenStarted = firewall.last;
+        return fake.driver(t, cb);
+      },
+    });
+    await machine.start();
+    expect(firewall.last).toEqual({ kind: 'blocked', allowLan: false });
+    await machine.dispatch({ type: 'connect', target: target() });
+    expect(appliedWhenStarted).toEqual({
+      kind: 'blocked',
+      gateway: { address: '198.51.100.10' },
+      allowLan: false,
+    });
+  });
+
+  it('a tunnel that comes up while the blocking policy is committed gets the connected policy only after it', async () => {
+    const applied: string[] = [];
+    let release: () => void = () => undefined;
+    const firewall = {
+      apply: (p: { kind: string }) => {
+        applied.push(`start ${p.kind}`);
+        if (p.kind !== 'blocked')
+          return Promise.resolve().then(() => {
+            applied.push(`done ${p.kind}`);
+          });
+        return new Promise<void>((r) => (release = r)).then(() => {
+          applied.push(`done ${p.kind}`);
+        });
+      },
+    };
+    const fake = new FakeDriver();
+    const states: TunnelState[] = [];
+    const machine = new TunnelStateMachine({
+      firewall,
+      settings: ON,
+      driver: fake.driver,
+      onState: (s) => states.push(s),
+    });
+    await machine.start();
+    const connecting = machine.dispatch({ type: 'connect', target: target() });
+    await tick();
+    expect(fake.tunnels).toHaveLength(1);
+    fake.last.callbacks.up(UP);
+    await tick();
+    expect(applied).toEqual(['start allow-all', 'done allow-all', 'start blocked']);
+    release();
+    await connecting;
+    await tick();
+    expect(applied).toEqual([
+      'start allow-all',
+      'done allow-all',
+      'start blocked',
+      'done blocked',
+      'start connected',
+      'done connected',
+    ]);
+    expect(states.map((s) => s.state)).toEqual(['disconnected', 'connecting', 'connected']);
   });
 
   it('kill switch off: nothing is blocked in any state', async () => {
@@ -201,7 +274,10 @@ describe('TunnelStateMachine', () => {
     await machine.dispatch({ type: 'connect', target: target() });
     expect(states.at(-1)).toMatchObject({ state: 'error', code: 'firewall-failed' });
     expect(firewall.last?.kind).toBe('blocked');
-    expect(fake.tunnels).toHaveLength(0);
+    // the tunnel that started during the commit (IKE to the gateway only) is stopped again
+    expect(fake.tunnels).toHaveLength(1);
+    expect(fake.last.stopped).toBe(true);
+    expect(states.some((s) => s.state === 'connected' || s.state === 'connecting')).toBe(false);
   });
 
   it('events from a stale tunnel are ignored', async () => {

@@ -3,12 +3,14 @@
  * revert on teardown, failures named with the command and its complaint, nothing left half-set)
  * and the managed resolv.conf branch on a temporary file (never the host's).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyDns,
+  execCommand,
+  inPath,
   RESOLV_CONF,
   type CommandRunner,
 } from '../../../../../native-helper/platform/dns/dns-linux.js';
@@ -132,5 +134,34 @@ describe('applyDns with a managed resolv.conf', () => {
     writeFileSync(path, 'nameserver 198.51.100.53\n');
     await applied.dispose();
     expect(readFileSync(path, 'utf8')).toBe('nameserver 198.51.100.53\n');
+  });
+});
+
+describe('execCommand: a command that is not installed fails without a process start', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'tsunagi-path-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('inPath finds executables in $PATH (and absolute paths), not plain files or absent ones', async () => {
+    writeFileSync(join(dir, 'tool'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(dir, 'tool'), 0o755);
+    writeFileSync(join(dir, 'data'), 'not a program\n');
+    expect(inPath('tool', `/nonexistent:${dir}`)).toBe(true);
+    expect(inPath('data', dir)).toBe(false);
+    expect(inPath('absent', dir)).toBe(false);
+    expect(inPath(join(dir, 'tool'), '')).toBe(true);
+    expect(inPath('tool', '')).toBe(false);
+  });
+
+  it('rejects with ENOENT as execFile does (applyDns then takes the resolv.conf branch), and runs what is there', async () => {
+    const missing = `tsunagi-no-such-command-${process.pid}`;
+    await expect(execCommand(missing, ['status'], 1_000)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    const marker = join(dir, 'ran');
+    writeFileSync(join(dir, 'tool'), `#!/bin/sh\necho "$@" > ${marker}\n`);
+    chmodSync(join(dir, 'tool'), 0o755);
+    await execCommand(join(dir, 'tool'), ['a', 'b'], 5_000);
+    expect(readFileSync(marker, 'utf8')).toBe('a b\n');
   });
 });

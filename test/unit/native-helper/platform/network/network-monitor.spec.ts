@@ -136,6 +136,45 @@ describe('network monitor', () => {
     m.dispose();
   });
 
+  it('startDelayMs: the process starts that much later, wakes are watched at once', async () => {
+    const r = recorder();
+    const procs: FakeProcess[] = [];
+    const m = watchNetwork(r.events, {
+      spawnMonitor: () => (procs.push(new FakeProcess()), procs.at(-1)!),
+      startDelayMs: 250,
+    });
+    await vi.advanceTimersByTimeAsync(249);
+    expect(procs).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(procs).toHaveLength(1);
+    procs[0]!.stdout.emit('data', 'Deleted default via 203.0.113.1 dev eth0\n');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(r.changes).toHaveLength(1);
+    m.dispose();
+    expect(procs[0]!.killed).toBe(true);
+
+    // suspended before the process started: the wake is still seen
+    const r2 = recorder();
+    const m2 = watchNetwork(r2.events, {
+      spawnMonitor: () => new FakeProcess(),
+      startDelayMs: 250,
+    });
+    vi.setSystemTime(Date.now() + 60_000);
+    await vi.advanceTimersByTimeAsync(WAKE_TICK_MS);
+    expect(r2.wakes).toHaveLength(1);
+    m2.dispose();
+
+    // disposed before the delay: never started
+    let started = 0;
+    const m3 = watchNetwork(recorder().events, {
+      spawnMonitor: () => (started++, new FakeProcess()),
+      startDelayMs: 250,
+    });
+    m3.dispose();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(started).toBe(0);
+  });
+
   it('dispose kills the running monitor', () => {
     const p = new FakeProcess();
     const m = watchNetwork(recorder().events, { spawnMonitor: () => p });

@@ -3,14 +3,19 @@
  * journal before it is added; the gateway's pin moves in one `ip route replace` (and is put back
  * when the kernel dropped it); a host route of the user's is never taken over; and the path
  * outside the tunnel comes from the main table without the TUN's routes.
+ * The same functions over netlink run against a real namespace in routes-netlink.spec.ts.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
-const h = vi.hoisted(() => ({
-  calls: [] as string[],
-  /** `ip` argument text → stdout (a thrown Error for a failure); unlisted: ''. */
-  answers: {} as Record<string, string | Error>,
-}));
+const h = vi.hoisted(() => {
+  // the `ip` path (netlink is tested against a real namespace in routes-netlink.spec.ts)
+  process.env.TSUNAGI_ROUTE_NATIVE = '0';
+  return {
+    calls: [] as string[],
+    /** `ip` argument text → stdout (a thrown Error for a failure); unlisted: ''. */
+    answers: {} as Record<string, string | Error>,
+  };
+});
 vi.mock('node:child_process', async () => {
   const { promisify: p } = await import('node:util');
   const execFile = () => {
