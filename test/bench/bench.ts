@@ -5,7 +5,7 @@
  * failure); 1 when something could not be measured; 2 when the machine cannot run it.
  *
  * Each pair is "ours, then the reference" on the same bed and gateway:
- *   1. connect: pinger (20 ms) toward 10.99.0.10 ready → spawn `tsunagi connect` / VICI initiate
+ *   1. connect: pinger (2 ms) toward 10.99.0.10 ready → spawn `tsunagi connect` / VICI initiate
  *      → first echo reply; plus the engine alone (our JSON timeline: ike-sa-init-sent →
  *      established; strongSwan: initiate → initiate returned);
  *   2. iperf3 TCP, one stream, client → host and host → client, with the initiator process's
@@ -544,7 +544,7 @@ async function main(): Promise<number> {
         A.map((r) => r.connectMs),
         B.map((r) => r.connectMs),
         { kind: '<=', ratio: 0.8 },
-        'PSK + x25519, ping every 20 ms; ours includes starting Node',
+        'PSK + x25519, ping every 2 ms; ours includes starting Node',
       ),
       compare(
         'connect, resident helper: connect request → first echo reply',

@@ -236,7 +236,9 @@ export async function timeToFirstReply<T>(
       ...pingArgv({
         target: ADDR.host,
         count: 0,
-        intervalSec: opts.intervalSec ?? 0.02,
+        // every 2 ms: a coarser pinger rounds every connect up to its next ping (at 20 ms both
+        // sides fell into 20 ms buckets, hiding differences smaller than that)
+        intervalSec: opts.intervalSec ?? 0.002,
         deadlineSec: deadlineSec + 5,
         untilFirstReply: true,
       }),
