@@ -3,6 +3,7 @@
 // from outside (a send buffer that cannot drain, inside a namespace this file creates with a
 // shaped veth link; closing from the callback; exiting while reading).
 import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -211,6 +212,45 @@ describe('UdpTransport fallback', () => {
       expect(t.stats).toBeUndefined();
     } finally {
       await t.close();
+    }
+  });
+
+  it('node:dgram carries send and sendMany both ways with the endpoints named, like the addon', async () => {
+    // two free ports, found by binding port 0 and letting go
+    const free = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<number>((done) => {
+            const s = createSocket('udp4');
+            s.bind(0, '127.0.0.1', () => {
+              const { port } = s.address();
+              s.close(() => done(port));
+            });
+          }),
+      ),
+    );
+    const [pA, pB] = free as [number, number];
+    const gotA: UdpDatagram[] = [];
+    const gotB: UdpDatagram[] = [];
+    const a = await openUdpTransport('127.0.0.1', [pA], (d) => gotA.push(d), undefined, null);
+    const b = await openUdpTransport('127.0.0.1', [pB], (d) => gotB.push(d), undefined, null);
+    try {
+      expect(a.implementation).toBe('dgram');
+      const sent = Array.from({ length: 20 }, (_, i) => datagram(i + 1));
+      a.sendMany(sent, pA, { address: '127.0.0.1', port: pB });
+      await until('20 datagrams on b', () => gotB.length === 20);
+      expect(gotB.map((g) => Buffer.from(g.bytes).toString('hex'))).toEqual(
+        sent.map((d) => Buffer.from(d).toString('hex')),
+      );
+      expect(gotB[0]!.from).toEqual({ address: '127.0.0.1', port: pA });
+      expect(gotB[0]!.to).toEqual({ address: '127.0.0.1', port: pB });
+      b.send(Uint8Array.of(1, 2, 3), pB, { address: '127.0.0.1', port: pA });
+      await until('the answer on a', () => gotA.length === 1);
+      expect([...gotA[0]!.bytes]).toEqual([1, 2, 3]);
+      expect(gotA[0]!.from).toEqual({ address: '127.0.0.1', port: pB });
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });
