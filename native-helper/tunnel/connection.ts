@@ -63,8 +63,24 @@ const FATAL_AFTER_CONNECTED: ReadonlySet<IkeError['code']> = new Set([
   'config-invalid',
   'local-setup-failed',
 ]);
+/**
+ * Re-establishing a lost tunnel: the first attempts go back to back (each one already spaces its
+ * IKE_SA_INIT retransmissions by the retransmission schedule, so the gateway is asked every
+ * 0.5–4 s, as strongSwan's keyingtries do), so a gateway that is reachable again is found within
+ * one retransmission interval; after that, pauses of 1 s doubling to 30 s between attempts.
+ */
+export const RECONNECT_IMMEDIATE_TRIES = 3;
 export const RECONNECT_FIRST_MS = 1_000;
 export const RECONNECT_MAX_MS = 30_000;
+
+/** The pause before re-establishment attempt `failures + 1` (`failures` in a row so far). */
+export function reconnectDelayMs(failures: number): number {
+  if (failures < RECONNECT_IMMEDIATE_TRIES) return 0;
+  return Math.min(
+    RECONNECT_MAX_MS,
+    RECONNECT_FIRST_MS * 2 ** Math.min(failures - RECONNECT_IMMEDIATE_TRIES, 10),
+  );
+}
 /**
  * How long after a connection starts `ip monitor` starts: a connect is usually done by then
  * (20–60 ms), so the process start (3–5 ms of this thread) does not hold up the IKE exchange or
@@ -400,9 +416,7 @@ export class TunnelConnection {
         // could not follow) or the machine woke (the gateway forgot us meanwhile): no reason to
         // wait, try at once.
         const delay =
-          this.disruptedAt >= sessionStartedAt && failures === 0
-            ? 0
-            : Math.min(RECONNECT_MAX_MS, RECONNECT_FIRST_MS * 2 ** Math.min(failures, 10));
+          this.disruptedAt >= sessionStartedAt && failures === 0 ? 0 : reconnectDelayMs(failures);
         this.events.state({
           state: 'reconnecting',
           attempt: failures + 1,

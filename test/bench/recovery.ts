@@ -7,7 +7,8 @@
  *      default route moves to the second). Gap = the longest time without an echo reply around
  *      the move (arrival times of the replies); the gateway must show the new address.
  *   2. DPD + restart: ping 20/s; the gateway is SIGKILLed (it sends nothing more, no DELETE).
- *      Detection = kill → our `reconnecting` line / the reference's IKE SA gone (VICI list-sas
+ *      Detection = the last inbound packet (the kill, or an echo reply still in flight after
+ *      it) → our `reconnecting` line / the reference's IKE SA gone (VICI list-sas
  *      polled every 50 ms). Both use DPD 2 s and retransmits 0.5 s × 1.5^n, 2 tries. At kill +
  *      DPD + budget + 2 s the gateway starts again, with IKE dropped in its namespace until its
  *      connections are loaded; reconnect = that drop lifted ("reachable again") → the first echo
@@ -32,6 +33,9 @@ export const DPD_BUDGET_MS =
     { length: RETRANSMIT.tries + 1 },
     (_, i) => RETRANSMIT.timeout * 1000 * RETRANSMIT.base ** i,
   ).reduce((a, b) => a + b, 0);
+
+/** Time allowed between the give-up point and the report reaching the bench (a state line, a VICI poll answer). */
+export const DPD_REPORT_ALLOWANCE_MS = 20;
 
 export interface RecoveryOptions {
   /** Seconds of 100/s ping around the uplink change (the move happens after 1 s). */
@@ -268,7 +272,13 @@ async function runSide(bed: Testbed, gw: Gateway, d: Driver, o: RecoveryOptions)
       const killAt = performance.now();
       await gw.kill();
       const detectedAt = await d.deadPeer(DPD_BUDGET_MS + 15_000);
-      r.dpdDetectMs = detectedAt - killAt;
+      // DPD counts silence from the last packet that came in: an echo reply already in flight
+      // when the kill was sent can land a few ms after `killAt`, and the silence starts there
+      const lastIn = Math.max(
+        killAt,
+        ...p2.replies.filter((x) => x.at < detectedAt).map((x) => x.at),
+      );
+      r.dpdDetectMs = detectedAt - lastIn;
       await sleep(Math.max(0, killAt + DPD_BUDGET_MS + 2_000 - performance.now()));
       // "Reachable again" = answering with its connections loaded: IKE is dropped in the
       // gateway namespace until `swanctl --load-all` is done (before that, charon refuses every

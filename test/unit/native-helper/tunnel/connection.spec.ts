@@ -178,7 +178,7 @@ vi.mock('node:dns/promises', () => ({
   },
 }));
 
-const { MONITOR_DELAY_MS, TunnelConnection } =
+const { MONITOR_DELAY_MS, reconnectDelayMs, TunnelConnection } =
   await import('../../../../native-helper/tunnel/connection.js');
 type Events = ConstructorParameters<typeof TunnelConnection>[1];
 
@@ -825,36 +825,50 @@ describe('TunnelConnection: wake from sleep', () => {
 });
 
 describe('TunnelConnection: reconnect backoff and keyingTries', () => {
+  it('the first attempts go back to back, then 1 s doubling to 30 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 20].map(reconnectDelayMs)).toEqual([
+      0, 0, 0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000,
+    ]);
+  });
+
   it('a network change, then a wake, cut the reconnect backoff short', async () => {
     vi.useFakeTimers();
     h.scripts.push((c) => [childSa, established(c)]);
-    h.scripts.push(initFailed);
-    h.scripts.push(initFailed);
+    for (let i = 0; i < 5; i++) h.scripts.push(initFailed);
     h.scripts.push((c) => [childSaWith(2), established(c)]);
     const r = recorder();
     const conn = new TunnelConnection(profile(), r.events, '/nowhere', NOW);
     const done = conn.run();
     await advanceUntil('connected', () => r.states.includes('connected'));
     internals(conn).runner.perform([dpdFailed]);
-    await advanceUntil('reconnecting', () => r.states.includes('reconnecting'));
-    expect(r.full.at(-1)).toMatchObject({ state: 'reconnecting', retryInMs: 1_000 });
+    // three attempts at once (each spaced only by its own retransmissions), then a pause
+    await advanceUntil('the first pause', () => r.full.at(-1)?.retryInMs === 1_000);
+    expect(h.sessions).toHaveLength(4);
+    expect(
+      r.full.filter((s) => s.state === 'reconnecting').map((s) => [s.attempt, s.retryInMs]),
+    ).toEqual([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 1_000],
+    ]);
     internals(conn).ownChangesUntil = 0;
 
     // the network changed: the next attempt goes now, not after 1 s
     h.onNetworkChange!();
-    const afterChange = await advanceUntil('the second attempt', () => h.sessions.length === 2);
+    const afterChange = await advanceUntil('the fifth attempt', () => h.sessions.length === 5);
     expect(afterChange).toBeLessThan(300); // the monitor's debounce is the double's: none
     await advanceUntil('reconnecting again', () => r.full.at(-1)?.retryInMs === 2_000);
 
     // a wake from sleep: same
     h.onWake!(45_000);
-    const afterWake = await advanceUntil('the third attempt', () => h.sessions.length === 3);
+    const afterWake = await advanceUntil('the sixth attempt', () => h.sessions.length === 6);
     expect(afterWake).toBeLessThan(300);
     expect(r.timeline).toContainEqual({ kind: 'wake', sleptMs: 45_000 });
-    await advanceUntil('reconnecting a third time', () => r.full.at(-1)?.retryInMs === 4_000);
+    await advanceUntil('reconnecting a sixth time', () => r.full.at(-1)?.retryInMs === 4_000);
 
     // nothing happens: the full backoff
-    const waited = await advanceUntil('the fourth attempt', () => h.sessions.length === 4);
+    const waited = await advanceUntil('the seventh attempt', () => h.sessions.length === 7);
     expect(waited).toBeGreaterThan(3_900); // (counted from when the state was seen)
     await advanceUntil('connected again', () => r.states.at(-1) === 'connected');
     conn.stop();
