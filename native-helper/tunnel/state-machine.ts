@@ -117,6 +117,8 @@ export class TunnelStateMachine {
   private readonly ctx: StateContext;
   /** The policy the kernel holds as far as we know (undefined: none of ours). */
   private kernelPolicy: FirewallPolicy | undefined;
+  /** Timeline entries of a tunnel started before its `connecting` state was announced. */
+  private heldTimeline: TimelineEntry[] | undefined;
   /** Why the last apply failed; undefined once one worked. */
   private firewallError: string | undefined;
   private firewallRestored = 0;
@@ -259,7 +261,30 @@ export class TunnelStateMachine {
       next instanceof ConnectingState &&
       this.firewallError === undefined &&
       allowsIke(this.kernelPolicy, next.target.gateway.address);
-    if (early) next.enter(this.ctx);
+    // what the early tunnel reports waits until its state is announced (clients start a new
+    // connection's timeline at `connecting`)
+    const held: TimelineEntry[] | undefined = early ? [] : undefined;
+    if (held) {
+      this.heldTimeline = held;
+      next.enter(this.ctx);
+    }
+    try {
+      await this.applyAndAnnounce(next, policy, runEntry, quiet, early);
+    } finally {
+      if (held && this.heldTimeline === held) {
+        this.heldTimeline = undefined;
+        for (const entry of held) this.options.onTimeline?.(entry);
+      }
+    }
+  }
+
+  private async applyAndAnnounce(
+    next: StateNode,
+    policy: FirewallPolicy,
+    runEntry: boolean,
+    quiet: boolean,
+    early: boolean,
+  ): Promise<void> {
     try {
       await this.options.firewall.apply(policy);
       this.kernelPolicy = policy;
@@ -336,7 +361,9 @@ export class TunnelStateMachine {
       log: (text, component = 'tunnel', level = 'info') =>
         this.options.onLog?.(level, text, component),
       timeline: (entry) => {
-        if (live()) this.options.onTimeline?.(entry);
+        if (!live()) return;
+        if (this.heldTimeline) this.heldTimeline.push(entry);
+        else this.options.onTimeline?.(entry);
       },
     });
   }

@@ -81,6 +81,36 @@ describe('TunnelStateMachine', () => {
     expect(states.at(-1)).toMatchObject({ state: 'connecting', blocking: true });
   });
 
+  it("an early tunnel's timeline reaches clients after its connecting state, in order", async () => {
+    // clients start a new connection's timeline at `connecting`: an IKE_SA_INIT reported while
+    // the blocking policy was still being committed must not come before it
+    const firewall = new MemoryFirewall();
+    const fake = new FakeDriver();
+    const seen: string[] = [];
+    const machine = new TunnelStateMachine({
+      firewall,
+      settings: ON,
+      onState: (s) => seen.push(`state ${s.state}`),
+      onTimeline: (e) => seen.push(`timeline ${e.kind}`),
+      driver: (t, cb) => {
+        const handle = fake.driver(t, cb);
+        cb.timeline({ at: 1, kind: 'ike-sa-init-sent', text: 'Contacting the gateway' });
+        cb.timeline({ at: 2, kind: 'nat-detected', text: 'NAT detected' });
+        return handle;
+      },
+    });
+    await machine.start();
+    await machine.dispatch({ type: 'connect', target: target() });
+    fake.last.callbacks.timeline({ at: 3, kind: 'authenticated', text: 'Authenticated' });
+    expect(seen).toEqual([
+      'state disconnected',
+      'state connecting',
+      'timeline ike-sa-init-sent',
+      'timeline nat-detected',
+      'timeline authenticated',
+    ]);
+  });
+
   it('in lockdown (blocked without a gateway) the tunnel starts only once its gateway is allowed', async () => {
     const firewall = new MemoryFirewall();
     const fake = new FakeDriver();
