@@ -1,13 +1,16 @@
 /**
  * The nftables backend: renders a rule plan as one `nft -f` script for the helper's own table
- * (`inet tsunagi`: IPv4 and IPv6 in one table) and applies it in one transaction. The script
- * declares the table, deletes it and declares it again, so the old rules are replaced
- * atomically: there is no moment with no rules. The TUN is matched by name (oifname): a policy
- * loads before the device exists and a re-created device is matched again. The rules stay in
- * the kernel when the helper dies, so a SIGKILLed helper leaves the machine blocked, not leaking.
- * The forward chain holds traffic routed for others (containers, VMs) to the same rules.
- * The script runs through libnftables inside the helper when it can be loaded (no process start
- * on the way to the tunnel), else through `nft -f -`; `nft monitor` is always a process.
+ * (`inet tsunagi`: IPv4 and IPv6 in one table) and applies it in one transaction. The rules match
+ * the gateway, the TUN and the tunnel's DNS servers through named sets, so going from blocked to
+ * connected (the same rules) only adds set elements: a commit that does not wait for an RCU grace
+ * period (under 1 ms, where replacing the rules took 8–16 ms on every connect). Other changes
+ * replace the table: the script declares it, deletes it and declares it again, atomically, so
+ * there is no moment with no rules. The TUN is matched by name: a policy loads before the device
+ * exists and a re-created device is matched again. The rules stay in the kernel when the helper
+ * dies, so a SIGKILLed helper leaves the machine blocked, not leaking. The forward chain holds
+ * traffic routed for others (containers, VMs) to the same rules. The script runs through
+ * libnftables inside the helper when it can be loaded (no process start on the way to the
+ * tunnel), else through `nft -f -`; `nft monitor` is always a process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Firewall } from './firewall.js';
@@ -34,105 +37,196 @@ const addr = (a: string): string => {
   if (!ADDR.test(a)) throw new Error(`invalid address ${a}`);
   return a;
 };
-const set = (items: string[]): string =>
+const list = (items: string[]): string =>
   items.length === 1 ? addr(items[0]!) : `{ ${items.map(addr).join(', ')} }`;
 
-function matchOut(m: Match): string[] {
-  switch (m.kind) {
-    case 'loopback':
-      return ['oif "lo"'];
-    case 'established':
-      return ['ct state established,related'];
-    case 'gateway':
-      return [
-        `${m.family} daddr ${addr(m.address)} udp dport { 500, 4500 }`,
-        `${m.family} daddr ${addr(m.address)} meta l4proto esp`,
-      ];
-    case 'dhcp4':
-      return ['meta nfproto ipv4 udp sport 68 udp dport 67'];
-    case 'dhcp6':
-      return ['ip6 daddr ff02::1:2 udp sport 546 udp dport 547'];
-    case 'ndp':
-      return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
-    case 'lan':
-      return [`${m.family} daddr ${set(m.cidrs)}`];
-    case 'interface':
-      return [`oifname ${quote(m.name)}`];
-    case 'tunnel-either-way':
-      return [`oifname ${quote(m.name)}`, `iifname ${quote(m.name)}`];
-    case 'dns':
-      return [
-        `oifname ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} udp dport 53`,
-        `oifname ${quote(m.interface)} ${m.family} daddr ${set(m.servers)} tcp dport 53`,
-      ];
-  }
-}
+/**
+ * The named sets our rules match against: what changes between blocked and connected lives
+ * here, so that change is a few set elements (no rule replaced, no RCU grace period to wait for).
+ */
+const SETS = {
+  gateway4: 'ipv4_addr',
+  gateway6: 'ipv6_addr',
+  tunnels: 'ifname',
+  dns4: 'ifname . ipv4_addr',
+  dns6: 'ifname . ipv6_addr',
+} as const;
+export type SetName = keyof typeof SETS;
+const SET_NAMES = Object.keys(SETS) as SetName[];
 
-function matchIn(m: Match): string[] {
-  switch (m.kind) {
-    case 'loopback':
-      return ['iif "lo"'];
-    case 'established':
-      return ['ct state established,related'];
-    case 'gateway':
-      return [
-        `${m.family} saddr ${addr(m.address)} udp sport { 500, 4500 }`,
-        `${m.family} saddr ${addr(m.address)} meta l4proto esp`,
-      ];
-    case 'dhcp4':
-      return ['meta nfproto ipv4 udp sport 67 udp dport 68'];
-    case 'dhcp6':
-      return ['meta nfproto ipv6 udp sport 547 udp dport 546'];
-    case 'ndp':
-      return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
-    case 'lan':
-      return [`${m.family} saddr ${set(m.cidrs)}`];
-    case 'interface':
-      return [`iifname ${quote(m.name)}`];
-    case 'tunnel-either-way':
-      return [`oifname ${quote(m.name)}`, `iifname ${quote(m.name)}`];
-    case 'dns':
-      return [];
-  }
-}
+/** Each set's elements as nft writes them; filled while the rules are rendered. */
+export type SetElements = Record<SetName, string[]>;
 
-/** Forwarded packets: destinations as on output (LAN, DNS via the TUN), the TUN both ways. */
-function matchForward(m: Match): string[] {
-  switch (m.kind) {
-    case 'lan':
-      return [`${m.family} daddr ${set(m.cidrs)}`];
-    case 'dns':
-    case 'tunnel-either-way':
-      return matchOut(m);
-    case 'loopback':
-    case 'established':
-    case 'gateway':
-    case 'dhcp4':
-    case 'dhcp6':
-    case 'ndp':
-    case 'interface':
-      // never planned for forwarding: only the TUN and the LAN may carry others' traffic
-      throw new Error(`${m.kind} is not a forwarding rule`);
-  }
-}
+class Renderer {
+  readonly elements: SetElements = { gateway4: [], gateway6: [], tunnels: [], dns4: [], dns6: [] };
+  private readonly filled = new Set<SetName>();
 
-function renderRules(rules: Rule[], match: (m: Match) => string[]): string[] {
-  const lines: string[] = [];
-  for (const r of rules) {
-    if (r.verdict === 'drop') {
-      lines.push('udp dport 53 drop', 'tcp dport 53 drop');
-      continue;
+  /** `@name`, with `items` as its elements (every rule naming a set must agree on them). */
+  private use(name: SetName, items: string[]): string {
+    const unique = [...new Set(items)].sort();
+    if (this.filled.has(name)) {
+      if (unique.join('\n') !== this.elements[name].join('\n'))
+        throw new Error(`rules disagree on the elements of set ${name}`);
+    } else {
+      this.filled.add(name);
+      this.elements[name] = unique;
     }
-    for (const m of match(r.match)) lines.push(`${m} accept`);
+    return `@${name}`;
   }
-  return lines;
+
+  gateway(m: Extract<Match, { kind: 'gateway' }>, dir: 'daddr' | 'saddr'): string[] {
+    const set = this.use(m.family === 'ip' ? 'gateway4' : 'gateway6', m.addresses.map(addr));
+    const port = dir === 'daddr' ? 'dport' : 'sport';
+    return [
+      `${m.family} ${dir} ${set} udp ${port} { 500, 4500 }`,
+      `${m.family} ${dir} ${set} meta l4proto esp`,
+    ];
+  }
+
+  tunnels(names: string[]): string {
+    return this.use('tunnels', names.map(quote));
+  }
+
+  dns(m: Extract<Match, { kind: 'dns' }>): string[] {
+    const set = this.use(
+      m.family === 'ip' ? 'dns4' : 'dns6',
+      m.via.map((v) => `${quote(v.interface)} . ${addr(v.server)}`),
+    );
+    return [
+      `oifname . ${m.family} daddr ${set} udp dport 53`,
+      `oifname . ${m.family} daddr ${set} tcp dport 53`,
+    ];
+  }
+
+  out(m: Match): string[] {
+    switch (m.kind) {
+      case 'loopback':
+        return ['oif "lo"'];
+      case 'established':
+        return ['ct state established,related'];
+      case 'gateway':
+        return this.gateway(m, 'daddr');
+      case 'dhcp4':
+        return ['meta nfproto ipv4 udp sport 68 udp dport 67'];
+      case 'dhcp6':
+        return ['ip6 daddr ff02::1:2 udp sport 546 udp dport 547'];
+      case 'ndp':
+        return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
+      case 'lan':
+        return [`${m.family} daddr ${list(m.cidrs)}`];
+      case 'interface':
+        return [`oifname ${this.tunnels(m.names)}`];
+      case 'tunnel-either-way':
+        return [`oifname ${this.tunnels(m.names)}`, `iifname ${this.tunnels(m.names)}`];
+      case 'dns':
+        return this.dns(m);
+    }
+  }
+
+  in(m: Match): string[] {
+    switch (m.kind) {
+      case 'loopback':
+        return ['iif "lo"'];
+      case 'established':
+        return ['ct state established,related'];
+      case 'gateway':
+        return this.gateway(m, 'saddr');
+      case 'dhcp4':
+        return ['meta nfproto ipv4 udp sport 67 udp dport 68'];
+      case 'dhcp6':
+        return ['meta nfproto ipv6 udp sport 547 udp dport 546'];
+      case 'ndp':
+        return [`icmpv6 type { ${NDP_TYPES} } ip6 hoplimit 255`];
+      case 'lan':
+        return [`${m.family} saddr ${list(m.cidrs)}`];
+      case 'interface':
+        return [`iifname ${this.tunnels(m.names)}`];
+      case 'tunnel-either-way':
+        return [`oifname ${this.tunnels(m.names)}`, `iifname ${this.tunnels(m.names)}`];
+      case 'dns':
+        return [];
+    }
+  }
+
+  /** Forwarded packets: destinations as on output (LAN, DNS via the TUN), the TUN both ways. */
+  forward(m: Match): string[] {
+    switch (m.kind) {
+      case 'lan':
+      case 'dns':
+      case 'tunnel-either-way':
+        return this.out(m);
+      case 'loopback':
+      case 'established':
+      case 'gateway':
+      case 'dhcp4':
+      case 'dhcp6':
+      case 'ndp':
+      case 'interface':
+        // never planned for forwarding: only the TUN and the LAN may carry others' traffic
+        throw new Error(`${m.kind} is not a forwarding rule`);
+    }
+  }
+
+  rules(rules: Rule[], match: (m: Match) => string[]): string[] {
+    const lines: string[] = [];
+    for (const r of rules) {
+      if (r.verdict === 'drop') {
+        lines.push('udp dport 53 drop', 'tcp dport 53 drop');
+        continue;
+      }
+      for (const m of match(r.match)) lines.push(`${m} accept`);
+    }
+    return lines;
+  }
 }
+
+/**
+ * A filter plan as nftables text: `table` declares the sets (empty) and the chains; `elements`
+ * fills the sets. Plans with the same `table` differ only in set elements.
+ */
+export interface RenderedFilter {
+  table: string;
+  elements: SetElements;
+}
+
+export function renderFilter(plan: Extract<RulePlan, { kind: 'filter' }>): RenderedFilter {
+  const r = new Renderer();
+  const chain = (name: string, hook: string, lines: string[]) =>
+    `  chain ${name} {\n    type filter hook ${hook} priority 0; policy drop;\n` +
+    lines.map((l) => `    ${l}\n`).join('') +
+    '  }\n';
+  const chains =
+    chain(
+      'output',
+      'output',
+      r.rules(plan.output, (m) => r.out(m)),
+    ) +
+    chain(
+      'input',
+      'input',
+      r.rules(plan.input, (m) => r.in(m)),
+    ) +
+    chain(
+      'forward',
+      'forward',
+      r.rules(plan.forward, (m) => r.forward(m)),
+    );
+  const sets = SET_NAMES.map((n) => `  set ${n} {\n    type ${SETS[n]};\n  }\n`).join('');
+  return { table: `table inet ${TABLE} {\n${sets}${chains}}\n`, elements: r.elements };
+}
+
+const elementLines = (verb: 'add' | 'delete', elements: SetElements): string =>
+  SET_NAMES.filter((n) => elements[n].length)
+    .map((n) => `${verb} element inet ${TABLE} ${n} { ${elements[n].join(', ')} }\n`)
+    .join('');
+
+const fill = (f: RenderedFilter): string => f.table + elementLines('add', f.elements);
 
 /** The `nft -f` script that installs this plan in place of whatever the table held. */
 export function renderNftables(plan: RulePlan): string {
   const reset = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
   if (plan.kind === 'none') return reset;
-  return reset + renderTable(plan);
+  return reset + fill(renderFilter(plan));
 }
 
 /**
@@ -142,21 +236,22 @@ export function renderNftables(plan: RulePlan): string {
  * one transaction); creating one does not (1–3 ms): that is the first policy of every connect.
  */
 export function renderNftablesCreate(plan: Extract<RulePlan, { kind: 'filter' }>): string {
-  return `create table inet ${TABLE}\n` + renderTable(plan);
+  return `create table inet ${TABLE}\n` + fill(renderFilter(plan));
 }
 
-function renderTable(plan: Extract<RulePlan, { kind: 'filter' }>): string {
-  const chain = (name: string, hook: string, lines: string[]) =>
-    `  chain ${name} {\n    type filter hook ${hook} priority 0; policy drop;\n` +
-    lines.map((l) => `    ${l}\n`).join('') +
-    '  }\n';
-  return (
-    `table inet ${TABLE} {\n` +
-    chain('output', 'output', renderRules(plan.output, matchOut)) +
-    chain('input', 'input', renderRules(plan.input, matchIn)) +
-    chain('forward', 'forward', renderRules(plan.forward, matchForward)) +
-    '}\n'
-  );
+/**
+ * The script that turns the sets' elements `from` into `to` (the rules as they are): empty when
+ * nothing changes. Adding elements commits at once; removing them waits for a grace period, which
+ * only happens on the way back from connected.
+ */
+export function renderElementChanges(from: SetElements, to: SetElements): string {
+  const gone = {} as SetElements;
+  const added = {} as SetElements;
+  for (const n of SET_NAMES) {
+    gone[n] = from[n].filter((e) => !to[n].includes(e));
+    added[n] = to[n].filter((e) => !from[n].includes(e));
+  }
+  return elementLines('delete', gone) + elementLines('add', added);
 }
 
 export type NftRunner = (script: string) => Promise<void>;
@@ -236,8 +331,11 @@ export const tableExists = async (): Promise<boolean> => {
 };
 
 export class NftablesFirewall implements Firewall {
-  /** The kind of plan our last apply left (undefined before the first, or after a failure). */
-  private last: RulePlan['kind'] | undefined;
+  /**
+   * What our last apply left in the kernel: no table, or a table with these rules and elements
+   * (undefined before the first apply, after a failure, or once the table was found gone).
+   */
+  private live: 'none' | RenderedFilter | undefined;
 
   constructor(
     private readonly run: NftRunner = runNft,
@@ -245,9 +343,28 @@ export class NftablesFirewall implements Firewall {
   ) {}
   async apply(policy: FirewallPolicy): Promise<void> {
     const plan = planFirewall(policy);
-    const before = this.last;
-    this.last = undefined; // until this apply has settled
-    if (plan.kind === 'filter' && before !== 'filter') {
+    const before = this.live;
+    this.live = undefined; // until this apply has settled
+    if (plan.kind === 'none') {
+      await this.run(renderNftables(plan));
+      this.live = 'none';
+      return;
+    }
+    const next = renderFilter(plan);
+    if (before !== undefined && before !== 'none' && before.table === next.table) {
+      // the same rules: only set elements change (blocked → connected adds a few: no wait)
+      const script = renderElementChanges(before.elements, next.elements);
+      const changed =
+        script === '' ||
+        (await this.run(script).then(
+          () => true,
+          () => false, // not what we thought was there: the whole table is replaced below
+        ));
+      if (changed) {
+        this.live = next;
+        return;
+      }
+    } else if (before === undefined || before === 'none') {
       // most likely there is no table (our last policy removed it, or the helper just started):
       // create it; if one is there after all, nothing changed and the replacing script runs
       const created = await this.run(renderNftablesCreate(plan)).then(
@@ -255,12 +372,12 @@ export class NftablesFirewall implements Firewall {
         () => false,
       );
       if (created) {
-        this.last = 'filter';
+        this.live = next;
         return;
       }
     }
     await this.run(renderNftables(plan));
-    this.last = plan.kind;
+    this.live = next;
   }
   /**
    * Checks that our table is still there: what `nft flush ruleset` (Debian's nftables.service,
@@ -269,7 +386,10 @@ export class NftablesFirewall implements Firewall {
    */
   async intact(policy: FirewallPolicy): Promise<boolean> {
     if (planFirewall(policy).kind === 'none') return true;
-    return this.exists();
+    const there = await this.exists();
+    // gone: the next apply must not take it for the table it left (it creates it again)
+    if (!there) this.live = undefined;
+    return there;
   }
   /**
    * `nft monitor tables`: the kernel says when a table is deleted, by us (each apply replaces the

@@ -19,6 +19,8 @@ const connected: FirewallPolicy = {
   dns: ['10.99.0.53'],
   allowLan: true,
 };
+/** `connected` with the LAN as `blocked` has it: the same rules, other set elements. */
+const up: FirewallPolicy = { ...connected, allowLan: false };
 const BAD = `table inet ${TABLE} {\n  chain output {\n    type filter hook output priority 0; policy drop;\n    bogus rule here\n  }\n}\n`;
 
 describe.skipIf(missing !== undefined)(
@@ -37,6 +39,15 @@ describe.skipIf(missing !== undefined)(
         return undefined;
       }
     };
+
+    /** A set's elements as the kernel lists them. */
+    const setElements = (name: string): string[] => {
+      const text = ns.sh(['nft', 'list', 'set', 'inet', TABLE, name]);
+      const m = /elements = \{([^}]*)\}/.exec(text);
+      return m ? m[1]!.split(',').map((e) => e.trim()) : [];
+    };
+    /** The chains' rules as the kernel lists them (without the sets). */
+    const rules = (): string => listTable()!.slice(listTable()!.indexOf('chain output'));
 
     it('libnftables is what the helper uses when the addon is built; TSUNAGI_NFT_NATIVE=0 spawns nft', async () => {
       expect(await ns.run([{ op: 'nft-backend' }])).toEqual([{ ok: true, value: 'libnftables' }]);
@@ -60,15 +71,18 @@ describe.skipIf(missing !== undefined)(
           { ok: true, value: true },
         ]);
         const table = listTable()!;
-        expect(table).toContain('ip daddr 192.0.2.10 udp dport { 500, 4500 } accept');
+        expect(table).toContain('ip daddr @gateway4 udp dport { 500, 4500 } accept');
+        expect(setElements('gateway4')).toEqual(['192.0.2.10']);
         expect(table).not.toContain('tsunagi0');
 
         expect(await ns.run([{ op: 'firewall-apply', policy: connected }], env)).toEqual([
           { ok: true },
         ]);
         const after = listTable()!;
-        expect(after).toContain('oifname "tsunagi0" accept');
-        expect(after).toContain('ip daddr 10.99.0.53 udp dport 53 accept');
+        expect(after).toContain('oifname @tunnels accept');
+        expect(after).toContain('oifname . ip daddr @dns4 udp dport 53 accept');
+        expect(setElements('tunnels')).toEqual(['"tsunagi0"']);
+        expect(setElements('dns4')).toEqual(['"tsunagi0" . 10.99.0.53']);
         // replaced, not added to: one output chain
         expect(after.match(/chain output/g)).toHaveLength(1);
 
@@ -96,7 +110,37 @@ describe.skipIf(missing !== undefined)(
         const table = listTable()!;
         expect(table).not.toContain('stale');
         expect(table).not.toContain('203.0.113.99');
-        expect(table).toContain('ip daddr 192.0.2.10 udp dport { 500, 4500 } accept');
+        expect(setElements('gateway4')).toEqual(['192.0.2.10']);
+        await ns.run([{ op: 'firewall-apply', policy: { kind: 'allow-all' } }], env);
+        expect(listTable()).toBeUndefined();
+      });
+
+      it('one helper going blocked → connected → blocked changes only set elements, as the kernel shows', async () => {
+        const [first, second] = await ns.run(
+          [
+            { op: 'firewall-apply', policy: blocked },
+            { op: 'firewall-apply', policy: up },
+          ],
+          env,
+        );
+        expect([first, second]).toEqual([{ ok: true }, { ok: true }]);
+        const rulesUp = rules();
+        expect(setElements('tunnels')).toEqual(['"tsunagi0"']);
+        // the same helper process again would keep going by elements; a new one (this run)
+        // replaces the table once, which gives the same rules
+        expect(
+          await ns.run(
+            [
+              { op: 'firewall-apply', policy: up },
+              { op: 'firewall-apply', policy: blocked },
+            ],
+            env,
+          ),
+        ).toEqual([{ ok: true }, { ok: true }]);
+        expect(setElements('tunnels')).toEqual([]);
+        expect(setElements('dns4')).toEqual([]);
+        expect(setElements('gateway4')).toEqual(['192.0.2.10']);
+        expect(rules()).toEqual(rulesUp);
         await ns.run([{ op: 'firewall-apply', policy: { kind: 'allow-all' } }], env);
         expect(listTable()).toBeUndefined();
       });
@@ -116,7 +160,8 @@ describe.skipIf(missing !== undefined)(
         expect(error).toContain('bogus rule here');
         expect(exists).toEqual({ ok: true, value: true });
         // the table is the one applied before, untouched
-        expect(listTable()).toContain('ip daddr 192.0.2.10 udp dport { 500, 4500 } accept');
+        expect(listTable()).toContain('ip daddr @gateway4 udp dport { 500, 4500 } accept');
+        expect(setElements('gateway4')).toEqual(['192.0.2.10']);
         await ns.run([{ op: 'firewall-apply', policy: { kind: 'allow-all' } }], env);
       });
     });

@@ -40,6 +40,7 @@ export type ChildOp =
 export type ChildResult = { ok: true; value?: unknown } | { ok: false; error: string };
 
 let applied: AppliedRoutes | undefined;
+let firewall: NftablesFirewall | undefined;
 
 async function run(op: ChildOp): Promise<unknown> {
   switch (op.op) {
@@ -50,7 +51,9 @@ async function run(op: ChildOp): Promise<unknown> {
     case 'nft-exists':
       return tableExists();
     case 'firewall-apply':
-      return new NftablesFirewall().apply(op.policy);
+      // one firewall per run: a sequence of applies goes the way the helper's would
+      firewall ??= new NftablesFirewall();
+      return firewall.apply(op.policy);
     case 'route-backend':
       return routeAddon().addon ? 'netlink' : 'ip';
     case 'apply-routes':
