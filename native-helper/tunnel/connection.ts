@@ -24,8 +24,12 @@ import { IkeSession } from '../ike/ike-session.js';
 import { IPV6_MIN_MTU, tcpMssFor } from '../esp/esp-overhead.js';
 import type { IkeSessionConfig } from '../ike/ike-session-config.js';
 import { nodeRandom } from '../platform/crypto/node-crypto-provider.js';
-import { applyDns, RESOLV_CONF, type AppliedDns } from '../platform/dns/dns-linux.js';
-import { readFile } from 'node:fs/promises';
+import {
+  applyDns,
+  readOrUndefined,
+  RESOLV_CONF,
+  type AppliedDns,
+} from '../platform/dns/dns-linux.js';
 import { planRoutes } from '../platform/routes/route-plan.js';
 import {
   addTunnelAddress,
@@ -968,7 +972,7 @@ export class TunnelConnection {
       journal.dns = {
         kind: 'resolv-conf',
         path: RESOLV_CONF,
-        original: await readFile(RESOLV_CONF, 'utf8').catch(() => ''),
+        original: readOrUndefined(RESOLV_CONF) ?? '',
       };
       await writeJournal(journal);
       this.dns = await applyDns(tc.dns, tun.name);

@@ -3,8 +3,8 @@
  * the record after a clean teardown. A later start that finds a record whose process is gone
  * undoes it (a SIGKILLed helper must not leave the machine's routing or DNS broken).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { restoreResolvConf } from '../platform/dns/dns-linux.js';
 import { removeRoutes } from '../platform/routes/routes-linux.js';
@@ -52,7 +52,8 @@ function alive(pid: number): boolean {
 export async function recoverFromJournal(): Promise<JournalEntry | undefined> {
   let entry: JournalEntry;
   try {
-    entry = JSON.parse(await readFile(file(), 'utf8')) as JournalEntry;
+    // read on this thread (tmpfs, usually absent): it is the first step of every connect
+    entry = JSON.parse(readFileSync(file(), 'utf8')) as JournalEntry;
   } catch {
     return undefined;
   }

@@ -3,10 +3,11 @@
  * `resolvectl` when it is running, else a managed /etc/resolv.conf whose original content is
  * restored on teardown. The file is rewritten in place, never renamed over, because it may be a
  * bind mount (`ip netns exec` mounts /etc/netns/NS/resolv.conf there) where rename fails (EBUSY).
+ * Its few hundred bytes are read and written on this thread: a round trip through the thread
+ * pool costs more than the I/O itself, and it is on the way to `connected`.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -115,9 +116,9 @@ export async function applyDns(
     }
     return { kind: 'resolved', interface: tunName, dispose: revert };
   }
-  const original = await readFile(path, 'utf8').catch(() => '');
+  const original = readOrUndefined(path) ?? '';
   const options = original.split('\n').filter((l) => /^\s*(options|search|domain)\b/.test(l));
-  await writeFile(
+  writeFileSync(
     path,
     [MARKER, ...servers.map((s) => `nameserver ${s}`), ...options, ''].join('\n'),
   );
@@ -126,6 +127,16 @@ export async function applyDns(
 
 /** Writes the original content back, but only over our own file (never over a newer one). */
 export async function restoreResolvConf(path: string, original: string): Promise<void> {
-  const now = await readFile(path, 'utf8').catch(() => undefined);
-  if (now === undefined || now.startsWith(MARKER)) await writeFile(path, original);
+  const now = readOrUndefined(path);
+  if (now === undefined || now.startsWith(MARKER)) writeFileSync(path, original);
+  return Promise.resolve();
+}
+
+/** The file's text, or undefined when it cannot be read (missing, a dangling link). */
+export function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

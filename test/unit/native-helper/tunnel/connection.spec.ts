@@ -139,6 +139,7 @@ vi.mock('../../../../native-helper/platform/routes/routes-linux.js', () => ({
 }));
 vi.mock('../../../../native-helper/platform/dns/dns-linux.js', () => ({
   RESOLV_CONF: '/nonexistent/resolv.conf',
+  readOrUndefined: () => undefined,
   applyDns: () => {
     h.journal.push('dns apply');
     return Promise.resolve({
