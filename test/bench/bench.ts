@@ -21,7 +21,12 @@ import { startReferenceClient, type ReferenceClient } from '../interop/support/r
 import { startGateway, type Gateway } from '../interop/support/strongswan.js';
 import { createTestbed, type IperfResult, type Testbed } from '../interop/support/testbed.js';
 import { BATCH, benchDataPlane, type DataPlaneResult } from './dataplane.js';
-import { formatWindow, profileIperf, type ProfileWindow } from './profile.js';
+import {
+  formatWindow,
+  profileIperf,
+  profileResidentConnects,
+  type ProfileWindow,
+} from './profile.js';
 import { startResidentHelper, type ResidentConnect, type ResidentHelper } from './resident.js';
 import { benchTunRead } from './tun-rate.js';
 import {
@@ -428,6 +433,8 @@ async function main(): Promise<number> {
   const resident: ResidentConnect[] = [];
   const profileWindows: ProfileWindow[] = [];
   let profileFile: string | undefined;
+  const connectWindows: ProfileWindow[] = [];
+  let connectProfileFile: string | undefined;
   if (!o.skipNetwork && !o.recoveryOnly) {
     let bed: Testbed | undefined;
     let gw: Gateway | undefined;
@@ -471,6 +478,18 @@ async function main(): Promise<number> {
           for (const e of w.top.slice(0, 8)) {
             log(`    ${fmt(e.selfMs)} ms  ${(e.share * 100).toFixed(1)} %  ${e.where}`);
           }
+        }
+        const n = o.quick ? 3 : 11;
+        log(
+          `\n[cpu-prof] the resident helper under node --cpu-prof (100 µs samples), ${n} connects`,
+        );
+        const cp = await profileResidentConnects(bed, profile, n, o.outDir);
+        connectWindows.push(cp.warm, cp.first);
+        connectProfileFile = cp.file;
+        for (const w of [cp.warm, cp.first]) {
+          log(`  ${w.label}: busy ${fmt(w.busyMs)} of ${fmt(w.windowMs)} ms; top self time:`);
+          for (const e of w.top.slice(0, 8))
+            log(`    ${fmt(e.selfMs)} ms  ${(e.share * 100).toFixed(1)} %  ${e.where}`);
         }
       }
     } catch (e) {
@@ -702,6 +721,15 @@ async function main(): Promise<number> {
           ...profileWindows.flatMap((w) => formatWindow(w, 10)),
         ]
       : []),
+    ...(connectWindows.length
+      ? [
+          '## Where the helper spends its CPU while it connects (`--cpu-prof`, self time)',
+          '',
+          `Raw profile: \`${connectProfileFile ?? '?'}\`. Samples every 100 µs inside each connect (request sent → connected), summed over the connects; top 15; all of it in cpu-profile.md.`,
+          '',
+          ...connectWindows.flatMap((w) => formatWindow(w, 15)),
+        ]
+      : []),
   ].join('\n');
   mkdirSync(o.outDir, { recursive: true });
   writeFileSync(join(o.outDir, 'bench.md'), md);
@@ -715,6 +743,15 @@ async function main(): Promise<number> {
         'Self time of the samples inside each iperf3 window, bundle positions mapped to the sources.',
         '',
         ...profileWindows.flatMap((w) => formatWindow(w)),
+        ...(connectWindows.length
+          ? [
+              '# The resident helper under `node --cpu-prof` while it connects',
+              '',
+              `Raw profile: \`${connectProfileFile ?? '?'}\` (samples every 100 µs).`,
+              '',
+              ...connectWindows.flatMap((w) => formatWindow(w)),
+            ]
+          : []),
       ].join('\n'),
     );
   }
@@ -745,6 +782,9 @@ async function main(): Promise<number> {
           pairs: recOurs.map((a, i) => ({ ours: a, reference: recRefs[i] })),
         },
         profile: profileWindows.length ? { file: profileFile, windows: profileWindows } : undefined,
+        connectProfile: connectWindows.length
+          ? { file: connectProfileFile, windows: connectWindows }
+          : undefined,
         failures,
       },
       null,

@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Testbed } from '../interop/support/testbed.js';
 import { CLI_BUNDLE, sleep, TsunagiProcess } from './lib.js';
+import { startResidentHelper, type ResidentConnect } from './resident.js';
 
 interface CpuProfileNode {
   id: number;
@@ -78,12 +79,11 @@ function describeFrame(
   return { where: `${name} ${file}:${f.lineNumber + 1}`, file };
 }
 
-/** Self time per function (and per source file) of the samples in [fromUs, toUs]. */
+/** Self time per function (and per source file) of the samples inside the spans (µs, hrtime). */
 export function summarise(
   profile: CpuProfile,
   label: string,
-  fromUs: number,
-  toUs: number,
+  spans: readonly { from: number; to: number }[],
   /** null: no mapping (bundle positions). */
   map: SourceMap | null | undefined = loadSourceMap(),
   topN = 25,
@@ -103,7 +103,7 @@ export function summarise(
     t += profile.timeDeltas[i] ?? 0;
     // a sample stands for the time until the next one
     const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000;
-    if (t < fromUs || t > toUs) continue;
+    if (!spans.some((w) => t >= w.from && t <= w.to)) continue;
     const node = byId.get(profile.samples[i]!);
     if (!node) continue;
     const fn = node.callFrame.functionName;
@@ -139,7 +139,7 @@ export function summarise(
       .map(([where, ms]) => ({ where, selfMs: ms, share: busy > 0 ? ms / busy : 0 }));
   return {
     label,
-    windowMs: (toUs - fromUs) / 1000,
+    windowMs: spans.reduce((sum, w) => sum + (w.to - w.from), 0) / 1000,
     busyMs: busy,
     gcMs: gc,
     top: rank(self, topN),
@@ -150,25 +150,29 @@ export function summarise(
 
 export function formatWindow(w: ProfileWindow, n = 25): string[] {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  // connect windows are milliseconds long: show them in ms with decimals
+  const short = w.windowMs < 2000;
+  const span = (ms: number) => (short ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`);
+  const cell = (ms: number) => ms.toFixed(short ? 2 : 0);
   return [
     `### ${w.label}`,
     '',
-    `Window ${(w.windowMs / 1000).toFixed(1)} s; the client's JS thread was busy ${(w.busyMs / 1000).toFixed(2)} s ` +
-      `(${pct(w.busyMs / w.windowMs)}), of which garbage collection ${(w.gcMs / 1000).toFixed(2)} s.`,
+    `Window ${span(w.windowMs)}; our JS thread was busy ${span(w.busyMs)} ` +
+      `(${pct(w.busyMs / w.windowMs)}), of which garbage collection ${span(w.gcMs)}.`,
     '',
     '| self ms | share of busy | function and source |',
     '| ---: | ---: | --- |',
-    ...w.top.slice(0, n).map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+    ...w.top.slice(0, n).map((e) => `| ${cell(e.selfMs)} | ${pct(e.share)} | ${e.where} |`),
     '',
     '| self ms | share of busy | by file |',
     '| ---: | ---: | --- |',
-    ...w.byFile.map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+    ...w.byFile.map((e) => `| ${cell(e.selfMs)} | ${pct(e.share)} | ${e.where} |`),
     '',
     '| total ms (self + callees) | share of busy | our function |',
     '| ---: | ---: | --- |',
     ...w.inclusive
       .slice(0, Math.min(n, 15))
-      .map((e) => `| ${e.selfMs.toFixed(0)} | ${pct(e.share)} | ${e.where} |`),
+      .map((e) => `| ${cell(e.selfMs)} | ${pct(e.share)} | ${e.where} |`),
     '',
   ];
 }
@@ -229,11 +233,75 @@ export async function profileIperf(
         rebuilt
           ? `${s.label} [${CLI_BUNDLE} was rebuilt during the run: bundle positions]`
           : s.label,
-        s.from,
-        s.to,
+        [s],
         rebuilt ? null : map,
       ),
     ),
     file,
+  };
+}
+
+/**
+ * The connect path under `node --cpu-prof`: a resident helper (as the app connects) started with
+ * the profiler sampling every 100 µs, `count` connects and disconnects, and a self-time summary of
+ * the samples inside the connects (request sent → connected). The first connect is summarised
+ * apart: it also pays for the JIT warming up and modules loading on first use.
+ */
+export async function profileResidentConnects(
+  bed: Testbed,
+  profilePath: string,
+  count: number,
+  dir: string,
+): Promise<{
+  warm: ProfileWindow;
+  first: ProfileWindow;
+  file: string;
+  connects: ResidentConnect[];
+}> {
+  mkdirSync(dir, { recursive: true });
+  const map = loadSourceMap();
+  const builtAt = existsSync(CLI_BUNDLE) ? statSync(CLI_BUNDLE).mtimeMs : 0;
+  const name = `tsunagi-helper-connect-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  const file = resolve(dir, name);
+  const helper = await startResidentHelper(bed, profilePath, {
+    nodeArgs: [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      resolve(dir),
+      '--cpu-prof-name',
+      name,
+      '--cpu-prof-interval',
+      '100',
+    ],
+  });
+  const connects: ResidentConnect[] = [];
+  try {
+    for (let i = 0; i < Math.max(2, count); i++) connects.push(await helper.connect());
+  } finally {
+    await helper.stop();
+  }
+  // the profile is written as the helper exits
+  for (let i = 0; !existsSync(file) && i < 100; i++) await sleep(50);
+  if (!existsSync(file)) throw new Error(`the helper wrote no profile to ${file}`);
+  const rebuilt = statSync(CLI_BUNDLE).mtimeMs !== builtAt;
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const note = rebuilt ? ` [${CLI_BUNDLE} was rebuilt during the run: bundle positions]` : '';
+  const warm = connects.slice(1);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return {
+    warm: summarise(
+      profile,
+      `${warm.length} connects through a resident helper under the profiler (request sent → connected; median ${median(warm.map((c) => c.connectMs)).toFixed(1)} ms to the first reply)${note}`,
+      warm.map((c) => c.spanUs),
+      rebuilt ? null : map,
+    ),
+    first: summarise(
+      profile,
+      `the helper's first connect (JIT warming up, modules loaded on first use: ${connects[0]!.connectMs.toFixed(1)} ms to the first reply)${note}`,
+      [connects[0]!.spanUs],
+      rebuilt ? null : map,
+    ),
+    file,
+    connects,
   };
 }

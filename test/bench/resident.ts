@@ -13,6 +13,8 @@ import type { LogEntry, TimelineEntry, TunnelState } from '../../native-helper/i
 import type { Testbed } from '../interop/support/testbed.js';
 import { CLI, sleep, timeToFirstReply } from './lib.js';
 
+const hrUs = () => Number(process.hrtime.bigint() / 1000n);
+
 export interface ResidentConnect {
   /** connect request sent → first echo reply */
   connectMs: number;
@@ -30,6 +32,8 @@ export interface ResidentConnect {
   connectingPolicyMs: number | undefined;
   /** the `connected` state → first echo reply */
   toReplyMs: number;
+  /** request sent → the `connected` state or the first reply, whichever came later (hrtime µs) */
+  spanUs: { from: number; to: number };
 }
 
 export interface ResidentHelper {
@@ -42,13 +46,14 @@ export interface ResidentHelper {
 export async function startResidentHelper(
   bed: Testbed,
   profilePath: string,
+  options: { nodeArgs?: string[] } = {},
 ): Promise<ResidentHelper> {
   const dir = bed.tempDir('resident-helper');
   const socket = join(dir, 'helper.sock');
   let log = '';
   const proc: ChildProcess = bed.spawn(
     bed.ns.client,
-    [process.execPath, CLI, 'helper', '--socket', socket],
+    [process.execPath, ...(options.nodeArgs ?? []), CLI, 'helper', '--socket', socket],
     {
       stdio: 'pipe',
       env: {
@@ -68,11 +73,11 @@ export async function startResidentHelper(
   const client = await HelperClient.open(socket, 'bench');
   const timeline: TimelineEntry[] = [];
   const logs: LogEntry[] = [];
-  const states: { state: TunnelState; at: number }[] = [];
+  const states: { state: TunnelState; at: number; hrUs: number }[] = [];
   client.onEvent((e) => {
     if (e.event === 'timeline') timeline.push(e.entry);
     if (e.event === 'log') logs.push(e.entry);
-    if (e.event === 'state') states.push({ state: e.state, at: Date.now() });
+    if (e.event === 'state') states.push({ state: e.state, at: Date.now(), hrUs: hrUs() });
   });
   await client.request({ method: 'subscribe', topics: ['state', 'timeline', 'log'] });
   /** A number the helper logged in a line matching `re` (its first group), since the connect. */
@@ -102,8 +107,10 @@ export async function startResidentHelper(
       logs.length = 0;
       const from = states.length;
       let sentAt = 0;
+      let sentHrUs = 0;
       const t = await timeToFirstReply(bed, () => {
         sentAt = Date.now();
+        sentHrUs = hrUs();
         return client.request({ method: 'connect', profile });
       });
       const replyAt = sentAt + t.ms;
@@ -128,6 +135,10 @@ export async function startResidentHelper(
         connectedPolicyMs: logged(/^applied the connected policy in ([\d.]+) ms/),
         connectingPolicyMs: logged(/^applied the blocked policy in ([\d.]+) ms/),
         toReplyMs: replyAt - connected.at,
+        spanUs: {
+          from: sentHrUs,
+          to: Math.max(connected.hrUs, sentHrUs + Math.round(t.ms * 1000)),
+        },
       };
       const before = states.length;
       await client.request({ method: 'disconnect' });
