@@ -24,15 +24,31 @@ export function stateDir(): string {
 
 const file = () => join(stateDir(), 'connection.journal.json');
 
+/** What this process last wrote where (a write that would not change it is skipped). */
+let written: { path: string; text: string } | undefined;
+
 export async function writeJournal(entry: JournalEntry): Promise<void> {
   // A few hundred bytes to tmpfs, several times on the way to `connected`: written on this
-  // thread, since each thread-pool round trip costs more than the write itself.
-  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
-  writeFileSync(file(), JSON.stringify(entry), { mode: 0o600 });
+  // thread, since each thread-pool round trip costs more than the write itself; the same record
+  // again (a step that changed nothing it describes) is not written twice.
+  const path = file();
+  const text = JSON.stringify(entry);
+  if (written?.path === path && written.text === text) return Promise.resolve();
+  written = undefined;
+  try {
+    writeFileSync(path, text, { mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // the state directory is not there yet (first connect since boot)
+    mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+    writeFileSync(path, text, { mode: 0o600 });
+  }
+  written = { path, text };
   return Promise.resolve();
 }
 
 export async function clearJournal(): Promise<void> {
+  written = undefined;
   await rm(file(), { force: true });
 }
 
