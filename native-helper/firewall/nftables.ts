@@ -222,11 +222,13 @@ const elementLines = (verb: 'add' | 'delete', elements: SetElements): string =>
 
 const fill = (f: RenderedFilter): string => f.table + elementLines('add', f.elements);
 
+const RESET = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
+const CREATE = `create table inet ${TABLE}\n`;
+
 /** The `nft -f` script that installs this plan in place of whatever the table held. */
 export function renderNftables(plan: RulePlan): string {
-  const reset = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
-  if (plan.kind === 'none') return reset;
-  return reset + fill(renderFilter(plan));
+  if (plan.kind === 'none') return RESET;
+  return RESET + fill(renderFilter(plan));
 }
 
 /**
@@ -236,7 +238,7 @@ export function renderNftables(plan: RulePlan): string {
  * one transaction); creating one does not (1–3 ms): that is the first policy of every connect.
  */
 export function renderNftablesCreate(plan: Extract<RulePlan, { kind: 'filter' }>): string {
-  return `create table inet ${TABLE}\n` + fill(renderFilter(plan));
+  return CREATE + fill(renderFilter(plan));
 }
 
 /**
@@ -350,7 +352,7 @@ export class NftablesFirewall implements Firewall {
       this.live = 'none';
       return;
     }
-    const next = renderFilter(plan);
+    const next = this.render(plan);
     if (before !== undefined && before !== 'none' && before.table === next.table) {
       // the same rules: only set elements change (blocked → connected adds a few: no wait)
       const script = renderElementChanges(before.elements, next.elements);
@@ -367,7 +369,7 @@ export class NftablesFirewall implements Firewall {
     } else if (before === undefined || before === 'none') {
       // most likely there is no table (our last policy removed it, or the helper just started):
       // create it; if one is there after all, nothing changed and the replacing script runs
-      const created = await this.run(renderNftablesCreate(plan)).then(
+      const created = await this.run(CREATE + fill(next)).then(
         () => true,
         () => false,
       );
@@ -376,9 +378,23 @@ export class NftablesFirewall implements Firewall {
         return;
       }
     }
-    await this.run(renderNftables(plan));
+    await this.run(RESET + fill(next));
     this.live = next;
   }
+  /** The last few plans rendered: a helper goes between the same few policies on every connect. */
+  private readonly rendered = new Map<string, RenderedFilter>();
+
+  private render(plan: Extract<RulePlan, { kind: 'filter' }>): RenderedFilter {
+    const key = JSON.stringify(plan);
+    let r = this.rendered.get(key);
+    if (!r) {
+      r = renderFilter(plan);
+      if (this.rendered.size >= 8) this.rendered.delete(this.rendered.keys().next().value!);
+      this.rendered.set(key, r);
+    }
+    return r;
+  }
+
   /**
    * Checks that our table is still there: what `nft flush ruleset` (Debian's nftables.service,
    * another firewall manager) removes. A plan of `none` has no table to lose. Rules changed
