@@ -39,6 +39,7 @@ import {
   type RecoverySide,
 } from './recovery.js';
 import {
+  CERT_IKE_PROPOSAL,
   cpuSeconds,
   dirSize,
   ESP_PROPOSAL,
@@ -51,6 +52,7 @@ import {
   staleBuildWarning,
   timeToFirstReply,
   TsunagiProcess,
+  writeCertProfile,
   writePskProfile,
 } from './lib.js';
 
@@ -329,6 +331,31 @@ async function runReference(
   }
 }
 
+/**
+ * The reference's certificate case: a charon with only the certificate connection (ECDSA P-256
+ * client certificate, ecp256) initiates it; connect request → first echo reply, as ours.
+ */
+async function referenceCertConnect(
+  bed: Testbed,
+  gw: Gateway,
+  pki: Awaited<ReturnType<typeof createPki>>,
+): Promise<number> {
+  const ref = await startReferenceClient(bed, {
+    pki,
+    connections: [{ name: 'cert', scenario: 'cert-ecdsa', ikeProposals: CERT_IKE_PROPOSAL }],
+  });
+  try {
+    const t = await timeToFirstReply(bed, () => ref.charon.initiate('cert', 'net'));
+    await t.value;
+    const sa = (await ref.listSas()).find((x) => x.state === 'ESTABLISHED');
+    if (!sa) throw new Error('reference (certificate): no established IKE SA');
+    return t.ms;
+  } finally {
+    await ref.stop().catch(() => undefined);
+    await gatewayIdle(gw);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -431,6 +458,10 @@ async function main(): Promise<number> {
   const ours: SideResult[] = [];
   const refs: SideResult[] = [];
   const resident: ResidentConnect[] = [];
+  // the certificate case (ECDSA P-256 client certificate, ecp256): ours through the resident
+  // helper, the reference's `initiate` of the same connection
+  const residentCert: ResidentConnect[] = [];
+  const refCert: number[] = [];
   const profileWindows: ProfileWindow[] = [];
   let profileFile: string | undefined;
   const connectWindows: ProfileWindow[] = [];
@@ -444,6 +475,7 @@ async function main(): Promise<number> {
       const pki = await createPki(bed.tempDir('pki'));
       gw = await startGateway(bed, { pki });
       const profile = writePskProfile(bed);
+      const certProfile = writeCertProfile(bed, pki);
       let helper: ResidentHelper | undefined;
       try {
         for (let i = 1; i <= o.pairs; i++) {
@@ -456,9 +488,14 @@ async function main(): Promise<number> {
           const c = await helper.connect();
           resident.push(c);
           await gatewayIdle(gw);
+          const cc = await helper.connect(certProfile);
+          residentCert.push(cc);
+          await gatewayIdle(gw);
+          refCert.push(await referenceCertConnect(bed, gw, pki));
           const mb = (r: IperfResult) => fmt(r.bitsPerSecond / 1e6);
           log(
             `  pair ${i}/${o.pairs}: connect ${fmt(a.connectMs)} (resident helper ${fmt(c.connectMs)}) vs ${fmt(b.connectMs)} ms;` +
+              ` certificate + ecp256 ${fmt(cc.connectMs)} vs ${fmt(refCert[refCert.length - 1]!)} ms;` +
               ` →host ${mb(a.fwd)} vs ${mb(b.fwd)} Mbit/s; ←host ${mb(a.rev)} vs ${mb(b.rev)} Mbit/s` +
               `${a.native ? ` [${a.native}]` : ''}`,
           );
@@ -573,6 +610,14 @@ async function main(): Promise<number> {
         B.map((r) => r.connectMs),
         { kind: '<=', ratio: 0.8 },
         `how the app connects (helper already running, kill switch on by default); ref = charon initiate. Median phases: request → IKE_SA_INIT ${fmt(median(resident.map((r) => r.toInitMs)))} ms, engine ${fmt(median(resident.map((r) => r.engineMs)))} ms, established → connected (TUN, routes, DNS, connected policy) ${fmt(median(resident.map((r) => r.setupMs)))} ms [TUN, routes, DNS ${medianOf(resident.map((r) => r.tunnelSetupMs))} ms; connected policy ${medianOf(resident.map((r) => r.connectedPolicyMs))} ms], connected → first reply ${fmt(median(resident.map((r) => r.toReplyMs)))} ms; connecting policy ${medianOf(resident.map((r) => r.connectingPolicyMs))} ms (during the IKE exchange)`,
+      ),
+      compare(
+        'connect, certificate (ECDSA P-256, ecp256), resident helper: connect request → first echo reply',
+        'ms',
+        residentCert.slice(0, n).map((r) => r.connectMs),
+        refCert.slice(0, n),
+        { kind: '<=', ratio: 0.8 },
+        `the same helper connecting the certificate profile (both sides sign with their ECDSA key and verify the other's chain); ref = a charon with only that connection, initiate. Median phases: request → IKE_SA_INIT ${fmt(median(residentCert.map((r) => r.toInitMs)))} ms, engine ${fmt(median(residentCert.map((r) => r.engineMs)))} ms, established → connected ${fmt(median(residentCert.map((r) => r.setupMs)))} ms`,
       ),
       compare(
         'connect, engine alone: IKE_SA_INIT sent → established',
@@ -777,6 +822,8 @@ async function main(): Promise<number> {
           ours: strip(a),
           reference: refs[i] ? strip(refs[i]) : undefined,
         })),
+        resident: resident.map((c, i) => ({ psk: c, certificate: residentCert[i] })),
+        referenceCertificateMs: refCert,
         recovery: {
           options: ro,
           pairs: recOurs.map((a, i) => ({ ours: a, reference: recRefs[i] })),

@@ -8,7 +8,7 @@ import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pingArgv } from '../interop/support/icmp.js';
-import { GATEWAY_ID } from '../interop/support/pki.js';
+import { CERT_CLIENT_ID, GATEWAY_ID, type LabPki } from '../interop/support/pki.js';
 import { PSK, PSK_CLIENT_ID } from '../interop/support/strongswan.js';
 import { ADDR, type Testbed } from '../interop/support/testbed.js';
 
@@ -18,6 +18,8 @@ export const TUN_ADDON = 'native-helper/native/build/Release/tsunagi_tun.node';
 /** What both initiators propose (strongSwan syntax); the reference client's defaults. */
 export const IKE_PROPOSAL = 'aes256gcm16-prfsha256-x25519';
 export const ESP_PROPOSAL = 'aes256gcm16';
+/** The certificate case of the connect benchmark: ECDSA P-256 client certificate, ecp256. */
+export const CERT_IKE_PROPOSAL = 'aes256gcm16-prfsha256-ecp256';
 
 /** Why the bed cannot run here (one line each), or [] if it can. */
 export function missingPrerequisites(): string[] {
@@ -73,6 +75,36 @@ export function writePskProfile(bed: Testbed, extra: Record<string, unknown> = {
         esp: ESP_PROPOSAL,
         dpdDelay: 30,
         ...extra,
+      },
+      null,
+      2,
+    ),
+  );
+  return path;
+}
+
+/** The profile of the certificate case: the lab's ECDSA client certificate, ecp256. */
+export function writeCertProfile(bed: Testbed, pki: LabPki): string {
+  const path = join(bed.tempDir('profile'), 'lab-cert.json');
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        version: 1,
+        name: 'Lab (certificate)',
+        server: ADDR.gateway.outer,
+        remoteId: GATEWAY_ID,
+        localId: CERT_CLIENT_ID,
+        ca: [pki.ca.cert],
+        auth: {
+          method: 'cert',
+          certificate: pki.clientEcdsa.cert,
+          privateKey: pki.clientEcdsa.keyPkcs8,
+        },
+        routes: [ADDR.protectedNet],
+        ike: CERT_IKE_PROPOSAL,
+        esp: ESP_PROPOSAL,
+        dpdDelay: 30,
       },
       null,
       2,

@@ -7,8 +7,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { HelperClient } from '../../native-helper/ipc/client.js';
+import { profileFileRefs } from '../../native-helper/profile/profile-files.js';
+import { parseProfile } from '../../native-helper/profile/profile.js';
 import type { LogEntry, TimelineEntry, TunnelState } from '../../native-helper/ipc/protocol.js';
 import type { Testbed } from '../interop/support/testbed.js';
 import { CLI, sleep, timeToFirstReply } from './lib.js';
@@ -38,7 +40,8 @@ export interface ResidentConnect {
 
 export interface ResidentHelper {
   readonly pid: number;
-  connect(): Promise<ResidentConnect>;
+  /** Connects with the helper's profile, or another (the files it names sent along, as `up`). */
+  connect(profilePath?: string): Promise<ResidentConnect>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +72,15 @@ export async function startResidentHelper(
     if (i > 300 || proc.exitCode !== null) throw new Error(`the helper did not start: ${log}`);
     await sleep(50);
   }
-  const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Record<string, unknown>;
+  /** The connect request for a profile file: the profile and the files it names. */
+  const requestFor = (path: string) => {
+    const profile = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    const files: Record<string, string> = {};
+    for (const ref of profileFileRefs(parseProfile(profile)))
+      files[ref.path] = readFileSync(resolve(dirname(path), ref.path), 'utf8');
+    return { method: 'connect' as const, profile, ...(Object.keys(files).length ? { files } : {}) };
+  };
+  const defaultRequest = requestFor(profilePath);
   const client = await HelperClient.open(socket, 'bench');
   const timeline: TimelineEntry[] = [];
   const logs: LogEntry[] = [];
@@ -102,7 +113,8 @@ export async function startResidentHelper(
 
   return {
     pid: proc.pid!,
-    async connect() {
+    async connect(path?: string) {
+      const request = path === undefined ? defaultRequest : requestFor(path);
       timeline.length = 0;
       logs.length = 0;
       const from = states.length;
@@ -111,7 +123,7 @@ export async function startResidentHelper(
       const t = await timeToFirstReply(bed, () => {
         sentAt = Date.now();
         sentHrUs = hrUs();
-        return client.request({ method: 'connect', profile });
+        return client.request(request);
       });
       const replyAt = sentAt + t.ms;
       await t.value;
