@@ -223,22 +223,18 @@ const elementLines = (verb: 'add' | 'delete', elements: SetElements): string =>
 const fill = (f: RenderedFilter): string => f.table + elementLines('add', f.elements);
 
 const RESET = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n`;
+/**
+ * Where our table does not exist, `create table` installs a plan: it fails (and
+ * the transaction changes nothing) when it does. Replacing a live table makes the kernel's commit
+ * wait for an RCU grace period (8–16 ms measured, even for a table deleted and created again in
+ * one transaction); creating one does not (1–3 ms): that is the first policy of every connect.
+ */
 const CREATE = `create table inet ${TABLE}\n`;
 
 /** The `nft -f` script that installs this plan in place of whatever the table held. */
 export function renderNftables(plan: RulePlan): string {
   if (plan.kind === 'none') return RESET;
   return RESET + fill(renderFilter(plan));
-}
-
-/**
- * The script that installs this plan where our table does not exist: `create table` fails (and
- * the transaction changes nothing) when it does. Replacing a live table makes the kernel's commit
- * wait for an RCU grace period (8–16 ms measured, even for a table deleted and created again in
- * one transaction); creating one does not (1–3 ms): that is the first policy of every connect.
- */
-export function renderNftablesCreate(plan: Extract<RulePlan, { kind: 'filter' }>): string {
-  return CREATE + fill(renderFilter(plan));
 }
 
 /**

@@ -44,6 +44,7 @@ import {
   dirSize,
   ESP_PROPOSAL,
   IKE_PROPOSAL,
+  median,
   missingPrerequisites,
   processName,
   rssBytes,
@@ -122,11 +123,6 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // statistics and report rows
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const min = (xs: number[]) => Math.min(...xs);
 const max = (xs: number[]) => Math.max(...xs);
 

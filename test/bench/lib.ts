@@ -18,6 +18,13 @@ export const TUN_ADDON = 'native-helper/native/build/Release/tsunagi_tun.node';
 /** What both initiators propose (strongSwan syntax); the reference client's defaults. */
 export const IKE_PROPOSAL = 'aes256gcm16-prfsha256-x25519';
 export const ESP_PROPOSAL = 'aes256gcm16';
+/** The median (of an even count, the mean of the middle two; NaN for none). */
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 /** The certificate case of the connect benchmark: ECDSA P-256 client certificate, ecp256. */
 export const CERT_IKE_PROPOSAL = 'aes256gcm16-prfsha256-ecp256';
 

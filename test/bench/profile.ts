@@ -11,7 +11,7 @@ import { SourceMap } from 'node:module';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Testbed } from '../interop/support/testbed.js';
-import { CLI_BUNDLE, sleep, TsunagiProcess } from './lib.js';
+import { CLI_BUNDLE, median, sleep, TsunagiProcess } from './lib.js';
 import { startResidentHelper, type ResidentConnect } from './resident.js';
 
 interface CpuProfileNode {
@@ -287,7 +287,6 @@ export async function profileResidentConnects(
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const note = rebuilt ? ` [${CLI_BUNDLE} was rebuilt during the run: bundle positions]` : '';
   const warm = connects.slice(1);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   return {
     warm: summarise(
       profile,
